@@ -1,0 +1,10 @@
+// The legrad subcommands; each gets the arguments after its name and returns the exit code.
+#pragma once
+
+namespace legrad::cli {
+
+int explain_command(int argc, char** argv);
+int golden_command(int argc, char** argv);
+int tokenize_command(int argc, char** argv);
+
+}  // namespace legrad::cli

@@ -1,0 +1,47 @@
+// legrad: command-line front end of the core library.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "../error.h"
+#include "commands.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: legrad COMMAND [options]\n"
+    "\n"
+    "  explain --model DIR|FILE --prompts \"a cat;a remote control\" [--size S]\n"
+    "          [--layer-index -2] [--device cpu|cuda|cuda:N] [--vocab FILE]\n"
+    "          [--colormap jet|turbo|inferno|viridis] [--alpha 0.5] --out PREFIX IMAGE\n"
+    "      Writes PREFIX_<i>_<prompt>.png overlays and PREFIX_heatmaps.safetensors,\n"
+    "      prints each prompt's presence score.\n"
+    "  golden CASE_DIR [--vocab FILE]\n"
+    "      Compares against a case made by the official implementation.\n"
+    "  golden --tokenizer-cases FILE.json --vocab FILE\n"
+    "      Runs every tokenizer case (exact match).\n"
+    "  tokenize --vocab FILE [--strings] TEXT...\n"
+    "      Prints the 77 token ids of each text (or the BPE token strings).\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const char* command = argv[1];
+  try {
+    if (!std::strcmp(command, "explain")) return legrad::cli::explain_command(argc - 2, argv + 2);
+    if (!std::strcmp(command, "golden")) return legrad::cli::golden_command(argc - 2, argv + 2);
+    if (!std::strcmp(command, "tokenize")) return legrad::cli::tokenize_command(argc - 2, argv + 2);
+    std::fprintf(stderr, "legrad: unknown command '%s'\n\n%s", command, kUsage);
+    return 2;
+  } catch (const legrad::Error& e) {
+    std::fprintf(stderr, "legrad %s: %s\n", command, e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "legrad %s: internal error: %s\n", command, e.what());
+    return 1;
+  }
+}

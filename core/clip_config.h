@@ -1,0 +1,56 @@
+// The open_clip model configuration (class-token ViT image tower + causal text tower), read
+// from open_clip's JSON (bare or wrapped as in the hubs' open_clip_config.json) or inferred
+// from a state dict's shapes.
+#pragma once
+
+#include <array>
+#include <string>
+
+namespace legrad {
+
+class SafetensorsFile;
+
+struct VisionConfig {
+  int image_size = 224;  // the size the model was trained at
+  int patch_size = 16;
+  int width = 768;
+  int layers = 12;
+  int head_width = 64;
+  int mlp_width = 3072;
+  int heads() const { return width / head_width; }
+  int grid() const { return image_size / patch_size; }
+};
+
+struct TextConfig {
+  int context_length = 77;
+  int vocab_size = 49408;
+  int width = 512;
+  int heads = 8;
+  int layers = 12;
+  int mlp_width = 2048;
+};
+
+struct ClipConfig {
+  int embed_dim = 512;
+  bool quick_gelu = false;
+  VisionConfig vision;
+  TextConfig text;
+  std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};  // OpenAI's
+  std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
+  std::string source;  // where it came from, for messages
+};
+
+// Parses open_clip JSON: either the model config itself (embed_dim, vision_cfg, text_cfg,
+// quick_gelu; extra keys ignored) or {"model_cfg": ..., "preprocess_cfg": {mean, std}}.
+// Throws legrad::Error naming `source` and the offending key.
+ClipConfig parse_clip_config(const std::string& json_text, const std::string& source);
+ClipConfig load_clip_config(const std::string& path);
+
+// True if the JSON text looks like an open_clip config (so a foreign config.json can be skipped).
+bool is_open_clip_config(const std::string& json_text);
+
+// Reads the architecture off the tensor shapes (head width 64, GELU: pass a config for
+// QuickGELU models such as OpenAI's).
+ClipConfig infer_clip_config(const SafetensorsFile& weights);
+
+}  // namespace legrad

@@ -1,0 +1,174 @@
+#include "golden.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "clip_config.h"
+#include "clip_model.h"
+#include "error.h"
+#include "legrad.h"
+#include "model_files.h"
+#include "preprocess.h"
+#include "safetensors.h"
+#include "tokenizer.h"
+
+namespace legrad {
+namespace {
+
+std::string fmt(const char* format, double a, double b) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, format, a, b);
+  return buf;
+}
+
+double max_abs(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open");
+  std::stringstream s;
+  s << in.rdbuf();
+  nlohmann::json doc = nlohmann::json::parse(s.str(), nullptr, false);
+  if (doc.is_discarded()) throw Error(path + ": not well-formed JSON");
+  return doc;
+}
+
+class Recorder {
+ public:
+  explicit Recorder(GoldenReport& r) : report_(r) {}
+  void within(const std::string& name, double value, double limit) {
+    report_.checks.push_back({name, value <= limit, fmt("max abs %.3g (limit %.1g)", value, limit)});
+  }
+  void add(const std::string& name, bool ok, const std::string& detail) {
+    report_.checks.push_back({name, ok, detail});
+  }
+
+ private:
+  GoldenReport& report_;
+};
+
+}  // namespace
+
+int GoldenReport::passed() const {
+  int n = 0;
+  for (const auto& c : checks) n += c.passed;
+  return n;
+}
+
+int GoldenReport::failed() const { return static_cast<int>(checks.size()) - passed(); }
+
+GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab) {
+  GoldenReport report;
+  Recorder rec(report);
+  const nlohmann::json cfg_json = read_json(case_dir + "/config.json");
+  const ModelFiles files = locate_model_files(case_dir + "/model.safetensors", vocab);
+  if (files.vocab.empty())
+    throw Error(case_dir + ": no bpe_simple_vocab_16e6.txt.gz in the case folder or its parent");
+  const auto model = load_clip_model(files, c10::Device(c10::kCPU));
+  const ClipTokenizer tokenizer = ClipTokenizer::from_file(files.vocab);
+  const SafetensorsFile io(case_dir + "/io.safetensors");
+  const ClipConfig& cfg = model->config();
+
+  std::vector<std::string> prompts = cfg_json.at("prompts").get<std::vector<std::string>>();
+  const int layer_index = cfg_json.value("layer_index", -2);
+  const int size = cfg_json.value("image_size", cfg.vision.image_size);
+
+  const at::Tensor tokens = tokenizer.tokenize_batch(prompts, cfg.text.context_length);
+  const at::Tensor want_tokens = io.load("text_tokens");
+  rec.add("text_tokens", tokens.equal(want_tokens),
+          tokens.equal(want_tokens) ? "exact" : "differ");
+
+  const at::Tensor text = model->encode_text(want_tokens);
+  rec.within("text_embeddings", max_abs(text, io.load("text_embeddings")), 1e-5);
+
+  if (io.contains("positional_embedding_used"))
+    rec.within("positional_embedding_used",
+               max_abs(model->positional_embedding(size), io.load("positional_embedding_used")),
+               1e-5);
+
+  LegradOptions opts;
+  opts.layer_index = layer_index;
+  const at::Tensor pixels = io.load("pixel_values", at::kFloat);
+  const Explanation ex = explain_legrad(*model, pixels, text, opts);
+  rec.within("image_embedding", max_abs(ex.image_embedding, io.load("image_embedding").squeeze(0)),
+             1e-5);
+  if (io.contains("layer_image_features"))
+    rec.within("layer_image_features", max_abs(ex.layer_features, io.load("layer_image_features")),
+               1e-5);
+  if (io.contains("layer_relevance_grid")) {
+    const at::Tensor want = io.load("layer_relevance_grid").to(at::kDouble);
+    const at::Tensor err = (ex.layer_grids.to(at::kDouble) - want).abs().amax({-2, -1});
+    const at::Tensor scale = want.abs().amax({-2, -1});
+    const double rel = (err / scale.clamp_min(1e-30)).max().item<double>();
+    rec.add("layer_relevance_grid", rel <= 1e-4,
+            fmt("max abs / grid max %.3g (limit %.1g)", rel, 1e-4));
+  }
+  if (io.contains("heatmaps_per_layer")) {
+    const at::Tensor per_layer = upsample_relevance(ex.layer_grids, cfg.vision.patch_size);
+    const at::Tensor want = io.load("heatmaps_per_layer").squeeze(1);
+    const double rel = max_abs(per_layer, want) / want.abs().max().item<double>();
+    rec.add("heatmaps_per_layer", rel <= 1e-4, fmt("max abs / max %.3g (limit %.1g)", rel, 1e-4));
+  }
+  rec.within("heatmaps (from pixel_values)", max_abs(ex.heatmaps, io.load("heatmaps").squeeze(0)),
+             2e-5);
+
+  // Our own preprocessing, end to end from the raw picture.
+  const at::Tensor image = io.load("image_uint8");
+  const at::Tensor resized = resize_bicubic(image_view(image), size, size);
+  if (io.contains("image_resized_uint8")) {
+    const at::Tensor want = io.load("image_resized_uint8");
+    const int64_t differing = resized.ne(want).sum().item<int64_t>();
+    rec.add("preprocess: bicubic resize", differing == 0,
+            std::to_string(differing) + " of " + std::to_string(want.numel()) + " values differ");
+  }
+  const at::Tensor own_pixels = normalize_pixels(resized, cfg.mean, cfg.std);
+  rec.within("preprocess: pixel_values", max_abs(own_pixels, pixels), 1e-6);
+  const Explanation own = explain_legrad(*model, own_pixels, text, opts);
+  const at::Tensor diff = (own.heatmaps - io.load("heatmaps").squeeze(0)).abs();
+  const double mean = diff.mean().item<double>();
+  rec.add("heatmaps (end to end from image_uint8)", mean <= 1e-2,
+          fmt("max abs %.3g, mean abs %.3g (limit mean 1e-2)", diff.max().item<double>(), mean));
+  return report;
+}
+
+GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::string& vocab) {
+  const nlohmann::json cases = read_json(cases_json);
+  if (!cases.is_array()) throw Error(cases_json + ": expected a JSON array of cases");
+  const ClipTokenizer tokenizer = ClipTokenizer::from_file(vocab);
+  GoldenReport report;
+  int index = 0;
+  for (const auto& c : cases) {
+    ++index;
+    const std::string text = c.at("text").get<std::string>();
+    const auto want = c.at("tokens").get<std::vector<int64_t>>();
+    GoldenCheck check;
+    std::string shown = text.size() > 40 ? text.substr(0, 37) + "..." : text;
+    for (char& ch : shown)
+      if (ch == '\n' || ch == '\t') ch = ' ';
+    check.name = "case " + std::to_string(index) + ": " + shown;
+    try {
+      const auto got = tokenizer.tokenize(text, static_cast<int>(want.size()));
+      check.passed = got == want;
+      if (check.passed) {
+        check.detail = "exact";
+      } else {
+        size_t at = 0;
+        while (at < got.size() && got[at] == want[at]) ++at;
+        check.detail = "first difference at position " + std::to_string(at) + ": got " +
+                       std::to_string(got[at]) + ", want " + std::to_string(want[at]);
+      }
+    } catch (const Error& e) {
+      check.detail = e.what();
+    }
+    report.checks.push_back(check);
+  }
+  return report;
+}
+
+}  // namespace legrad

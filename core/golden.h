@@ -1,0 +1,30 @@
+// Conformance against cases produced by the official LeGrad implementation (the format of
+// ../shared/golden: config.json, model.safetensors, io.safetensors; tokenizer_cases.json).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace legrad {
+
+struct GoldenCheck {
+  std::string name;
+  bool passed = false;
+  std::string detail;  // measured value against its limit
+};
+
+struct GoldenReport {
+  std::vector<GoldenCheck> checks;
+  int passed() const;
+  int failed() const;
+};
+
+// Tokens (exact), text and image embeddings, the resampled positional embedding, per-layer
+// features and grids, heatmaps from pixel_values, and our own preprocessing end to end.
+// `vocab` empty: the case folder or its parent. Throws legrad::Error if files are unusable.
+GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab = "");
+
+// Every case of a tokenizer_cases.json file, exact match.
+GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::string& vocab);
+
+}  // namespace legrad

@@ -1,0 +1,110 @@
+#include "legrad.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include "clip_model.h"
+#include "error.h"
+#include "transformer.h"
+
+namespace legrad {
+
+int legrad_start_layer(int layer_index, int num_layers) {
+  const int start = layer_index >= 0 ? layer_index : num_layers + layer_index;
+  if (start < 0 || start >= num_layers)
+    throw Error("layer-index " + std::to_string(layer_index) + " is out of range for a model with " +
+                std::to_string(num_layers) + " blocks (use " + std::to_string(-num_layers) + ".." +
+                std::to_string(num_layers - 1) + ")");
+  return start;
+}
+
+at::Tensor upsample_relevance(const at::Tensor& grids, int patch) {
+  auto shape = grids.sizes().vec();
+  const int64_t g = shape.back();
+  at::Tensor flat = grids.reshape({-1, 1, shape[shape.size() - 2], g});
+  at::Tensor up = at::upsample_bilinear2d(flat, std::vector<int64_t>{g * patch, g * patch}, false,
+                                          static_cast<double>(patch), static_cast<double>(patch));
+  shape[shape.size() - 2] *= patch;
+  shape.back() *= patch;
+  return up.reshape(shape);
+}
+
+at::Tensor min_max_normalize(const at::Tensor& maps) {
+  at::Tensor lo = maps.amin({-2, -1}, true);
+  at::Tensor range = maps.amax({-2, -1}, true) - lo;
+  return at::where(range > 0, (maps - lo) / range, at::zeros_like(maps));
+}
+
+namespace {
+
+// d s_p / d A for every prompt p at once. The attention output is mixed = A v, so
+// dA = (d s / d mixed) v^T: only the block's tail after attention needs autograd, run on
+// P copies of one activation (one per prompt) instead of P copies of the image.
+at::Tensor attention_gradient(const ClipModel& model, const ResidualBlock& block,
+                              const at::Tensor& x, const AttentionParts& parts,
+                              const at::Tensor& text) {
+  const int64_t prompts = text.size(0);
+  const int64_t n = parts.mixed.size(1);
+  const int64_t d = parts.mixed.size(2);
+  at::Tensor grad_mixed;
+  {
+    at::AutoGradMode enable_grad(true);
+    at::Tensor mixed = parts.mixed.expand({prompts, n, d}).clone().requires_grad_(true);
+    at::Tensor out = finish_block(block, x, mixed, model.activation());
+    at::Tensor features = model.project_image(out.mean(1));  // [P, E]
+    at::Tensor score = (features * text).sum();
+    grad_mixed = torch::autograd::grad({score}, {mixed})[0];
+  }
+  const int64_t heads = block.heads;
+  at::Tensor g = grad_mixed.view({prompts, n, heads, d / heads}).transpose(1, 2);  // [P,H,N,hd]
+  return at::matmul(g, parts.values.transpose(-1, -2));                           // [P,H,N,N]
+}
+
+}  // namespace
+
+Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
+                           const at::Tensor& text_embeddings, const LegradOptions& options) {
+  at::NoGradGuard no_grad;
+  const ClipConfig& cfg = model.config();
+  if (pixels.dim() != 4 || pixels.size(0) != 1)
+    throw Error("LeGrad explains one frame at a time: pixel values must be [1, 3, S, S]");
+  if (text_embeddings.dim() != 2 || text_embeddings.size(0) < 1 ||
+      text_embeddings.size(1) != cfg.embed_dim)
+    throw Error("text embeddings must be [P >= 1, " + std::to_string(cfg.embed_dim) + "]");
+  const auto& blocks = model.vision_blocks();
+  const int num_layers = static_cast<int>(blocks.size());
+  const int start = legrad_start_layer(options.layer_index, num_layers);
+  const int64_t size = pixels.size(2);
+  model.check_input_size(size);
+  const int64_t g = size / cfg.vision.patch_size;
+  const int64_t prompts = text_embeddings.size(0);
+  const at::Tensor text = text_embeddings.to(model.device(), model.dtype());
+
+  Explanation result;
+  std::vector<at::Tensor> grids, features;
+  at::Tensor x = model.embed_image(pixels);  // [1, N, D]
+  for (int l = 0; l < num_layers; ++l) {
+    const ResidualBlock& block = blocks[l];
+    if (l < start) {
+      x = block_forward(block, x, model.activation());
+      continue;
+    }
+    const AttentionParts parts = attention(block, x);
+    const at::Tensor dA = attention_gradient(model, block, x, parts, text);
+    // Clamp, mean over heads, mean over all query rows; drop the class-token column.
+    const at::Tensor relevance = dA.clamp_min(0).mean(1).mean(1).slice(1, 1);  // [P, g*g]
+    grids.push_back(relevance.reshape({prompts, g, g}));
+    x = finish_block(block, x, parts.mixed, model.activation());
+    features.push_back(model.project_image(x.mean(1)).squeeze(0));
+    result.layers.push_back(l);
+  }
+  result.image_embedding = model.project_image(x.select(1, 0)).squeeze(0);
+  result.scores = at::matmul(text, result.image_embedding);
+  result.layer_grids = at::stack(grids).to(at::kFloat);
+  result.layer_features = at::stack(features).to(at::kFloat);
+  result.heatmaps =
+      min_max_normalize(upsample_relevance(result.layer_grids, cfg.vision.patch_size).sum(0));
+  return result;
+}
+
+}  // namespace legrad

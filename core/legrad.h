@@ -1,0 +1,44 @@
+// LeGrad (Bousselham et al.): per used layer l, the gradient of each prompt's score
+// s = t . normalize(ln_post(mean of all tokens of block l's output) @ proj) with respect to
+// block l's attention probabilities, clamped at zero, averaged over heads and query rows,
+// class-token column dropped; upsampled, summed over layers, min-max normalised per prompt.
+// See ../shared/docs/legrad-method.md for the exact definition this reproduces.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <vector>
+
+namespace legrad {
+
+class ClipModel;
+
+struct LegradOptions {
+  // Layers used: layer_index..L-1 when >= 0, else L+layer_index..L-1 (default: the last two).
+  int layer_index = -2;
+};
+
+struct Explanation {
+  at::Tensor heatmaps;         // [P, S, S] in [0, 1]; a constant map gives zeros
+  at::Tensor scores;           // [P] cosine similarity of the image embedding with each prompt
+  at::Tensor image_embedding;  // [E] the model's own (class-token) embedding, normalised
+  at::Tensor layer_grids;      // [Lu, P, g, g] each used layer's relevance before upsampling
+  at::Tensor layer_features;   // [Lu, E] f_l of each used layer
+  std::vector<int> layers;     // the used layers' indices
+};
+
+// First used layer for `layer_index` in a model of `num_layers` blocks; throws if out of range.
+int legrad_start_layer(int layer_index, int num_layers);
+
+// pixels [1, 3, S, S] (normalised), text_embeddings [P, E] (L2-normalised).
+// Runs one forward pass; only the used layers' tails build an autograd graph, freed on return.
+Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
+                           const at::Tensor& text_embeddings, const LegradOptions& options = {});
+
+// [..., g, g] -> [..., g*patch, g*patch], bilinear, align_corners=False, as the reference.
+at::Tensor upsample_relevance(const at::Tensor& grids, int patch);
+
+// Per-map min-max over the last two dimensions; constant maps become zeros, never NaN.
+at::Tensor min_max_normalize(const at::Tensor& maps);
+
+}  // namespace legrad

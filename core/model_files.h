@@ -1,0 +1,31 @@
+// Where a model's pieces are: a safetensors file, or a folder in the open_clip hub layout
+// (open_clip_model.safetensors + open_clip_config.json + tokenizer files).
+#pragma once
+
+#include <ATen/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <string>
+
+namespace legrad {
+
+class ClipModel;
+
+struct ModelFiles {
+  std::string weights;  // *.safetensors
+  std::string config;   // open_clip JSON, or empty: infer from the weights
+  std::string vocab;    // bpe_simple_vocab_16e6.txt.gz or vocab.json, or empty: none found
+};
+
+// `path` is a .safetensors file or a folder. The config is open_clip_config.json (or a
+// config.json that is an open_clip config) beside the weights; the vocabulary is
+// `vocab_override` if given, else bpe_simple_vocab_16e6.txt.gz or vocab.json + merges.txt
+// beside the weights or one folder up. Throws legrad::Error naming what is missing.
+ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override = "");
+
+// Reads the config (or infers it, saying so in the log) and the weights.
+std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
+                                           at::ScalarType dtype = at::kFloat);
+
+}  // namespace legrad

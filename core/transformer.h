@@ -1,0 +1,50 @@
+// open_clip's residual attention block, as plain functions over weight tensors so the
+// explainers can stop inside a block (attention probabilities, values, the pre-projection
+// attention output) without hooks.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <string>
+
+namespace legrad {
+
+enum class Activation { Gelu, QuickGelu };
+
+struct LayerNormWeights {
+  at::Tensor weight, bias;
+};
+
+struct ResidualBlock {
+  LayerNormWeights ln_1, ln_2;
+  at::Tensor in_proj_weight, in_proj_bias;  // [3D, D], [3D]: q, k, v fused
+  at::Tensor out_proj_weight, out_proj_bias;
+  at::Tensor fc_weight, fc_bias, proj_weight, proj_bias;  // MLP c_fc, c_proj
+  int heads = 1;
+};
+
+// What one block's attention computes, kept apart for the explainers.
+struct AttentionParts {
+  at::Tensor probs;   // [..., H, N, N] post-softmax, rows = queries
+  at::Tensor values;  // [..., H, N, hd]
+  at::Tensor mixed;   // [..., N, D] heads concatenated, before out_proj
+};
+
+at::Tensor layer_norm(const at::Tensor& x, const LayerNormWeights& ln);
+
+// x / max(||x||, 1e-12) along the last dimension, as torch's F.normalize.
+at::Tensor l2_normalize(const at::Tensor& x);
+
+// Attention of `block` over x [..., N, D] (not yet normalised); `mask` is added to the
+// scores (e.g. the text tower's causal mask) when defined.
+AttentionParts attention(const ResidualBlock& block, const at::Tensor& x,
+                         const at::Tensor& mask = at::Tensor());
+
+// The rest of the block after attention: x + out_proj(mixed), then the MLP residual.
+at::Tensor finish_block(const ResidualBlock& block, const at::Tensor& x, const at::Tensor& mixed,
+                        Activation act);
+
+at::Tensor block_forward(const ResidualBlock& block, const at::Tensor& x, Activation act,
+                         const at::Tensor& mask = at::Tensor());
+
+}  // namespace legrad
