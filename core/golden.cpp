@@ -148,7 +148,12 @@ GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::strin
     const std::string text = c.at("text").get<std::string>();
     const auto want = c.at("tokens").get<std::vector<int64_t>>();
     GoldenCheck check;
-    std::string shown = text.size() > 40 ? text.substr(0, 37) + "..." : text;
+    std::string shown = text;
+    if (shown.size() > 40) {
+      size_t cut = 37;
+      while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+      shown = shown.substr(0, cut) + "...";
+    }
     for (char& ch : shown)
       if (ch == '\n' || ch == '\t') ch = ' ';
     check.name = "case " + std::to_string(index) + ": " + shown;

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <zlib.h>
 
+#include <array>
 #include <climits>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -156,6 +157,18 @@ std::vector<std::u32string> pre_tokenize(const std::u32string& text,
 }
 
 }  // namespace
+
+std::string clip_byte_symbol(uint8_t byte) {
+  static const auto table = [] {
+    std::array<std::string, 256> symbols;
+    std::string raw[256];
+    std::vector<int> order;
+    byte_symbols(raw, order);
+    for (int b = 0; b < 256; ++b) symbols[b] = raw[b];
+    return symbols;
+  }();
+  return table[byte];
+}
 
 ClipTokenizer ClipTokenizer::from_file(const std::string& path) {
   struct stat st {};

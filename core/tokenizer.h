@@ -15,6 +15,10 @@
 
 namespace legrad {
 
+// GPT-2's reversible stand-in for a byte: itself when printable, else a character from
+// U+0100 up (UTF-8). CLIP's vocabulary is written in these symbols.
+std::string clip_byte_symbol(uint8_t byte);
+
 class ClipTokenizer {
  public:
   // bpe_simple_vocab_16e6.txt.gz (gzip, read with zlib), or a folder/vocab.json with the

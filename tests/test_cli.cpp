@@ -1,0 +1,75 @@
+// Runs the built `legrad` executable (path from $LEGRAD_CLI) as a user would.
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "safetensors.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+struct CliResult {
+  int status;
+  std::string output;
+};
+
+CliResult run_cli(const std::string& args) {
+  const char* cli = std::getenv("LEGRAD_CLI");
+  const std::string cmd = std::string(cli ? cli : "legrad") + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
+  const int status = pclose(pipe.release());
+  return {WEXITSTATUS(status), out};
+}
+
+TEST(Cli, ExplainWritesOverlaysAndHeatmaps) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const at::Tensor picture = test::test_picture(45, 61);
+  cv::Mat rgb(45, 61, CV_8UC3, picture.data_ptr<uint8_t>()), bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  ASSERT_TRUE(cv::imwrite(dir.file("in.png"), bgr));
+  const CliResult r = run_cli("explain --model " + dir.path() + " --prompts 'a cat; a red dog' --size 48 --out " +
+                    dir.file("out") + " " + dir.file("in.png"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("a red dog"), std::string::npos) << r.output;
+  const cv::Mat overlay = cv::imread(dir.file("out_1_a-red-dog.png"));
+  EXPECT_EQ(overlay.cols, 61);
+  EXPECT_EQ(overlay.rows, 45);
+  SafetensorsFile heat(dir.file("out_heatmaps.safetensors"));
+  EXPECT_EQ(heat.find("heatmaps")->shape, (std::vector<int64_t>{2, 48, 48}));
+  EXPECT_EQ(heat.metadata().at("prompts"), "a cat;a red dog");
+}
+
+TEST(Cli, ErrorsAreMessagesNotCrashes) {
+  test::TempDir dir;
+  CliResult r = run_cli("explain --model " + dir.file("missing") + " --prompts x --out " + dir.file("o") + " x.png");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("model not found"), std::string::npos) << r.output;
+  r = run_cli("explain --bogus 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("unknown option --bogus"), std::string::npos) << r.output;
+  r = run_cli("frobnicate");
+  EXPECT_EQ(r.status, 2);
+}
+
+TEST(Cli, GoldenRunnerReportsAndExitsZero) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: CLI golden run skipped";
+  const CliResult r = run_cli("golden " + golden + "/vit_p16_224");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("11 passed, 0 failed"), std::string::npos) << r.output;
+  const CliResult t = run_cli("tokenize --vocab " + golden + "/bpe_simple_vocab_16e6.txt.gz 'a photo of a cat'");
+  EXPECT_EQ(t.output.substr(0, 37), "49406 320 1125 539 320 2368 49407 0 0");
+}
+
+}  // namespace
+}  // namespace legrad

@@ -1,0 +1,111 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "clip_model.h"
+#include "engine.h"
+#include "error.h"
+#include "preprocess.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+class Engine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_tiny_model(dir_.path(), test::tiny_config());
+    EngineOptions o;
+    o.model = dir_.path();
+    engine_ = std::make_unique<LegradEngine>(o);
+  }
+  test::TempDir dir_;
+  std::unique_ptr<LegradEngine> engine_;
+};
+
+TEST_F(Engine, ExplainsFramesOfAnySize) {
+  engine_->set_prompts({"a red cat", "a dog"});
+  for (auto [h, w] : {std::pair{17, 33}, {32, 32}, {1, 1}, {240, 320}}) {
+    const at::Tensor frame = test::test_picture(h, w);
+    const Explanation ex = engine_->explain(image_view(frame));
+    EXPECT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{2, 32, 32})) << h << "x" << w;
+    EXPECT_TRUE(ex.heatmaps.isfinite().all().item<bool>());
+    EXPECT_TRUE(ex.heatmaps.ge(0).all().item<bool>() && ex.heatmaps.le(1).all().item<bool>());
+  }
+}
+
+TEST_F(Engine, SameFrameSameAnswerAsThePixelsPath) {
+  engine_->set_prompts({"a cat"});
+  const at::Tensor frame = test::test_picture(40, 50);
+  const Explanation a = engine_->explain(image_view(frame));
+  const auto& cfg = engine_->model().config();
+  const Explanation b =
+      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, cfg.mean, cfg.std));
+  EXPECT_TRUE(a.heatmaps.equal(b.heatmaps));
+}
+
+TEST_F(Engine, PromptRules) {
+  EXPECT_THROW(engine_->set_prompts({}), Error);
+  EXPECT_THROW(engine_->set_prompts({"a cat", ""}), Error);
+  EXPECT_THROW(engine_->set_prompts({"   \t"}), Error);
+  EXPECT_THROW(engine_->set_prompts({"bad \xff"}), Error);
+  // 2,000 characters: cut to the context length as the reference does.
+  engine_->set_prompts({std::string(2000, 'x'), "a cat"});
+  EXPECT_EQ(engine_->text_embeddings().sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_THROW(LegradEngine(EngineOptions{}), Error);
+}
+
+TEST_F(Engine, ExplainWithoutPromptsIsAnError) {
+  EXPECT_THROW(engine_->explain(image_view(test::test_picture(8, 8))), Error);
+}
+
+TEST_F(Engine, OptionsAreValidatedAtLoad) {
+  EngineOptions o;
+  o.model = dir_.path();
+  o.input_size = 30;
+  EXPECT_THROW(LegradEngine{o}, Error);
+  o.input_size = 0;
+  o.layer_index = 5;
+  EXPECT_THROW(LegradEngine{o}, Error);
+  o.layer_index = -2;
+  o.vocab = dir_.file("missing-vocab.txt.gz");
+  EXPECT_THROW(LegradEngine{o}, Error);
+}
+
+TEST(PromptList, SplitsTrimsAndRejectsEmpty) {
+  EXPECT_EQ(parse_prompt_list(" a cat ;a dog;; "), (std::vector<std::string>{"a cat", "a dog"}));
+  EXPECT_EQ(parse_prompt_list("one"), (std::vector<std::string>{"one"}));
+  EXPECT_THROW(parse_prompt_list(""), Error);
+  EXPECT_THROW(parse_prompt_list(" ; ;"), Error);
+  EXPECT_THROW(parse_prompt_list("\xc3("), Error);
+}
+
+TEST(Preprocess, SameSizeIsACopyAndConstantsStayConstant) {
+  const at::Tensor frame = test::test_picture(24, 24);
+  EXPECT_TRUE(resize_bicubic(image_view(frame), 24, 24).equal(frame));
+  const at::Tensor grey = at::full({17, 33, 3}, 77, at::kByte);
+  EXPECT_TRUE(resize_bicubic(image_view(grey), 32, 32).eq(77).all().item<bool>());
+  EXPECT_THROW(resize_bicubic(ImageView{}, 32, 32), Error);
+}
+
+TEST(Preprocess, FourChannelFramesAndChannelOrder) {
+  const at::Tensor rgb = test::test_picture(20, 30);
+  const at::Tensor rgba = at::cat({rgb, at::full({20, 30, 1}, 255, at::kByte)}, 2).contiguous();
+  EXPECT_TRUE(resize_bicubic(image_view(rgba), 16, 16).equal(resize_bicubic(image_view(rgb), 16, 16)));
+  const at::Tensor bgr = rgb.flip({2}).contiguous();
+  ImageView v = image_view(bgr);
+  v.red = 2;
+  v.blue = 0;
+  EXPECT_TRUE(resize_bicubic(v, 16, 16).equal(resize_bicubic(image_view(rgb), 16, 16)));
+}
+
+TEST(Preprocess, NormalisesWithMeanAndStd) {
+  const at::Tensor white = at::full({2, 2, 3}, 255, at::kByte);
+  const at::Tensor x = normalize_pixels(white, {0.5f, 0.25f, 0.0f}, {0.5f, 0.25f, 1.0f});
+  EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 3, 2, 2}));
+  EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(x[0][1][1][1].item<float>(), 3.0f);
+  EXPECT_FLOAT_EQ(x[0][2][0][1].item<float>(), 1.0f);
+}
+
+}  // namespace
+}  // namespace legrad

@@ -1,0 +1,22 @@
+#include <gtest/gtest.h>
+
+#include "golden.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+class GoldenCase : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GoldenCase, MatchesTheOfficialImplementation) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: golden case skipped";
+  const GoldenReport report = run_golden_case(golden + "/" + GetParam());
+  EXPECT_GE(report.checks.size(), 8u);
+  for (const auto& c : report.checks) EXPECT_TRUE(c.passed) << c.name << ": " << c.detail;
+}
+
+INSTANTIATE_TEST_SUITE_P(Visible, GoldenCase, ::testing::Values("vit_p16_224", "vit_p16_448"));
+
+}  // namespace
+}  // namespace legrad

@@ -1,0 +1,141 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include "clip_model.h"
+#include "error.h"
+#include "legrad.h"
+#include "model_files.h"
+#include "support.h"
+#include "transformer.h"
+
+namespace legrad {
+namespace {
+
+class TinyModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_tiny_model(dir_.path(), test::tiny_config());
+    model_ = load_clip_model(locate_model_files(dir_.path()), c10::Device(c10::kCPU));
+    pixels_ = at::randn({1, 3, 32, 32}, at::detail::createCPUGenerator(3));
+    text_ = l2_normalize(at::randn({3, 16}, at::detail::createCPUGenerator(4)));
+  }
+
+  // LeGrad the way the reference computes it: the image repeated once per prompt, the full
+  // graph kept, and d s_l / d A_l taken per layer from the retained attention probabilities.
+  at::Tensor reference_grids(const at::Tensor& text, int start) {
+    const int64_t prompts = text.size(0);
+    std::vector<at::Tensor> scores, probs;
+    // Pixels that require grad put every activation, the probabilities included, in the graph.
+    at::Tensor x =
+        model_->embed_image(pixels_.expand({prompts, 3, 32, 32}).clone().requires_grad_(true));
+    const auto& blocks = model_->vision_blocks();
+    for (size_t l = 0; l < blocks.size(); ++l) {
+      AttentionParts parts = attention(blocks[l], x);
+      x = finish_block(blocks[l], x, parts.mixed, model_->activation());
+      if (static_cast<int>(l) >= start) {
+        scores.push_back((model_->project_image(x.mean(1)) * text).sum());
+        probs.push_back(parts.probs);
+      }
+    }
+    std::vector<at::Tensor> grids;
+    for (size_t i = 0; i < scores.size(); ++i) {
+      at::Tensor g = torch::autograd::grad({scores[i]}, {probs[i]}, {}, /*retain_graph=*/true)[0];
+      grids.push_back(g.clamp_min(0).mean(1).mean(1).slice(1, 1).reshape({prompts, 4, 4}));
+    }
+    return at::stack(grids);
+  }
+
+  test::TempDir dir_;
+  std::shared_ptr<ClipModel> model_;
+  at::Tensor pixels_, text_;
+};
+
+TEST_F(TinyModel, MapsHaveTheRightShapeAndRange) {
+  const Explanation ex = explain_legrad(*model_, pixels_, text_);
+  ASSERT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{3, 32, 32}));
+  EXPECT_TRUE(ex.heatmaps.isfinite().all().item<bool>());
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_FLOAT_EQ(ex.heatmaps[p].min().item<float>(), 0.0f);
+    EXPECT_FLOAT_EQ(ex.heatmaps[p].max().item<float>(), 1.0f);
+  }
+  EXPECT_EQ(ex.layer_grids.sizes(), (std::vector<int64_t>{2, 3, 4, 4}));
+  EXPECT_EQ(ex.layer_features.sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_EQ(ex.layers, (std::vector<int>{1, 2}));
+  ASSERT_EQ(ex.scores.sizes(), (std::vector<int64_t>{3}));
+  EXPECT_TRUE(ex.scores.abs().le(1.0).all().item<bool>());
+  EXPECT_NEAR(ex.image_embedding.norm().item<double>(), 1.0, 1e-5);
+  // Scores are the cosine similarity with the model's own embedding.
+  EXPECT_TRUE(ex.scores.allclose(at::matmul(text_, ex.image_embedding), 1e-5, 1e-6));
+}
+
+TEST_F(TinyModel, GradientsMatchTheRepeatedImageReference) {
+  for (int layer_index : {-2, 0, -1}) {
+    LegradOptions opts;
+    opts.layer_index = layer_index;
+    const Explanation ex = explain_legrad(*model_, pixels_, text_, opts);
+    const at::Tensor want = reference_grids(text_, legrad_start_layer(layer_index, 3));
+    const double err = (ex.layer_grids - want).abs().max().item<double>();
+    EXPECT_LT(err, 1e-5 * want.abs().max().item<double>()) << "layer_index " << layer_index;
+  }
+}
+
+TEST_F(TinyModel, GradientIsPerPrompt) {
+  const Explanation batch = explain_legrad(*model_, pixels_, text_);
+  EXPECT_GT((batch.heatmaps[0] - batch.heatmaps[1]).abs().max().item<float>(), 1e-2);
+  const Explanation alone = explain_legrad(*model_, pixels_, text_.slice(0, 1, 2));
+  EXPECT_TRUE(alone.heatmaps[0].allclose(batch.heatmaps[1], 1e-5, 1e-6));
+  EXPECT_TRUE(alone.layer_grids.select(1, 0).allclose(batch.layer_grids.select(1, 1), 1e-5, 1e-9));
+}
+
+TEST_F(TinyModel, NoAutogradGraphOutlivesTheCall) {
+  const bool grad_mode_before = at::GradMode::is_enabled();
+  const Explanation ex = explain_legrad(*model_, pixels_, text_);
+  EXPECT_EQ(at::GradMode::is_enabled(), grad_mode_before);
+  for (const at::Tensor& t : {ex.heatmaps, ex.scores, ex.layer_grids, ex.image_embedding}) {
+    EXPECT_FALSE(t.requires_grad());
+    EXPECT_FALSE(t.grad_fn());
+  }
+}
+
+TEST_F(TinyModel, OtherInputSizesResampleThePositionalEmbedding) {
+  const at::Tensor big = at::randn({1, 3, 48, 48});
+  const Explanation ex = explain_legrad(*model_, big, text_);
+  EXPECT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{3, 48, 48}));
+  EXPECT_EQ(ex.layer_grids.sizes(), (std::vector<int64_t>{2, 3, 6, 6}));
+  const at::Tensor pos = model_->positional_embedding(48);
+  EXPECT_EQ(pos.sizes(), (std::vector<int64_t>{37, 32}));
+  EXPECT_TRUE(pos[0].equal(model_->positional_embedding(32)[0]));  // class row kept
+  EXPECT_TRUE(model_->positional_embedding(48).is_same(pos));       // cached
+  EXPECT_THROW(explain_legrad(*model_, at::randn({1, 3, 36, 36}), text_), Error);
+}
+
+TEST_F(TinyModel, BadArgumentsAreErrors) {
+  LegradOptions opts;
+  opts.layer_index = 3;
+  EXPECT_THROW(explain_legrad(*model_, pixels_, text_, opts), Error);
+  opts.layer_index = -4;
+  EXPECT_THROW(explain_legrad(*model_, pixels_, text_, opts), Error);
+  EXPECT_THROW(explain_legrad(*model_, pixels_, at::randn({0, 16})), Error);
+  EXPECT_THROW(explain_legrad(*model_, pixels_, at::randn({2, 15})), Error);
+  EXPECT_THROW(explain_legrad(*model_, at::randn({2, 3, 32, 32}), text_), Error);
+  EXPECT_THROW(explain_legrad(*model_, at::randn({1, 3, 32, 16}), text_), Error);
+}
+
+TEST(MinMax, ConstantMapsBecomeZerosNotNaN) {
+  at::Tensor maps = at::stack({at::full({4, 4}, 3.0f), at::arange(16, at::kFloat).view({4, 4})});
+  const at::Tensor out = min_max_normalize(maps);
+  EXPECT_TRUE(out[0].eq(0).all().item<bool>());
+  EXPECT_FLOAT_EQ(out[1].max().item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(out[1][0][1].item<float>(), 1.0f / 15.0f);
+}
+
+TEST(Upsample, BilinearHalfPixelCentres) {
+  const at::Tensor grid = at::tensor({0.0f, 1.0f}).view({1, 2});
+  const at::Tensor up = upsample_relevance(grid.expand({2, 2}).contiguous(), 2);
+  // align_corners=False: edges clamp, inner samples at 1/4 and 3/4.
+  EXPECT_TRUE(up[0].allclose(at::tensor({0.0f, 0.25f, 0.75f, 1.0f})));
+}
+
+}  // namespace
+}  // namespace legrad
