@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the project needs from Debian 12's packages (as root, or through sudo) and
+# builds it into ./build. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential meson ninja-build pkg-config
+  libtorch-dev
+  # Debian's LibTorch calls the reference BLAS unless an optimised one is installed;
+  # OpenBLAS (OpenMP flavour) makes the matrix products several times faster.
+  libopenblas0-openmp
+  libopencv-dev libglib2.0-dev zlib1g-dev nlohmann-json3-dev
+  libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+[ -f build/build.ninja ] || meson setup build
+ninja -C build
