@@ -2,68 +2,98 @@
 
 #include <ATen/ATen.h>
 
+#include <map>
+#include <mutex>
+
 #include "clip_model.h"
 #include "device.h"
 #include "error.h"
 #include "log.h"
-#include "model_files.h"
 #include "text_cleaner.h"
 #include "tokenizer.h"
 #include "utf8.h"
 
 namespace legrad {
 
-LegradEngine::LegradEngine(const EngineOptions& options) : options_(options) {
-  const ModelFiles files = locate_model_files(options.model, options.vocab);
-  model_ = load_clip_model(files, parse_device(options.device));
-  const ClipConfig& cfg = model_->config();
-  input_size_ = options.input_size > 0 ? options.input_size : cfg.vision.image_size;
-  model_->check_input_size(input_size_);
-  legrad_start_layer(options.layer_index, cfg.vision.layers);
-  if (files.vocab.empty())
-    throw Error(options.model + ": no tokenizer vocabulary (bpe_simple_vocab_16e6.txt.gz, or " +
+std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
+                                              const std::string& device) {
+  auto loaded = std::make_shared<LoadedModel>();
+  loaded->files = locate_model_files(path, vocab);
+  loaded->device = device;
+  if (loaded->files.vocab.empty())
+    throw Error(path + ": no tokenizer vocabulary (bpe_simple_vocab_16e6.txt.gz, or " +
                 "vocab.json + merges.txt) beside the model; give its path explicitly");
-  tokenizer_ = std::make_unique<ClipTokenizer>(ClipTokenizer::from_file(files.vocab));
-  if (tokenizer_->vocab_size() > static_cast<size_t>(cfg.text.vocab_size))
-    throw Error(files.vocab + ": tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
-                " tokens but the model's text tower only " + std::to_string(cfg.text.vocab_size));
+  loaded->model = load_clip_model(loaded->files, parse_device(device));
+  loaded->tokenizer =
+      std::make_shared<const ClipTokenizer>(ClipTokenizer::from_file(loaded->files.vocab));
+  const size_t vocab_size = static_cast<size_t>(loaded->model->config().text.vocab_size);
+  if (loaded->tokenizer->vocab_size() > vocab_size)
+    throw Error(loaded->files.vocab + ": tokenizer has " +
+                std::to_string(loaded->tokenizer->vocab_size()) +
+                " tokens but the model's text tower only " + std::to_string(vocab_size));
+  return loaded;
 }
 
-LegradEngine::~LegradEngine() = default;
-
-const ClipTokenizer& LegradEngine::tokenizer() const { return *tokenizer_; }
-
-void LegradEngine::set_prompts(const std::vector<std::string>& prompts) {
-  if (prompts.empty()) throw Error("no prompts given");
-  const int context = model_->config().text.context_length;
-  std::vector<std::vector<int64_t>> rows;
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    if (clean_text(prompts[i]).empty())
-      throw Error("prompt " + std::to_string(i + 1) + " is empty");
-    bool truncated = false;
-    rows.push_back(tokenizer_->tokenize(prompts[i], context, &truncated));
-    if (truncated)
-      log(LogLevel::Warning, "prompt " + std::to_string(i + 1) + " is longer than " +
-                                 std::to_string(context) + " tokens and was cut");
+std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
+                                                const std::string& path, const std::string& vocab,
+                                                const std::string& device) {
+  if (instance_id.empty()) return load_model(path, vocab, device);
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const LoadedModel>> live;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto existing = live[instance_id].lock()) {
+    if (locate_model_files(path, vocab).weights != existing->files.weights ||
+        device != existing->device)
+      throw Error("model-instance-id '" + instance_id + "' is already in use for " +
+                  existing->files.weights + " on " + existing->device);
+    return existing;
   }
-  at::Tensor tokens = at::zeros({static_cast<int64_t>(rows.size()), context}, at::kLong);
+  auto loaded = load_model(path, vocab, device);
+  live[instance_id] = loaded;
+  return loaded;
+}
+
+LegradEngine::LegradEngine(const EngineOptions& options)
+    : LegradEngine(load_model(options.model, options.vocab, options.device), options.input_size,
+                   options.layer_index) {}
+
+LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size,
+                           int layer_index)
+    : loaded_(std::move(model)), layer_index_(layer_index) {
+  const ClipConfig& cfg = loaded_->model->config();
+  input_size_ = input_size > 0 ? input_size : cfg.vision.image_size;
+  loaded_->model->check_input_size(input_size_);
+  legrad_start_layer(layer_index, cfg.vision.layers);
+}
+
+PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) const {
+  if (prompts.empty()) throw Error("no prompts given");
+  const int context = loaded_->model->config().text.context_length;
+  at::Tensor tokens = at::zeros({static_cast<int64_t>(prompts.size()), context}, at::kLong);
   auto acc = tokens.accessor<int64_t, 2>();
-  for (size_t p = 0; p < rows.size(); ++p)
-    for (int i = 0; i < context; ++i) acc[p][i] = rows[p][i];
-  text_embeddings_ = model_->encode_text(tokens);
-  prompts_ = prompts;
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    if (clean_text(prompts[p]).empty())
+      throw Error("prompt " + std::to_string(p + 1) + " is empty");
+    bool truncated = false;
+    const auto ids = loaded_->tokenizer->tokenize(prompts[p], context, &truncated);
+    if (truncated)
+      log(LogLevel::Warning, "prompt " + std::to_string(p + 1) + " is longer than " +
+                                 std::to_string(context) + " tokens and was cut");
+    for (int i = 0; i < context; ++i) acc[p][i] = ids[i];
+  }
+  return {prompts, loaded_->model->encode_text(tokens)};
 }
 
-Explanation LegradEngine::explain_pixels(const at::Tensor& pixels) const {
-  if (!text_embeddings_.defined()) throw Error("no prompts set");
+Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const {
+  if (prompts.empty()) throw Error("no prompts set");
   LegradOptions opts;
-  opts.layer_index = options_.layer_index;
-  return explain_legrad(*model_, pixels, text_embeddings_, opts);
+  opts.layer_index = layer_index_;
+  return explain_legrad(*loaded_->model, pixels, prompts.embeddings, opts);
 }
 
-Explanation LegradEngine::explain(const ImageView& frame) const {
-  const ClipConfig& cfg = model_->config();
-  return explain_pixels(preprocess_frame(frame, input_size_, cfg.mean, cfg.std));
+Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {
+  const ClipConfig& cfg = loaded_->model->config();
+  return explain_pixels(preprocess_frame(frame, input_size_, cfg.mean, cfg.std), prompts);
 }
 
 std::vector<std::string> parse_prompt_list(const std::string& text) {

@@ -1,5 +1,6 @@
-// The engine the CLI and the GStreamer elements drive: a loaded model and tokenizer, the
-// current prompts with their cached text embeddings, and "explain this frame".
+// The engine the CLI and the GStreamer elements drive: a loaded model and tokenizer (shared
+// between engines by instance id), prompt encoding, and "explain this frame". All methods
+// are const and thread-safe: callers keep their own prompts (PromptSet) and swap them freely.
 #pragma once
 
 #include <ATen/Tensor.h>
@@ -9,12 +10,39 @@
 #include <vector>
 
 #include "legrad.h"
+#include "model_files.h"
 #include "preprocess.h"
 
 namespace legrad {
 
 class ClipModel;
 class ClipTokenizer;
+
+// A model, its tokenizer and where they came from; immutable once loaded.
+struct LoadedModel {
+  ModelFiles files;
+  std::string device;
+  std::shared_ptr<const ClipModel> model;
+  std::shared_ptr<const ClipTokenizer> tokenizer;
+};
+
+// Loads weights, config and vocabulary; throws legrad::Error naming the path and the reason
+// (a model without a tokenizer vocabulary is an error too).
+std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
+                                              const std::string& device);
+
+// As load_model, but engines asking with the same non-empty `instance_id` get the same model
+// while any of them holds it. Asking for a different path or device under a live id throws.
+std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
+                                                const std::string& path, const std::string& vocab,
+                                                const std::string& device);
+
+// Prompts with their text embeddings [P, E].
+struct PromptSet {
+  std::vector<std::string> texts;
+  at::Tensor embeddings;
+  bool empty() const { return texts.empty(); }
+};
 
 struct EngineOptions {
   std::string model;   // .safetensors file or model folder
@@ -26,32 +54,30 @@ struct EngineOptions {
 
 class LegradEngine {
  public:
-  // Loads everything; throws legrad::Error naming the path and the reason.
+  // Loads the model; throws legrad::Error naming the path and the reason.
   explicit LegradEngine(const EngineOptions& options);
-  ~LegradEngine();
+  // Uses an already loaded model; validates input_size and layer_index against it.
+  LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size, int layer_index);
 
-  // Tokenizes and encodes once; later frames reuse the embeddings. An empty list, an empty
-  // prompt or one that is only whitespace throws; prompts longer than the context are cut
-  // as the reference does (the last token becomes end-of-text) and a warning is logged.
-  void set_prompts(const std::vector<std::string>& prompts);
-  const std::vector<std::string>& prompts() const { return prompts_; }
-  const at::Tensor& text_embeddings() const { return text_embeddings_; }
+  // Tokenize and encode. An empty list, an empty prompt or one that is only whitespace
+  // throws; prompts longer than the context are cut as the reference does (the last token
+  // becomes end-of-text) and a warning is logged.
+  PromptSet encode_prompts(const std::vector<std::string>& prompts) const;
 
   // Preprocess (Pillow-exact squash to S x S, normalise) and explain.
-  Explanation explain(const ImageView& frame) const;
-  Explanation explain_pixels(const at::Tensor& pixels) const;
+  Explanation explain(const ImageView& frame, const PromptSet& prompts) const;
+  Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const;
 
   int input_size() const { return input_size_; }
-  const ClipModel& model() const { return *model_; }
-  const ClipTokenizer& tokenizer() const;
+  int layer_index() const { return layer_index_; }
+  const ClipModel& model() const { return *loaded_->model; }
+  const ClipTokenizer& tokenizer() const { return *loaded_->tokenizer; }
+  const std::shared_ptr<const LoadedModel>& loaded() const { return loaded_; }
 
  private:
-  EngineOptions options_;
-  std::shared_ptr<ClipModel> model_;
-  std::unique_ptr<ClipTokenizer> tokenizer_;
+  std::shared_ptr<const LoadedModel> loaded_;
   int input_size_ = 0;
-  std::vector<std::string> prompts_;
-  at::Tensor text_embeddings_;
+  int layer_index_ = -2;
 };
 
 // Splits "a cat; a dog" at ';', trims whitespace, drops empty entries. Throws if none remain.

@@ -5,6 +5,7 @@
 #include <ATen/Tensor.h>
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace legrad {
@@ -22,5 +23,37 @@ cv::Mat colorize(const cv::Mat& heatmap, Colormap map);
 
 // frame (CV_8UC3 RGB) * (1 - alpha) + colours * alpha.
 cv::Mat blend(const cv::Mat& frame_rgb, const cv::Mat& colors_rgb, double alpha);
+
+}  // namespace legrad
+
+namespace legrad {
+
+// Writable interleaved 8-bit pixels (a mapped video frame); red/green/blue are byte offsets
+// within a pixel.
+struct PixelView {
+  uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  int64_t row_stride = 0;
+  int pixel_stride = 3;
+  int red = 0, green = 1, blue = 2;
+};
+
+struct Rgb {
+  uint8_t r = 0, g = 0, b = 0;
+};
+
+// A distinct colour per prompt index, for drawing several prompts at once.
+Rgb prompt_color(size_t index);
+
+// pixel = pixel * (1 - a) + colour * a with a = alpha * heat, so pixels where the heatmap is
+// zero are left exactly as they were. `heat` is CV_32F at the view's size; `colors` is
+// CV_8UC3 RGB at that size (a colour map) or empty, then `solid` is used everywhere.
+void blend_heatmap(const PixelView& view, const cv::Mat& heat, const cv::Mat& colors, Rgb solid,
+                   double alpha);
+
+// A rectangle outline and a text label (with a dark backing box) in the frame.
+void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color);
+void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color);
 
 }  // namespace legrad

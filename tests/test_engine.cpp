@@ -23,10 +23,10 @@ class Engine : public ::testing::Test {
 };
 
 TEST_F(Engine, ExplainsFramesOfAnySize) {
-  engine_->set_prompts({"a red cat", "a dog"});
+  const PromptSet prompts = engine_->encode_prompts({"a red cat", "a dog"});
   for (auto [h, w] : {std::pair{17, 33}, {32, 32}, {1, 1}, {240, 320}}) {
     const at::Tensor frame = test::test_picture(h, w);
-    const Explanation ex = engine_->explain(image_view(frame));
+    const Explanation ex = engine_->explain(image_view(frame), prompts);
     EXPECT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{2, 32, 32})) << h << "x" << w;
     EXPECT_TRUE(ex.heatmaps.isfinite().all().item<bool>());
     EXPECT_TRUE(ex.heatmaps.ge(0).all().item<bool>() && ex.heatmaps.le(1).all().item<bool>());
@@ -34,28 +34,28 @@ TEST_F(Engine, ExplainsFramesOfAnySize) {
 }
 
 TEST_F(Engine, SameFrameSameAnswerAsThePixelsPath) {
-  engine_->set_prompts({"a cat"});
+  const PromptSet prompts = engine_->encode_prompts({"a cat"});
   const at::Tensor frame = test::test_picture(40, 50);
-  const Explanation a = engine_->explain(image_view(frame));
+  const Explanation a = engine_->explain(image_view(frame), prompts);
   const auto& cfg = engine_->model().config();
   const Explanation b =
-      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, cfg.mean, cfg.std));
+      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, cfg.mean, cfg.std), prompts);
   EXPECT_TRUE(a.heatmaps.equal(b.heatmaps));
 }
 
 TEST_F(Engine, PromptRules) {
-  EXPECT_THROW(engine_->set_prompts({}), Error);
-  EXPECT_THROW(engine_->set_prompts({"a cat", ""}), Error);
-  EXPECT_THROW(engine_->set_prompts({"   \t"}), Error);
-  EXPECT_THROW(engine_->set_prompts({"bad \xff"}), Error);
+  EXPECT_THROW(engine_->encode_prompts({}), Error);
+  EXPECT_THROW(engine_->encode_prompts({"a cat", ""}), Error);
+  EXPECT_THROW(engine_->encode_prompts({"   \t"}), Error);
+  EXPECT_THROW(engine_->encode_prompts({"bad \xff"}), Error);
   // 2,000 characters: cut to the context length as the reference does.
-  engine_->set_prompts({std::string(2000, 'x'), "a cat"});
-  EXPECT_EQ(engine_->text_embeddings().sizes(), (std::vector<int64_t>{2, 16}));
+  const PromptSet long_prompt = engine_->encode_prompts({std::string(2000, 'x'), "a cat"});
+  EXPECT_EQ(long_prompt.embeddings.sizes(), (std::vector<int64_t>{2, 16}));
   EXPECT_THROW(LegradEngine(EngineOptions{}), Error);
 }
 
 TEST_F(Engine, ExplainWithoutPromptsIsAnError) {
-  EXPECT_THROW(engine_->explain(image_view(test::test_picture(8, 8))), Error);
+  EXPECT_THROW(engine_->explain(image_view(test::test_picture(8, 8)), PromptSet{}), Error);
 }
 
 TEST_F(Engine, OptionsAreValidatedAtLoad) {
@@ -69,6 +69,16 @@ TEST_F(Engine, OptionsAreValidatedAtLoad) {
   o.layer_index = -2;
   o.vocab = dir_.file("missing-vocab.txt.gz");
   EXPECT_THROW(LegradEngine{o}, Error);
+}
+
+TEST_F(Engine, ModelsAreSharedByInstanceId) {
+  const auto a = shared_model("cam", dir_.path(), "", "cpu");
+  const auto b = shared_model("cam", dir_.path(), "", "cpu");
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_NE(shared_model("", dir_.path(), "", "cpu").get(), a.get());
+  test::TempDir other;
+  test::write_tiny_model(other.path(), test::tiny_config());
+  EXPECT_THROW(shared_model("cam", other.path(), "", "cpu"), Error);
 }
 
 TEST(PromptList, SplitsTrimsAndRejectsEmpty) {

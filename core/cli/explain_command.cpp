@@ -49,8 +49,8 @@ int explain_command(int argc, char** argv) {
   options.device = args.get("device", "cpu");
   options.input_size = args.get_int("size", 0);
   options.layer_index = args.get_int("layer-index", -2);
-  LegradEngine engine(options);
-  engine.set_prompts(parse_prompt_list(args.get("prompts")));
+  const LegradEngine engine(options);
+  const PromptSet prompts = engine.encode_prompts(parse_prompt_list(args.get("prompts")));
 
   cv::Mat bgr = cv::imread(image_path, cv::IMREAD_COLOR);
   if (bgr.empty()) throw Error(image_path + ": cannot read the image");
@@ -62,29 +62,29 @@ int explain_command(int argc, char** argv) {
   view.height = rgb.rows;
   view.row_stride = static_cast<int64_t>(rgb.step);
   view.pixel_stride = 3;
-  const Explanation ex = engine.explain(view);
+  const Explanation ex = engine.explain(view, prompts);
 
   const std::string prefix = args.get("out");
-  const auto& prompts = engine.prompts();
+  const std::vector<std::string>& texts = prompts.texts;
   std::printf("%-40s  %s\n", "prompt", "score");
-  for (size_t p = 0; p < prompts.size(); ++p) {
+  for (size_t p = 0; p < texts.size(); ++p) {
     const cv::Mat heat = heatmap_to_size(ex.heatmaps[p], rgb.cols, rgb.rows);
     cv::Mat overlay = blend(rgb, colorize(heat, colormap), alpha);
     cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
-    const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(prompts[p]) + ".png";
+    const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
     if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");
-    std::printf("%-40s  %+.4f  -> %s\n", prompts[p].c_str(), ex.scores[p].item<double>(),
+    std::printf("%-40s  %+.4f  -> %s\n", texts[p].c_str(), ex.scores[p].item<double>(),
                 png.c_str());
   }
   std::string joined;
-  for (const auto& p : prompts) joined += (joined.empty() ? "" : ";") + p;
+  for (const auto& p : texts) joined += (joined.empty() ? "" : ";") + p;
   const std::string st = prefix + "_heatmaps.safetensors";
   write_safetensors(st,
                     {{"heatmaps", ex.heatmaps.cpu()},
                      {"scores", ex.scores.to(at::kCPU, at::kFloat)},
                      {"layer_grids", ex.layer_grids.cpu()}},
                     {{"prompts", joined}, {"image", image_path}});
-  std::printf("heatmaps [%zu, %d, %d] -> %s\n", prompts.size(), engine.input_size(),
+  std::printf("heatmaps [%zu, %d, %d] -> %s\n", texts.size(), engine.input_size(),
               engine.input_size(), st.c_str());
   return 0;
 }

@@ -1,0 +1,603 @@
+/**
+ * SECTION:element-legrad
+ * @title: legrad
+ *
+ * Computes LeGrad heatmaps — where a CLIP vision transformer finds each text prompt — for
+ * video frames and attaches them as #GstLegradHeatmapMeta (one per prompt), optionally with a
+ * #GstVideoRegionOfInterestMeta around the strongest region. Pixels pass through untouched;
+ * frames are mapped read-only. Draw the heatmaps with `legradoverlay`, export them with
+ * `legradmetaconvert`.
+ *
+ * The model is loaded in the READY->PAUSED transition. With `mode=sync` every analysed frame
+ * waits for its heatmap (right for files); with `mode=async` a worker analyses the newest
+ * frame while frames keep flowing, each carrying the newest finished heatmap and its age.
+ *
+ * Prompts change while playing through the `prompts` property, a serialized custom
+ * downstream event or an upstream custom event named `legrad/prompts` (field `prompts`, a
+ * `;`-separated string), or per frame with a #GstLegradPromptsMeta.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240 ! \
+ *   legrad model=/models/clip prompts="a person;a forklift" attach-roi=true ! \
+ *   legradoverlay ! videoconvert ! autovideosink
+ * ]|
+ */
+#include "gstlegrad.h"
+
+#include <gst/video/video.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "device.h"
+#include "error.h"
+#include "legradanalyzer.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
+#define GST_CAT_DEFAULT gst_legrad_debug
+
+#define LEGRAD_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_PROMPTS,
+  PROP_PROMPTS_FILE,
+  PROP_DEVICE,
+  PROP_INPUT_SIZE,
+  PROP_LAYER_INDEX,
+  PROP_INFERENCE_INTERVAL,
+  PROP_MODE,
+  PROP_ATTACH_ROI,
+  PROP_ROI_THRESHOLD,
+  PROP_MIN_SCORE,
+  PROP_MODEL_INSTANCE_ID,
+  PROP_STATS_INTERVAL,
+  PROP_FRAMES_ANALYZED,
+  PROP_FRAMES_SKIPPED,
+  PROP_MEAN_INFERENCE_MS,
+  PROP_LAST_INFERENCE_MS,
+};
+
+struct _GstLegrad {
+  GstBaseTransform parent;
+
+  /* properties, under the object lock */
+  gchar *model;
+  gchar *prompts;
+  gchar *prompts_file;
+  gchar *device;
+  gchar *model_instance_id;
+  gint input_size;
+  gint layer_index;
+  guint inference_interval;
+  GstLegradMode mode;
+  gboolean attach_roi;
+  gfloat roi_threshold;
+  gfloat min_score;
+  guint stats_interval;
+  /* prompts from the property or an event, applied at the next frame */
+  gchar *pending_prompts;
+
+  /* streaming state */
+  GstVideoInfo info;
+  legrad::LegradAnalyzer *analyzer;
+  guint64 analyzed_at_last_message;
+  gboolean latency_posted;
+};
+
+G_DEFINE_TYPE (GstLegrad, gst_legrad, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (legrad, "legrad", GST_RANK_NONE, GST_TYPE_LEGRAD);
+
+static GType
+gst_legrad_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_LEGRAD_MODE_SYNC, "Every analysed frame waits for its own heatmap", "sync"},
+    {GST_LEGRAD_MODE_ASYNC, "Never wait: a worker analyses the newest frame", "async"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstLegradMode", values));
+  return type;
+}
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
+
+/* Reads a prompts file: one prompt per line, blank lines ignored. */
+static std::string
+read_prompts_file (const std::string & path)
+{
+  std::ifstream in (path);
+  if (!in)
+    throw legrad::Error (path + ": cannot open the prompts file");
+  std::string line, joined;
+  while (std::getline (in, line))
+    joined += line + ";";
+  return joined;
+}
+
+static void
+gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
+{
+  GST_OBJECT_LOCK (self);
+  g_free (self->pending_prompts);
+  self->pending_prompts = g_strdup (prompts);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Applies prompts that arrived by property or event; a bad list keeps the old prompts. */
+static void
+gst_legrad_apply_pending_prompts (GstLegrad * self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *pending = self->pending_prompts;
+  self->pending_prompts = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (!pending)
+    return;
+  try {
+    self->analyzer->set_prompts (pending);
+    GST_INFO_OBJECT (self, "prompts now '%s'", pending);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("Invalid prompts '%s', keeping the previous "
+            "ones", pending), ("%s", e.what ()));
+  }
+  g_free (pending);
+}
+
+static gboolean
+gst_legrad_start (GstBaseTransform * trans)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  GST_OBJECT_LOCK (self);
+  const std::string model = self->model ? self->model : "";
+  const std::string device = self->device ? self->device : "cpu";
+  const std::string instance = self->model_instance_id ? self->model_instance_id : "";
+  const std::string prompts_file = self->prompts_file ? self->prompts_file : "";
+  std::string prompts = self->prompts ? self->prompts : "";
+  const int input_size = self->input_size;
+  const int layer_index = self->layer_index;
+  g_clear_pointer (&self->pending_prompts, g_free);
+  GST_OBJECT_UNLOCK (self);
+
+  if (model.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model given"),
+        ("set the 'model' property to a .safetensors file or an open_clip model folder"));
+    return FALSE;
+  }
+  std::string resolved_device = device;
+  if (device == "auto") {
+    try {
+      resolved_device = legrad::parse_device ("auto").is_cuda () ? "cuda" : "cpu";
+    } catch (...) {
+      resolved_device = "cpu";
+    }
+    if (resolved_device == "cpu")
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No CUDA device: running on the CPU"),
+          ("device=auto found no usable CUDA device"));
+  }
+  try {
+    self->analyzer = new legrad::LegradAnalyzer (model, resolved_device, input_size,
+        layer_index, instance);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
+            model.c_str ()), ("%s", e.what ()));
+    return FALSE;
+  }
+  try {
+    if (!prompts_file.empty ())
+      prompts = read_prompts_file (prompts_file) + prompts;
+    if (!prompts.empty ())
+      self->analyzer->set_prompts (prompts);
+    else
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("No prompts"),
+          ("frames pass without heatmaps until prompts arrive by property, event or meta"));
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid prompts"), ("%s", e.what ()));
+    delete self->analyzer;
+    self->analyzer = NULL;
+    return FALSE;
+  }
+  self->analyzed_at_last_message = 0;
+  self->latency_posted = FALSE;
+  GST_INFO_OBJECT (self, "loaded %s on %s, input size %d", model.c_str (),
+      resolved_device.c_str (), self->analyzer->input_size ());
+  return TRUE;
+}
+
+static gboolean
+gst_legrad_stop (GstBaseTransform * trans)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  delete self->analyzer;        /* joins the worker */
+  self->analyzer = NULL;
+  return TRUE;
+}
+
+static gboolean
+gst_legrad_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  (void) outcaps;
+  if (!gst_video_info_from_caps (&self->info, incaps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unsupported caps"), ("%" GST_PTR_FORMAT,
+            incaps));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+gst_legrad_post_stats (GstLegrad * self, const legrad::AnalyzerStats & stats)
+{
+  GstStructure *s = gst_structure_new ("legrad-stats",
+      "frames-analyzed", G_TYPE_UINT64, (guint64) stats.frames_analyzed,
+      "frames-skipped", G_TYPE_UINT64, (guint64) stats.frames_skipped,
+      "mean-inference-ms", G_TYPE_DOUBLE, stats.mean_inference_ms,
+      "last-inference-ms", G_TYPE_DOUBLE, stats.last_inference_ms, NULL);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  if (!self->analyzer)
+    return GST_FLOW_FLUSHING;
+  gst_legrad_apply_pending_prompts (self);
+
+  legrad::AnalyzerSettings settings;
+  GST_OBJECT_LOCK (self);
+  settings.inference_interval = self->inference_interval;
+  settings.async = self->mode == GST_LEGRAD_MODE_ASYNC;
+  settings.attach_roi = self->attach_roi;
+  settings.roi_threshold = self->roi_threshold;
+  settings.min_score = self->min_score;
+  const guint stats_interval = self->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+
+  try {
+    self->analyzer->process (buffer, self->info, settings);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("LeGrad analysis failed"), ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+
+  const legrad::AnalyzerStats stats = self->analyzer->stats ();
+  if (stats_interval > 0 && stats.frames_analyzed >= self->analyzed_at_last_message + stats_interval) {
+    self->analyzed_at_last_message = stats.frames_analyzed;
+    gst_legrad_post_stats (self, stats);
+  }
+  /* The first measured inference time changes our latency: let the pipeline ask again. */
+  if (!settings.async && !self->latency_posted && stats.frames_analyzed > 0) {
+    self->latency_posted = TRUE;
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+  }
+  return GST_FLOW_OK;
+}
+
+static const gchar *
+prompts_event_text (GstEvent * event)
+{
+  const GstStructure *s = gst_event_get_structure (event);
+  if (!s || !gst_structure_has_name (s, "legrad/prompts"))
+    return NULL;
+  const gchar *prompts = gst_structure_get_string (s, "prompts");
+  return prompts;
+}
+
+static gboolean
+gst_legrad_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CUSTOM_DOWNSTREAM:{
+      const gchar *prompts = prompts_event_text (event);
+      if (prompts)
+        gst_legrad_set_pending_prompts (self, prompts);
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_EOS:
+      /* Pending async work belongs to frames that will never be pushed again. */
+      if (self->analyzer)
+        self->analyzer->flush ();
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_legrad_parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_legrad_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM) {
+    const gchar *prompts = prompts_event_text (event);
+    if (prompts)
+      gst_legrad_set_pending_prompts (self, prompts);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_legrad_parent_class)->src_event (trans, event);
+}
+
+static gboolean
+gst_legrad_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery * query)
+{
+  GstLegrad *self = GST_LEGRAD (trans);
+  gboolean ret = GST_BASE_TRANSFORM_CLASS (gst_legrad_parent_class)->query (trans, direction,
+      query);
+  if (ret && direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GST_OBJECT_LOCK (self);
+    const gboolean sync = self->mode == GST_LEGRAD_MODE_SYNC;
+    GST_OBJECT_UNLOCK (self);
+    if (sync && self->analyzer) {
+      /* In sync mode each analysed frame is late by one inference. */
+      const GstClockTime ours = (GstClockTime) (self->analyzer->stats ().mean_inference_ms *
+          GST_MSECOND);
+      gboolean live;
+      GstClockTime min, max;
+      gst_query_parse_latency (query, &live, &min, &max);
+      gst_query_set_latency (query, live, min + ours,
+          GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+      GST_DEBUG_OBJECT (self, "added %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS (ours));
+    }
+  }
+  return ret;
+}
+
+static void
+gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  GstLegrad *self = GST_LEGRAD (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model);
+      self->model = g_value_dup_string (value);
+      break;
+    case PROP_PROMPTS:
+      g_free (self->prompts);
+      self->prompts = g_value_dup_string (value);
+      if (self->analyzer) {
+        g_free (self->pending_prompts);
+        self->pending_prompts = g_strdup (self->prompts ? self->prompts : "");
+      }
+      break;
+    case PROP_PROMPTS_FILE:
+      g_free (self->prompts_file);
+      self->prompts_file = g_value_dup_string (value);
+      break;
+    case PROP_DEVICE:
+      g_free (self->device);
+      self->device = g_value_dup_string (value);
+      break;
+    case PROP_MODEL_INSTANCE_ID:
+      g_free (self->model_instance_id);
+      self->model_instance_id = g_value_dup_string (value);
+      break;
+    case PROP_INPUT_SIZE:
+      self->input_size = g_value_get_int (value);
+      break;
+    case PROP_LAYER_INDEX:
+      self->layer_index = g_value_get_int (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->inference_interval = g_value_get_uint (value);
+      break;
+    case PROP_MODE:
+      self->mode = (GstLegradMode) g_value_get_enum (value);
+      break;
+    case PROP_ATTACH_ROI:
+      self->attach_roi = g_value_get_boolean (value);
+      break;
+    case PROP_ROI_THRESHOLD:
+      self->roi_threshold = g_value_get_float (value);
+      break;
+    case PROP_MIN_SCORE:
+      self->min_score = g_value_get_float (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
+{
+  GstLegrad *self = GST_LEGRAD (object);
+  legrad::AnalyzerStats stats;
+  if (prop_id >= PROP_FRAMES_ANALYZED && self->analyzer)
+    stats = self->analyzer->stats ();
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+    case PROP_PROMPTS:
+      g_value_set_string (value, self->prompts);
+      break;
+    case PROP_PROMPTS_FILE:
+      g_value_set_string (value, self->prompts_file);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, self->device);
+      break;
+    case PROP_MODEL_INSTANCE_ID:
+      g_value_set_string (value, self->model_instance_id);
+      break;
+    case PROP_INPUT_SIZE:
+      g_value_set_int (value, self->input_size);
+      break;
+    case PROP_LAYER_INDEX:
+      g_value_set_int (value, self->layer_index);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_uint (value, self->inference_interval);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_ATTACH_ROI:
+      g_value_set_boolean (value, self->attach_roi);
+      break;
+    case PROP_ROI_THRESHOLD:
+      g_value_set_float (value, self->roi_threshold);
+      break;
+    case PROP_MIN_SCORE:
+      g_value_set_float (value, self->min_score);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, self->stats_interval);
+      break;
+    case PROP_FRAMES_ANALYZED:
+      g_value_set_uint64 (value, stats.frames_analyzed);
+      break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64 (value, stats.frames_skipped);
+      break;
+    case PROP_MEAN_INFERENCE_MS:
+      g_value_set_double (value, stats.mean_inference_ms);
+      break;
+    case PROP_LAST_INFERENCE_MS:
+      g_value_set_double (value, stats.last_inference_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_legrad_finalize (GObject * object)
+{
+  GstLegrad *self = GST_LEGRAD (object);
+  delete self->analyzer;
+  g_free (self->model);
+  g_free (self->prompts);
+  g_free (self->prompts_file);
+  g_free (self->device);
+  g_free (self->model_instance_id);
+  g_free (self->pending_prompts);
+  G_OBJECT_CLASS (gst_legrad_parent_class)->finalize (object);
+}
+
+static void
+gst_legrad_class_init (GstLegradClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  const GParamFlags rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  const GParamFlags ready = (GParamFlags) (rw | GST_PARAM_MUTABLE_READY);
+  const GParamFlags playing = (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING);
+  const GParamFlags ro = (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  gobject_class->set_property = gst_legrad_set_property;
+  gobject_class->get_property = gst_legrad_get_property;
+  gobject_class->finalize = gst_legrad_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model", "CLIP model: a .safetensors file or an open_clip "
+          "model folder (open_clip_config.json, open_clip_model.safetensors, vocabulary)",
+          NULL, ready));
+  g_object_class_install_property (gobject_class, PROP_PROMPTS,
+      g_param_spec_string ("prompts", "Prompts", "Text prompts separated by ';' "
+          "(changes apply from the next frame)", NULL, playing));
+  g_object_class_install_property (gobject_class, PROP_PROMPTS_FILE,
+      g_param_spec_string ("prompts-file", "Prompts file", "File with one prompt per line, "
+          "read at start (before the 'prompts' property's prompts)", NULL, ready));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_string ("device", "Device", "Compute device: auto, cpu, cuda or cuda:N "
+          "(auto falls back to the CPU with a warning)", "cpu", ready));
+  g_object_class_install_property (gobject_class, PROP_INPUT_SIZE,
+      g_param_spec_int ("input-size", "Input size", "Model input size S (frames are squashed "
+          "to S x S; a multiple of the patch size; 0 = the model's trained size)",
+          0, 4096, 0, ready));
+  g_object_class_install_property (gobject_class, PROP_LAYER_INDEX,
+      g_param_spec_int ("layer-index", "Layer index", "First block used by LeGrad "
+          "(negative: counted from the end; -2 = the last two blocks)", -256, 255, -2, ready));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval", "Analyse every Nth frame; "
+          "frames between carry the newest heatmap and its age", 1, G_MAXUINT, 1, playing));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode", "sync: analysed frames wait for their heatmap; "
+          "async: the streaming thread never waits", gst_legrad_mode_get_type (),
+          GST_LEGRAD_MODE_SYNC, playing));
+  g_object_class_install_property (gobject_class, PROP_ATTACH_ROI,
+      g_param_spec_boolean ("attach-roi", "Attach ROI", "Attach a GstVideoRegionOfInterestMeta "
+          "around each prompt's largest region above roi-threshold", FALSE, playing));
+  g_object_class_install_property (gobject_class, PROP_ROI_THRESHOLD,
+      g_param_spec_float ("roi-threshold", "ROI threshold", "Heatmap level that bounds a "
+          "region of interest", 0.0f, 1.0f, 0.5f, playing));
+  g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
+      g_param_spec_float ("min-score", "Minimum score", "Presence score (cosine similarity) a "
+          "prompt needs for a region of interest", -1.0f, 1.0f, -1.0f, playing));
+  g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE_ID,
+      g_param_spec_string ("model-instance-id", "Model instance id", "Elements with the same "
+          "id share one loaded model (same model and device required)", NULL, ready));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Statistics interval", "Post a 'legrad-stats' "
+          "element message every N analysed frames (0 = never)", 0, G_MAXUINT, 0, playing));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_ANALYZED,
+      g_param_spec_uint64 ("frames-analyzed", "Frames analysed", "Frames analysed so far",
+          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64 ("frames-skipped", "Frames skipped", "Frames not analysed "
+          "(inference-interval, or replaced in the async mailbox)", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_MS,
+      g_param_spec_double ("mean-inference-ms", "Mean inference time", "Mean milliseconds per "
+          "analysed frame", 0.0, G_MAXDOUBLE, 0.0, ro));
+  g_object_class_install_property (gobject_class, PROP_LAST_INFERENCE_MS,
+      g_param_spec_double ("last-inference-ms", "Last inference time", "Milliseconds of the "
+          "last analysed frame", 0.0, G_MAXDOUBLE, 0.0, ro));
+
+  gst_element_class_set_static_metadata (element_class, "LeGrad analyzer",
+      "Filter/Analyzer/Video", "Attaches LeGrad heatmaps of text prompts (where a CLIP vision "
+      "transformer sees them) as metadata", "legrad-gst developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_legrad_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_legrad_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_set_caps);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_legrad_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_legrad_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_legrad_query);
+
+  gst_type_mark_as_plugin_api (gst_legrad_mode_get_type (), (GstPluginAPIFlags) 0);
+  GST_DEBUG_CATEGORY_INIT (gst_legrad_debug, "legrad", 0, "LeGrad analyzer");
+}
+
+static void
+gst_legrad_init (GstLegrad * self)
+{
+  self->device = g_strdup ("cpu");
+  self->layer_index = -2;
+  self->inference_interval = 1;
+  self->mode = GST_LEGRAD_MODE_SYNC;
+  self->roi_threshold = 0.5f;
+  self->min_score = -1.0f;
+  gst_video_info_init (&self->info);
+  /* In place and never passthrough: metas need a writable buffer, but the pixels are only
+   * read, so a shared buffer costs a shallow copy and no pixel copy. */
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+}

@@ -1,0 +1,322 @@
+/**
+ * SECTION:element-legradoverlay
+ * @title: legradoverlay
+ *
+ * Draws the #GstLegradHeatmapMeta heatmaps that `legrad` attached onto the frames: one
+ * prompt through a colour map, or every prompt in its own colour (`prompt=all` with several
+ * prompts), blended with a per-pixel opacity of `alpha` x heat, so pixels where a heatmap is
+ * zero stay exactly as they were. Optionally draws each prompt's label with its score and the
+ * region-of-interest boxes. A frame without heatmaps passes untouched. Works on packed RGB
+ * formats; put `videoconvert` before it for YUV.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! \
+ *   legrad model=/models/clip prompts="a person" attach-roi=true ! \
+ *   legradoverlay colormap=turbo alpha=0.6 ! videoconvert ! autovideosink
+ * ]|
+ */
+#include "gstlegradoverlay.h"
+
+#include <gst/video/video.h>
+
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+
+#include "heatmap_render.h"
+#include "meta/gstlegradmeta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_legrad_overlay_debug);
+#define GST_CAT_DEFAULT gst_legrad_overlay_debug
+
+#define OVERLAY_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
+
+typedef enum {
+  COLORMAP_JET,
+  COLORMAP_TURBO,
+  COLORMAP_INFERNO,
+  COLORMAP_VIRIDIS,
+} GstLegradColormap;
+
+enum {
+  PROP_0,
+  PROP_COLORMAP,
+  PROP_ALPHA,
+  PROP_PROMPT,
+  PROP_DRAW_LABELS,
+  PROP_DRAW_BOXES,
+  PROP_SHOW_STALE,
+};
+
+struct _GstLegradOverlay {
+  GstBaseTransform parent;
+  GstLegradColormap colormap;
+  gdouble alpha;
+  gchar *prompt;
+  gboolean draw_labels;
+  gboolean draw_boxes;
+  gboolean show_stale;
+  GstVideoInfo info;
+};
+
+G_DEFINE_TYPE (GstLegradOverlay, gst_legrad_overlay, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (legradoverlay, "legradoverlay", GST_RANK_NONE,
+    GST_TYPE_LEGRAD_OVERLAY);
+
+static GType
+gst_legrad_colormap_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {COLORMAP_JET, "Jet", "jet"},
+    {COLORMAP_TURBO, "Turbo", "turbo"},
+    {COLORMAP_INFERNO, "Inferno", "inferno"},
+    {COLORMAP_VIRIDIS, "Viridis", "viridis"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstLegradColormap", values));
+  return type;
+}
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
+
+static gboolean
+gst_legrad_overlay_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
+{
+  GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
+  (void) outcaps;
+  return gst_video_info_from_caps (&self->info, incaps);
+}
+
+/* Whether `meta` is one of the prompts the `prompt` property selects. */
+static gboolean
+prompt_selected (const gchar * selector, const GstLegradHeatmapMeta * meta)
+{
+  if (!selector || !*selector || g_strcmp0 (selector, "all") == 0)
+    return TRUE;
+  gchar *end = NULL;
+  const guint64 index = g_ascii_strtoull (selector, &end, 10);
+  if (end && *end == '\0' && end != selector)
+    return index == meta->prompt_index;
+  return g_strcmp0 (selector, meta->prompt) == 0;
+}
+
+static legrad::PixelView
+pixel_view (GstVideoFrame * frame)
+{
+  legrad::PixelView v;
+  v.data = static_cast<uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (frame, 0));
+  v.width = GST_VIDEO_FRAME_WIDTH (frame);
+  v.height = GST_VIDEO_FRAME_HEIGHT (frame);
+  v.row_stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+  v.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 0);
+  v.red = (int) GST_VIDEO_FRAME_COMP_OFFSET (frame, GST_VIDEO_COMP_R);
+  v.green = (int) GST_VIDEO_FRAME_COMP_OFFSET (frame, GST_VIDEO_COMP_G);
+  v.blue = (int) GST_VIDEO_FRAME_COMP_OFFSET (frame, GST_VIDEO_COMP_B);
+  return v;
+}
+
+static GstFlowReturn
+gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
+{
+  GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
+  GST_OBJECT_LOCK (self);
+  const legrad::Colormap colormap = static_cast<legrad::Colormap> (self->colormap);
+  const gdouble alpha = self->alpha;
+  gchar *selector = g_strdup (self->prompt);
+  const gboolean draw_labels = self->draw_labels;
+  const gboolean draw_boxes = self->draw_boxes;
+  const gboolean show_stale = self->show_stale;
+  GST_OBJECT_UNLOCK (self);
+
+  std::vector<GstLegradHeatmapMeta *> metas;
+  gpointer state = NULL;
+  GstLegradHeatmapMeta *meta;
+  while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
+    if (prompt_selected (selector, meta) && (show_stale || meta->age == 0))
+      metas.push_back (meta);
+  const bool all = !selector || !*selector || g_strcmp0 (selector, "all") == 0;
+  g_free (selector);
+  if (metas.empty ())
+    return GST_FLOW_OK;         /* untouched: not even mapped for writing */
+
+  GstVideoFrame frame;
+  if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READWRITE)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot map the frame for drawing"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  try {
+    const legrad::PixelView view = pixel_view (&frame);
+    /* Several prompts: each in its own colour; one prompt: through the colour map. */
+    const bool solid = all && metas.size () > 1;
+    for (GstLegradHeatmapMeta *m:metas) {
+      at::Tensor map = at::from_blob (const_cast<gfloat *> (gst_legrad_heatmap_meta_get_values (m)),
+          {(int64_t) m->height, (int64_t) m->width}, at::kFloat);
+      const cv::Mat heat = legrad::heatmap_to_size (map, view.width, view.height);
+      const legrad::Rgb color = legrad::prompt_color (m->prompt_index);
+      legrad::blend_heatmap (view, heat, solid ? cv::Mat () : legrad::colorize (heat, colormap),
+          color, alpha);
+    }
+    int line = 0;
+    for (GstLegradHeatmapMeta *m:metas) {
+      const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
+      255, 255, 255};
+      GstVideoRegionOfInterestMeta *roi = m->roi_id >= 0 ?
+          gst_buffer_get_video_region_of_interest_meta_id (buffer, m->roi_id) : NULL;
+      if (draw_boxes && roi)
+        legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, color);
+      if (draw_labels) {
+        char label[256];
+        g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
+            m->age ? " (stale)" : "");
+        if (draw_boxes && roi)
+          legrad::draw_label (view, label, roi->x, roi->y - 2, color);
+        else
+          legrad::draw_label (view, label, 2, 14 + 16 * line++, color);
+      }
+    }
+  } catch (const std::exception & e) {
+    gst_video_frame_unmap (&frame);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Drawing the heatmap failed"), ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap (&frame);
+  return GST_FLOW_OK;
+}
+
+static void
+gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  GstLegradOverlay *self = GST_LEGRAD_OVERLAY (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_COLORMAP:
+      self->colormap = (GstLegradColormap) g_value_get_enum (value);
+      break;
+    case PROP_ALPHA:
+      self->alpha = g_value_get_double (value);
+      break;
+    case PROP_PROMPT:
+      g_free (self->prompt);
+      self->prompt = g_value_dup_string (value);
+      break;
+    case PROP_DRAW_LABELS:
+      self->draw_labels = g_value_get_boolean (value);
+      break;
+    case PROP_DRAW_BOXES:
+      self->draw_boxes = g_value_get_boolean (value);
+      break;
+    case PROP_SHOW_STALE:
+      self->show_stale = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_legrad_overlay_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstLegradOverlay *self = GST_LEGRAD_OVERLAY (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_COLORMAP:
+      g_value_set_enum (value, self->colormap);
+      break;
+    case PROP_ALPHA:
+      g_value_set_double (value, self->alpha);
+      break;
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
+      break;
+    case PROP_DRAW_LABELS:
+      g_value_set_boolean (value, self->draw_labels);
+      break;
+    case PROP_DRAW_BOXES:
+      g_value_set_boolean (value, self->draw_boxes);
+      break;
+    case PROP_SHOW_STALE:
+      g_value_set_boolean (value, self->show_stale);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_legrad_overlay_finalize (GObject * object)
+{
+  g_free (GST_LEGRAD_OVERLAY (object)->prompt);
+  G_OBJECT_CLASS (gst_legrad_overlay_parent_class)->finalize (object);
+}
+
+static void
+gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  const GParamFlags playing = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_PLAYING);
+
+  gobject_class->set_property = gst_legrad_overlay_set_property;
+  gobject_class->get_property = gst_legrad_overlay_get_property;
+  gobject_class->finalize = gst_legrad_overlay_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_COLORMAP,
+      g_param_spec_enum ("colormap", "Colour map", "Colour map for a single prompt's heatmap",
+          gst_legrad_colormap_get_type (), COLORMAP_JET, playing));
+  g_object_class_install_property (gobject_class, PROP_ALPHA,
+      g_param_spec_double ("alpha", "Alpha", "Opacity of the heatmap where it is 1 (it scales "
+          "with the heat)", 0.0, 1.0, 0.5, playing));
+  g_object_class_install_property (gobject_class, PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt", "Which prompt to draw: its index, its text, or "
+          "\"all\" (several prompts each in its own colour)", "all", playing));
+  g_object_class_install_property (gobject_class, PROP_DRAW_LABELS,
+      g_param_spec_boolean ("draw-labels", "Draw labels", "Write each prompt and its score",
+          TRUE, playing));
+  g_object_class_install_property (gobject_class, PROP_DRAW_BOXES,
+      g_param_spec_boolean ("draw-boxes", "Draw boxes", "Draw the region-of-interest boxes",
+          TRUE, playing));
+  g_object_class_install_property (gobject_class, PROP_SHOW_STALE,
+      g_param_spec_boolean ("show-stale", "Show stale", "Draw heatmaps computed from an earlier "
+          "frame (inference-interval, async mode)", TRUE, playing));
+
+  gst_element_class_set_static_metadata (element_class, "LeGrad heatmap overlay",
+      "Analyzer/Visualization/Video", "Draws LeGrad heatmaps, labels and boxes onto frames",
+      "legrad-gst developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_overlay_set_caps);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_overlay_transform_ip);
+
+  gst_type_mark_as_plugin_api (gst_legrad_colormap_get_type (), (GstPluginAPIFlags) 0);
+  GST_DEBUG_CATEGORY_INIT (gst_legrad_overlay_debug, "legradoverlay", 0,
+      "LeGrad heatmap overlay");
+}
+
+static void
+gst_legrad_overlay_init (GstLegradOverlay * self)
+{
+  self->colormap = COLORMAP_JET;
+  self->alpha = 0.5;
+  self->prompt = g_strdup ("all");
+  self->draw_labels = TRUE;
+  self->draw_boxes = TRUE;
+  self->show_stale = TRUE;
+  gst_video_info_init (&self->info);
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}

@@ -1,0 +1,101 @@
+// What the `legrad` element does with each frame, without the GObject shell: which frames
+// are analysed (inference-interval), where (streaming thread or worker), with which prompts,
+// and the metadata attached to every outgoing frame.
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "async_analyzer.h"
+#include "engine.h"
+#include "heatmap_regions.h"
+
+namespace legrad {
+
+struct AnalyzerSettings {
+  unsigned inference_interval = 1;
+  bool async = false;
+  bool attach_roi = false;
+  float roi_threshold = 0.5f;
+  float min_score = -1.0f;
+};
+
+struct AnalyzerStats {
+  uint64_t frames_analyzed = 0;
+  uint64_t frames_skipped = 0;
+  double mean_inference_ms = 0.0;
+  double last_inference_ms = 0.0;
+};
+
+// One finished analysis, shared by every frame that carries it.
+struct AnalysisResult {
+  std::shared_ptr<const PromptSet> prompts;
+  std::vector<GBytes*> heatmaps;  // per prompt, size x size floats; owned (unref on destroy)
+  std::vector<float> scores;
+  std::vector<std::optional<Box>> boxes;  // in heatmap pixels
+  int size = 0;
+  GstClockTime source_pts = GST_CLOCK_TIME_NONE;
+  uint64_t frame_number = 0;
+  double inference_ms = 0.0;
+  std::string error;  // set instead of the rest when the analysis failed
+  AnalysisResult() = default;
+  AnalysisResult(const AnalysisResult&) = delete;
+  AnalysisResult& operator=(const AnalysisResult&) = delete;
+  ~AnalysisResult();
+};
+
+class LegradAnalyzer {
+ public:
+  // Loads (or shares, with a non-empty instance_id) the model; throws legrad::Error.
+  LegradAnalyzer(const std::string& model, const std::string& device, int input_size,
+                 int layer_index, const std::string& instance_id);
+  ~LegradAnalyzer();
+
+  // Parses and encodes a `;`-separated list now; throws legrad::Error. Frames after this
+  // call use the new prompts.
+  void set_prompts(const std::string& list);
+  bool has_prompts() const;
+
+  // Analyses (or schedules) the frame and attaches the newest heatmaps to `buffer` (writable;
+  // its pixels are only read). Throws legrad::Error when an analysis failed.
+  void process(GstBuffer* buffer, const GstVideoInfo& info, const AnalyzerSettings& settings);
+
+  // Drops pending work and the heatmap carried forward (flushing seek, caps change).
+  void flush();
+  AnalyzerStats stats() const;
+  int input_size() const { return engine_.input_size(); }
+  const std::string& model_path() const { return model_path_; }
+
+ private:
+  struct Job {
+    at::Tensor rgb;
+    std::shared_ptr<const PromptSet> prompts;
+    GstClockTime pts;
+    uint64_t frame_number;
+  };
+  std::shared_ptr<const AnalysisResult> analyse(const Job& job, float roi_threshold) const;
+  std::shared_ptr<const PromptSet> prompts_for(GstBuffer* buffer);
+  void attach(GstBuffer* buffer, const GstVideoInfo& info, const AnalysisResult& result,
+              uint64_t frame_number, const AnalyzerSettings& settings) const;
+  void record(const AnalysisResult& result);
+
+  std::string model_path_;
+  LegradEngine engine_;
+  mutable std::mutex mutex_;  // guards prompts_, meta_prompts_, latest_, stats_
+  std::shared_ptr<const PromptSet> prompts_;
+  std::pair<std::string, std::shared_ptr<const PromptSet>> meta_prompts_;  // cache for prompt metas
+  std::shared_ptr<const AnalysisResult> latest_;
+  AnalyzerStats stats_;
+  double total_ms_ = 0.0;
+  uint64_t frame_number_ = 0;
+  std::atomic<float> roi_threshold_{0.5f};
+  std::unique_ptr<AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>> worker_;
+};
+
+}  // namespace legrad

@@ -1,0 +1,228 @@
+#include "gstlegradmeta.h"
+
+#include <gst/video/video.h>
+#include <string.h>
+
+/* ---- heatmap meta ---- */
+
+GType
+gst_legrad_heatmap_meta_api_get_type (void)
+{
+  static GType type = 0;
+  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_SIZE_STR, NULL };
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstLegradHeatmapMetaAPI", tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static gboolean
+heatmap_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  GstLegradHeatmapMeta *m = (GstLegradHeatmapMeta *) meta;
+  (void) params;
+  (void) buffer;
+  m->prompt = NULL;
+  m->prompt_index = 0;
+  m->score = 0.0f;
+  m->width = m->height = 0;
+  m->values = NULL;
+  m->source_pts = GST_CLOCK_TIME_NONE;
+  m->age = 0;
+  m->roi_id = -1;
+  return TRUE;
+}
+
+static void
+heatmap_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstLegradHeatmapMeta *m = (GstLegradHeatmapMeta *) meta;
+  (void) buffer;
+  g_free (m->prompt);
+  if (m->values)
+    g_bytes_unref (m->values);
+}
+
+/* The heatmap covers the whole frame, so copies and scaling keep it as it is; any other
+ * transform (flip, rotate, crop) would misplace it, so it is dropped. */
+static gboolean
+heatmap_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
+    GQuark type, gpointer data)
+{
+  GstLegradHeatmapMeta *m = (GstLegradHeatmapMeta *) meta;
+  GstLegradHeatmapMeta *copy;
+  (void) buffer;
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *c = data;
+    if (c->region)
+      return FALSE;
+  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    return FALSE;
+  }
+  copy = gst_buffer_add_legrad_heatmap_meta (dest, m->prompt, m->prompt_index, m->score,
+      m->width, m->height, m->values, m->source_pts, m->age);
+  if (!copy)
+    return FALSE;
+  /* ROI metas are copied separately and get new ids; keep the link only on plain copies. */
+  copy->roi_id = GST_META_TRANSFORM_IS_COPY (type) ? m->roi_id : -1;
+  return TRUE;
+}
+
+const GstMetaInfo *
+gst_legrad_heatmap_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_LEGRAD_HEATMAP_META_API_TYPE,
+        "GstLegradHeatmapMeta", sizeof (GstLegradHeatmapMeta), heatmap_meta_init,
+        heatmap_meta_free, heatmap_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+GstLegradHeatmapMeta *
+gst_buffer_add_legrad_heatmap_meta (GstBuffer * buffer, const gchar * prompt,
+    guint prompt_index, gfloat score, guint width, guint height, GBytes * values,
+    GstClockTime source_pts, guint64 age)
+{
+  GstLegradHeatmapMeta *m;
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (prompt != NULL, NULL);
+  g_return_val_if_fail (values != NULL, NULL);
+  g_return_val_if_fail (g_bytes_get_size (values) == (gsize) width * height * sizeof (gfloat),
+      NULL);
+  m = (GstLegradHeatmapMeta *) gst_buffer_add_meta (buffer, GST_LEGRAD_HEATMAP_META_INFO,
+      NULL);
+  if (!m)
+    return NULL;
+  m->prompt = g_strdup (prompt);
+  m->prompt_index = prompt_index;
+  m->score = score;
+  m->width = width;
+  m->height = height;
+  m->values = g_bytes_ref (values);
+  m->source_pts = source_pts;
+  m->age = age;
+  return m;
+}
+
+GstLegradHeatmapMeta *
+gst_buffer_iterate_legrad_heatmap_meta (GstBuffer * buffer, gpointer * state)
+{
+  return (GstLegradHeatmapMeta *) gst_buffer_iterate_meta_filtered (buffer, state,
+      GST_LEGRAD_HEATMAP_META_API_TYPE);
+}
+
+guint
+gst_buffer_get_n_legrad_heatmap_metas (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  guint n = 0;
+  while (gst_buffer_iterate_legrad_heatmap_meta (buffer, &state))
+    n++;
+  return n;
+}
+
+GstLegradHeatmapMeta *
+gst_buffer_get_legrad_heatmap_meta_by_index (GstBuffer * buffer, guint prompt_index)
+{
+  gpointer state = NULL;
+  GstLegradHeatmapMeta *m;
+  while ((m = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
+    if (m->prompt_index == prompt_index)
+      return m;
+  return NULL;
+}
+
+GstLegradHeatmapMeta *
+gst_buffer_get_legrad_heatmap_meta_by_prompt (GstBuffer * buffer, const gchar * prompt)
+{
+  gpointer state = NULL;
+  GstLegradHeatmapMeta *m;
+  g_return_val_if_fail (prompt != NULL, NULL);
+  while ((m = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
+    if (g_strcmp0 (m->prompt, prompt) == 0)
+      return m;
+  return NULL;
+}
+
+const gfloat *
+gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL && meta->values != NULL, NULL);
+  return g_bytes_get_data (meta->values, NULL);
+}
+
+/* ---- prompts meta ---- */
+
+GType
+gst_legrad_prompts_meta_api_get_type (void)
+{
+  static GType type = 0;
+  static const gchar *tags[] = { NULL };
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstLegradPromptsMetaAPI", tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static gboolean
+prompts_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  (void) params;
+  (void) buffer;
+  ((GstLegradPromptsMeta *) meta)->prompts = NULL;
+  return TRUE;
+}
+
+static void
+prompts_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  (void) buffer;
+  g_free (((GstLegradPromptsMeta *) meta)->prompts);
+}
+
+static gboolean
+prompts_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
+    GQuark type, gpointer data)
+{
+  (void) buffer;
+  (void) type;
+  (void) data;
+  return gst_buffer_add_legrad_prompts_meta (dest,
+      ((GstLegradPromptsMeta *) meta)->prompts) != NULL;
+}
+
+const GstMetaInfo *
+gst_legrad_prompts_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_LEGRAD_PROMPTS_META_API_TYPE,
+        "GstLegradPromptsMeta", sizeof (GstLegradPromptsMeta), prompts_meta_init,
+        prompts_meta_free, prompts_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+GstLegradPromptsMeta *
+gst_buffer_add_legrad_prompts_meta (GstBuffer * buffer, const gchar * prompts)
+{
+  GstLegradPromptsMeta *m;
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (prompts != NULL, NULL);
+  m = (GstLegradPromptsMeta *) gst_buffer_add_meta (buffer, GST_LEGRAD_PROMPTS_META_INFO, NULL);
+  if (m)
+    m->prompts = g_strdup (prompts);
+  return m;
+}
+
+GstLegradPromptsMeta *
+gst_buffer_get_legrad_prompts_meta (GstBuffer * buffer)
+{
+  return (GstLegradPromptsMeta *) gst_buffer_get_meta (buffer, GST_LEGRAD_PROMPTS_META_API_TYPE);
+}
