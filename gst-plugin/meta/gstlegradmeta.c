@@ -64,8 +64,8 @@ heatmap_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
       m->width, m->height, m->values, m->source_pts, m->age);
   if (!copy)
     return FALSE;
-  /* ROI metas are copied separately and get new ids; keep the link only on plain copies. */
-  copy->roi_id = GST_META_TRANSFORM_IS_COPY (type) ? m->roi_id : -1;
+  /* ROI metas are copied and scaled alongside, keeping their ids. */
+  copy->roi_id = m->roi_id;
   return TRUE;
 }
 

@@ -29,8 +29,11 @@ G_BEGIN_DECLS
  * @age: frames since that frame (0: computed from this frame)
  * @roi_id: id of the matching #GstVideoRegionOfInterestMeta, or -1
  *
- * One per prompt per frame. Survives copies and scaling (the heatmap covers the whole frame
- * whatever its size); dropped by transforms it cannot follow, such as flips and crops.
+ * One per prompt per frame. Survives copies, conversion and scaling (the heatmap covers the
+ * whole frame whatever its size). Its transform drops it for region copies and any
+ * transform other than a copy or a scale; note that GStreamer 1.22's GstVideoFilter-based
+ * elements (videoflip among them) copy every meta tagged only video/size as it is, so a
+ * heatmap after videoflip is not flipped with the picture.
  */
 typedef struct {
   GstMeta meta;

@@ -1,0 +1,487 @@
+// The GStreamer elements, driven through GstHarness with a tiny random model.
+#include <ATen/ATen.h>
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine.h"
+#include "meta/gstlegradmeta.h"
+#include "preprocess.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+class Plugin : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    gst_init(nullptr, nullptr);
+    dir_ = new test::TempDir();
+    test::write_tiny_model(dir_->path(), test::tiny_config());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  static std::string model() { return dir_->path(); }
+
+  // "legrad model=... <extra>" in a harness with the given caps on its sink pad.
+  static GstHarness* analyzer(const std::string& extra, const std::string& caps) {
+    const std::string desc = "legrad model=" + model() + " " + extra;
+    GstHarness* h = gst_harness_new_parse(desc.c_str());
+    gst_harness_set_src_caps_str(h, caps.c_str());
+    return h;
+  }
+
+  // A frame of `format` filled from the test picture (through the core's own conversion).
+  static GstBuffer* frame(const char* format, int width, int height, GstClockTime pts = 0) {
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, gst_video_format_from_string(format), width, height);
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    const at::Tensor pic = test::test_picture(height, width);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = pic.data_ptr<uint8_t>()[i % pic.numel()];
+    gst_buffer_unmap(buf, &map);
+    GST_BUFFER_PTS(buf) = pts;
+    GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
+    return buf;
+  }
+
+  static std::string caps(const char* format, int w, int h) {
+    return std::string("video/x-raw,format=") + format + ",width=" + std::to_string(w) +
+           ",height=" + std::to_string(h) + ",framerate=30/1";
+  }
+
+  // Sets or gets properties of the harness's legrad element (the harness wraps it in a bin).
+  template <typename... Args>
+  static void set(GstHarness* h, Args... args) {
+    GstElement* e = gst_harness_find_element(h, "legrad");
+    g_object_set(e, args..., nullptr);
+    gst_object_unref(e);
+  }
+  template <typename... Args>
+  static void get(GstHarness* h, Args... args) {
+    GstElement* e = gst_harness_find_element(h, "legrad");
+    g_object_get(e, args..., nullptr);
+    gst_object_unref(e);
+  }
+
+  static std::vector<std::string> prompts_of(GstBuffer* buf) {
+    std::vector<std::string> out;
+    gpointer state = nullptr;
+    while (GstLegradHeatmapMeta* m = gst_buffer_iterate_legrad_heatmap_meta(buf, &state))
+      out.push_back(m->prompt);
+    return out;
+  }
+
+  static test::TempDir* dir_;
+};
+
+test::TempDir* Plugin::dir_ = nullptr;
+
+TEST_F(Plugin, ElementsRegisterAndEveryPropertyHasABlurb) {
+  for (const char* name : {"legrad", "legradoverlay", "legradmetaconvert"}) {
+    GstElement* e = gst_element_factory_make(name, nullptr);
+    ASSERT_NE(e, nullptr) << name << " not found (GST_PLUGIN_PATH?)";
+    guint n = 0;
+    GParamSpec** specs = g_object_class_list_properties(G_OBJECT_GET_CLASS(e), &n);
+    for (guint i = 0; i < n; ++i) {
+      const gchar* blurb = g_param_spec_get_blurb(specs[i]);
+      EXPECT_TRUE(blurb && *blurb) << name << "::" << specs[i]->name;
+    }
+    g_free(specs);
+    gst_object_unref(e);
+  }
+}
+
+TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
+  GstHarness* h = analyzer("prompts=\"a red cat; a dog\"", caps("RGB", 40, 30));
+  GstBuffer* in = frame("RGB", 40, 30, 5 * GST_MSECOND);
+  GstBuffer* copy = gst_buffer_copy_deep(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  GstMapInfo a, b;
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  gst_buffer_map(copy, &b, GST_MAP_READ);
+  ASSERT_EQ(a.size, b.size);
+  EXPECT_EQ(memcmp(a.data, b.data, a.size), 0);
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unmap(copy, &b);
+
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 2u);
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a red cat", "a dog"}));
+  // The same frame through the core directly gives the same heatmap.
+  const LegradEngine engine(EngineOptions{model(), "", "cpu", 0, -2});
+  const at::Tensor pic = test::test_picture(30, 40);
+  const Explanation ex = engine.explain(image_view(pic), engine.encode_prompts({"a red cat", "a dog"}));
+  for (guint p = 0; p < 2; ++p) {
+    GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, p);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->width, 32u);
+    EXPECT_EQ(m->height, 32u);
+    EXPECT_EQ(m->age, 0u);
+    EXPECT_EQ(m->source_pts, 5 * GST_MSECOND);
+    EXPECT_NEAR(m->score, ex.scores[p].item<float>(), 1e-6);
+    const at::Tensor got = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(m)),
+                                         {32, 32}, at::kFloat);
+    EXPECT_TRUE(got.equal(ex.heatmaps[p]));
+  }
+  EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_prompt(out, "a dog")->prompt_index, 1u);
+  gst_buffer_unref(out);
+  gst_buffer_unref(copy);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, EveryFormatAndOddSizes) {
+  const char* formats[] = {"RGB",  "BGR",  "RGBx", "BGRx", "xRGB", "xBGR",
+                           "RGBA", "BGRA", "ARGB", "ABGR", "I420", "NV12"};
+  for (const char* format : formats) {
+    GstHarness* h = analyzer("prompts=\"a cat\"", caps(format, 33, 17));
+    GstBuffer* out = gst_harness_push_and_pull(h, frame(format, 33, 17));
+    ASSERT_NE(out, nullptr) << format;
+    EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 1u) << format;
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+  }
+}
+
+TEST_F(Plugin, ChannelOrderIsHonoured) {
+  // The same picture as RGB and as BGR must give the same heatmap.
+  auto heat = [&](const char* format, bool swap) {
+    GstHarness* h = analyzer("prompts=\"a cat\"", caps(format, 24, 20));
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, 24 * 20 * 3, nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    const at::Tensor pic = test::test_picture(20, 24);
+    const at::Tensor ordered = swap ? pic.flip({2}).contiguous() : pic;
+    memcpy(map.data, ordered.data_ptr<uint8_t>(), map.size);
+    gst_buffer_unmap(buf, &map);
+    GstBuffer* out = gst_harness_push_and_pull(h, buf);
+    at::Tensor values = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(
+                                          gst_buffer_get_legrad_heatmap_meta_by_index(out, 0))),
+                                      {32 * 32}, at::kFloat)
+                            .clone();
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    return values;
+  };
+  EXPECT_TRUE(heat("RGB", false).equal(heat("BGR", true)));
+}
+
+TEST_F(Plugin, UnsupportedCapsAreRefused) {
+  GstHarness* h = analyzer("prompts=\"a cat\"", "video/x-raw,format=GRAY8,width=16,height=16");
+  EXPECT_EQ(gst_harness_push(h, gst_buffer_new_allocate(nullptr, 256, nullptr)),
+            GST_FLOW_NOT_NEGOTIATED);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, PromptsChangeByPropertyAndEvents) {
+  GstHarness* h = analyzer("prompts=\"a cat\"", caps("RGBx", 32, 32));
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGBx", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a cat"}));
+  gst_buffer_unref(out);
+
+  set(h, "prompts", "a dog;a red dog");
+  out = gst_harness_push_and_pull(h, frame("RGBx", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a dog", "a red dog"}));
+  gst_buffer_unref(out);
+
+  GstStructure* s = gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING, "x;y;z", nullptr);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s)));
+  out = gst_harness_push_and_pull(h, frame("RGBx", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"x", "y", "z"}));
+  gst_buffer_unref(out);
+
+  s = gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING, "up", nullptr);
+  gst_harness_push_upstream_event(h, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
+  out = gst_harness_push_and_pull(h, frame("RGBx", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"up"}));
+  gst_buffer_unref(out);
+
+  // A frame with a prompts meta is analysed with those prompts only.
+  GstBuffer* in = frame("RGBx", 32, 32);
+  gst_buffer_add_legrad_prompts_meta(in, "meta one; meta two");
+  out = gst_harness_push_and_pull(h, in);
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"meta one", "meta two"}));
+  gst_buffer_unref(out);
+  out = gst_harness_push_and_pull(h, frame("RGBx", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"up"}));
+  gst_buffer_unref(out);
+
+  // A bad list keeps the previous prompts (with a warning).
+  set(h, "prompts", " ; ");
+  out = gst_harness_push_and_pull(h, frame("RGBx", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"up"}));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, InferenceIntervalCarriesTheNewestHeatmapWithItsAge) {
+  GstHarness* h = analyzer("prompts=\"a cat\" inference-interval=3", caps("RGB", 32, 32));
+  std::vector<guint64> ages;
+  std::vector<GstClockTime> sources;
+  for (int i = 0; i < 7; ++i) {
+    GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 32, 32, i * GST_MSECOND));
+    GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+    ASSERT_NE(m, nullptr);
+    ages.push_back(m->age);
+    sources.push_back(m->source_pts);
+    gst_buffer_unref(out);
+  }
+  EXPECT_EQ(ages, (std::vector<guint64>{0, 1, 2, 0, 1, 2, 0}));
+  EXPECT_EQ(sources[5], 3 * GST_MSECOND);
+  guint64 analyzed = 0, skipped = 0;
+  get(h, "frames-analyzed", &analyzed, "frames-skipped", &skipped);
+  EXPECT_EQ(analyzed, 3u);
+  EXPECT_EQ(skipped, 4u);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, AsyncNeverWaitsAndNeverReorders) {
+  // A large input size makes each inference slow next to pushing a frame.
+  GstHarness* h = analyzer("prompts=\"a cat\" mode=async input-size=256", caps("RGB", 64, 48));
+  const int n = 12;
+  for (int i = 0; i < n; ++i)
+    ASSERT_EQ(gst_harness_push(h, frame("RGB", 64, 48, i * GST_MSECOND)), GST_FLOW_OK);
+  GstClockTime last = 0;
+  int without_meta = 0;
+  for (int i = 0; i < n; ++i) {
+    GstBuffer* out = gst_harness_pull(h);
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_MSECOND);  // all out, in order
+    EXPECT_GE(GST_BUFFER_PTS(out), last);
+    last = GST_BUFFER_PTS(out);
+    if (gst_buffer_get_n_legrad_heatmap_metas(out) == 0) ++without_meta;
+    gst_buffer_unref(out);
+  }
+  // The first frame left before its heatmap existed: the streaming thread did not wait.
+  EXPECT_GE(without_meta, 1);
+  // Later frames carry a finished heatmap from an earlier frame.
+  guint64 analyzed = 0;
+  for (int tries = 0; tries < 200 && analyzed == 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    get(h, "frames-analyzed", &analyzed);
+  }
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 64, 48, n * GST_MSECOND));
+  GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+  ASSERT_NE(m, nullptr);
+  EXPECT_LT(m->source_pts, n * GST_MSECOND);
+  EXPECT_GT(m->age, 0u);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, RegionsOfInterestLineUpWithTheHeatmap) {
+  GstHarness* h = analyzer("prompts=\"a cat\" attach-roi=true roi-threshold=0.6", caps("RGB", 64, 48));
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));
+  GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+  ASSERT_NE(m, nullptr);
+  ASSERT_GE(m->roi_id, 0);
+  GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
+  ASSERT_NE(roi, nullptr);
+  EXPECT_STREQ(g_quark_to_string(roi->roi_type), "a cat");
+  GstStructure* param = gst_video_region_of_interest_meta_get_param(roi, "legrad");
+  ASSERT_NE(param, nullptr);
+  double score = 0;
+  EXPECT_TRUE(gst_structure_get_double(param, "score", &score));
+  EXPECT_NEAR(score, m->score, 1e-6);
+  // The peak of the heatmap lies inside the box (heatmap 32x32 over a 64x48 frame).
+  const float* v = gst_legrad_heatmap_meta_get_values(m);
+  const int peak = static_cast<int>(std::max_element(v, v + 32 * 32) - v);
+  const double px = (peak % 32 + 0.5) * 64 / 32.0, py = (peak / 32 + 0.5) * 48 / 32.0;
+  EXPECT_GE(px, roi->x);
+  EXPECT_LE(px, roi->x + roi->w);
+  EXPECT_GE(py, roi->y);
+  EXPECT_LE(py, roi->y + roi->h);
+  gst_buffer_unref(out);
+  // min-score above every score: no box.
+  set(h, "min-score", 1.0f);
+  out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));
+  EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->roi_id, -1);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, MetaSurvivesScalingAndConversion) {
+  const std::string desc = "legrad model=" + model() + " prompts=\"a cat\" attach-roi=true ! videoscale ! "
+                           "capsfilter caps=video/x-raw,width=96,height=72 ! videoconvert ! "
+                           "capsfilter caps=video/x-raw,format=BGRx";
+  GstHarness* h = gst_harness_new_parse(desc.c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 48, 36).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 48, 36));
+  ASSERT_NE(out, nullptr);
+  GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+  ASSERT_NE(m, nullptr);
+  EXPECT_STREQ(m->prompt, "a cat");
+  EXPECT_EQ(m->width, 32u);
+  // The box is scaled with the frame and still belongs to this heatmap.
+  GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
+  ASSERT_NE(roi, nullptr);
+  GstHarness* direct = analyzer("prompts=\"a cat\" attach-roi=true", caps("RGB", 48, 36));
+  GstBuffer* ref = gst_harness_push_and_pull(direct, frame("RGB", 48, 36));
+  GstVideoRegionOfInterestMeta* want = gst_buffer_get_video_region_of_interest_meta_id(
+      ref, gst_buffer_get_legrad_heatmap_meta_by_index(ref, 0)->roi_id);
+  ASSERT_NE(want, nullptr);
+  EXPECT_NEAR(roi->x, 2.0 * want->x, 1.0);
+  EXPECT_NEAR(roi->y, 2.0 * want->y, 1.0);
+  EXPECT_NEAR(roi->w, 2.0 * want->w, 1.0);
+  EXPECT_NEAR(roi->h, 2.0 * want->h, 1.0);
+  gst_buffer_unref(ref);
+  gst_harness_teardown(direct);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
+  GstHarness* h = gst_harness_new_parse("legradoverlay alpha=0.8 draw-labels=false");
+  gst_harness_set_src_caps_str(h, caps("RGBx", 64, 64).c_str());
+  // Without meta: untouched.
+  GstBuffer* plain = frame("RGBx", 64, 64);
+  GstBuffer* expected = gst_buffer_copy_deep(plain);
+  GstBuffer* out = gst_harness_push_and_pull(h, plain);
+  GstMapInfo a, b;
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  gst_buffer_map(expected, &b, GST_MAP_READ);
+  EXPECT_EQ(memcmp(a.data, b.data, a.size), 0);
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unref(out);
+
+  // A heatmap that is 1 in the top-left quarter of a 16x16 grid, 0 elsewhere.
+  std::vector<float> values(16 * 16, 0.0f);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) values[y * 16 + x] = 1.0f;
+  GBytes* bytes = g_bytes_new(values.data(), values.size() * sizeof(float));
+  GstBuffer* in = frame("RGBx", 64, 64);
+  gst_buffer_add_legrad_heatmap_meta(in, "a cat", 0, 0.3f, 16, 16, bytes, 0, 0);
+  g_bytes_unref(bytes);
+  out = gst_harness_push_and_pull(h, in);
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  int changed_inside = 0, changed_outside = 0;
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      const bool differs = memcmp(a.data + (y * 64 + x) * 4, b.data + (y * 64 + x) * 4, 3) != 0;
+      if (x < 28 && y < 28) changed_inside += differs;
+      if (x >= 36 || y >= 36) changed_outside += differs;  // past the bilinear ramp
+    }
+  EXPECT_GT(changed_inside, 28 * 28 * 9 / 10);
+  EXPECT_EQ(changed_outside, 0);
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unmap(expected, &b);
+  gst_buffer_unref(out);
+  gst_buffer_unref(expected);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, JsonLinesMatchTheMetas) {
+  test::TempDir out_dir;
+  const std::string path = out_dir.file("meta.jsonl");
+  const std::string desc = "legrad model=" + model() + " prompts=\"a cat;a dog\" attach-roi=true "
+                           "inference-interval=2 ! legradmetaconvert include-heatmap=true location=" + path;
+  GstHarness* h = gst_harness_new_parse(desc.c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 40, 30).c_str());
+  std::vector<std::pair<std::string, float>> want;
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 40, 30, i * GST_MSECOND));
+    gpointer state = nullptr;
+    while (GstLegradHeatmapMeta* m = gst_buffer_iterate_legrad_heatmap_meta(out, &state))
+      want.push_back({m->prompt, m->score});
+    gst_buffer_unref(out);
+  }
+  gst_harness_teardown(h);
+  std::ifstream in(path);
+  std::string line;
+  size_t k = 0;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["pts"], lines * GST_MSECOND);
+    EXPECT_EQ(j["width"], 40);
+    for (const auto& p : j["prompts"]) {
+      ASSERT_LT(k, want.size());
+      EXPECT_EQ(p["prompt"], want[k].first);
+      EXPECT_FLOAT_EQ(p["score"].get<float>(), want[k].second);
+      EXPECT_EQ(p["age"], lines % 2);
+      EXPECT_EQ(p["heatmap"]["values"].size(), 32u * 32u);
+      EXPECT_TRUE(p["box"].is_object() || p["box"].is_null());
+      ++k;
+    }
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3);
+  EXPECT_EQ(k, want.size());
+}
+
+TEST_F(Plugin, MissingOrCorruptModelIsAnElementError) {
+  test::TempDir bad;
+  test::write_text(bad.file("model.safetensors"), "not a model");
+  for (const std::string& path : {bad.file("missing"), bad.path()}) {
+    const std::string desc = "videotestsrc num-buffers=2 ! legrad prompts=x model=" + path + " ! fakesink";
+    GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+    ASSERT_NE(pipeline, nullptr);
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    GstBus* bus = gst_element_get_bus(pipeline);
+    GstMessage* msg = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND,
+                                                 (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+    ASSERT_NE(msg, nullptr);
+    ASSERT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    EXPECT_NE(std::string(err->message).find(path), std::string::npos) << err->message;
+    EXPECT_TRUE(debug && *debug);
+    g_error_free(err);
+    g_free(debug);
+    gst_message_unref(msg);
+    gst_object_unref(bus);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(pipeline);
+  }
+}
+
+TEST_F(Plugin, FlushAndEosKeepWorking) {
+  GstHarness* h = analyzer("prompts=\"a cat\" mode=async", caps("RGB", 32, 32));
+  for (int i = 0; i < 3; ++i) gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  gst_harness_set_src_caps_str(h, caps("RGB", 32, 32).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 32, 32));
+  ASSERT_NE(out, nullptr);
+  gst_buffer_unref(out);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  gst_harness_teardown(h);  // joins the worker; must not hang
+}
+
+long resident_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+TEST_F(Plugin, HundredStateCyclesDoNotGrowMemory) {
+  const std::string desc = "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
+                           model() + " prompts=\"a cat\" mode=async ! fakesink";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  auto cycle = [&] {
+    ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    gst_element_get_state(pipeline, nullptr, nullptr, 5 * GST_SECOND);
+    ASSERT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  };
+  for (int i = 0; i < 10; ++i) cycle();
+  const long before = resident_kb();
+  for (int i = 0; i < 90; ++i) cycle();
+  const long after = resident_kb();
+  EXPECT_LT(after - before, 8 * 1024) << "grew from " << before << " kB to " << after << " kB";
+  gst_object_unref(pipeline);
+}
+
+}  // namespace
+}  // namespace legrad
