@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Sets up (Debian 12 packages, build) and runs the demo: LeGrad heatmaps for a picture.
+# Sets up (Debian 12 packages, build) and runs the main job: the headless demo pipeline,
+# which writes an annotated video (out/demo.mp4) and per-frame metadata (out/demo.jsonl).
+# Arguments go to pipelines/headless-demo.sh (a video file to analyse instead of the test
+# pattern); environment: MODEL, PROMPTS, FRAMES, SIZE, OUT.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/setup.sh
-./pipelines/explain-picture.sh "$@"
+./pipelines/headless-demo.sh "$@"

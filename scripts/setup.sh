@@ -12,6 +12,11 @@ packages=(
   libopenblas0-openmp
   libopencv-dev libglib2.0-dev zlib1g-dev nlohmann-json3-dev
   libgtest-dev
+  # GStreamer 1.22: development files, gst-launch/gst-inspect, and the elements the pipelines
+  # use (videotestsrc/videoconvert/videoscale: base; mp4mux/videoflip/v4l2src/rtspsrc: good;
+  # x264enc: ugly; avdec_h264: libav).
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )
 
 missing=()

@@ -485,3 +485,54 @@ TEST_F(Plugin, HundredStateCyclesDoNotGrowMemory) {
 
 }  // namespace
 }  // namespace legrad
+
+namespace legrad {
+namespace {
+
+// Counts the frames of a file that qtdemux + avdec_h264 can decode; -1 if it does not play.
+int decodable_frames(const std::string& path) {
+  const std::string desc = "filesrc location=" + path +
+                           " ! qtdemux ! avdec_h264 ! fakesink name=sink signal-handoffs=true";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  if (!pipeline) return -1;
+  int frames = 0;
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) { ++*static_cast<int*>(n); }),
+                   &frames);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                               (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+  const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return ok ? frames : -1;
+}
+
+TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
+  const char* scripts = std::getenv("LEGRAD_PIPELINES");
+  ASSERT_TRUE(scripts) << "LEGRAD_PIPELINES not set";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const std::string cmd = "MODEL=" + dir.path() + " OUT=" + dir.path() + " FRAMES=24 PROMPTS='a cat;a dog' " +
+                          scripts + "/headless-demo.sh > " + dir.file("log.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 24);
+  std::ifstream in(dir.file("demo.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["prompts"].size(), 2u);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 24);
+}
+
+}  // namespace
+}  // namespace legrad
