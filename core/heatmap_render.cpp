@@ -85,6 +85,21 @@ void blend_heatmap(const PixelView& view, const cv::Mat& heat, const cv::Mat& co
       const int offsets[3] = {view.red, view.green, view.blue};
       for (int k = 0; k < 3; ++k)
         px[offsets[k]] = static_cast<uint8_t>(px[offsets[k]] * (1.0 - a) + rgb[k] * a + 0.5);
+      if (view.alpha >= 0)
+        px[view.alpha] = static_cast<uint8_t>(px[view.alpha] * (1.0 - a) + 255.0 * a + 0.5);
+    }
+  }
+}
+
+void unpremultiply(const PixelView& view) {
+  if (view.alpha < 0) return;
+  for (int y = 0; y < view.height; ++y) {
+    uint8_t* px = view.data + y * view.row_stride;
+    for (int x = 0; x < view.width; ++x, px += view.pixel_stride) {
+      const int a = px[view.alpha];
+      if (a == 0 || a == 255) continue;
+      for (int c : {view.red, view.green, view.blue})
+        px[c] = static_cast<uint8_t>(std::min(255, (px[c] * 255 + a / 2) / a));
     }
   }
 }

@@ -28,8 +28,8 @@ cv::Mat blend(const cv::Mat& frame_rgb, const cv::Mat& colors_rgb, double alpha)
 
 namespace legrad {
 
-// Writable interleaved 8-bit pixels (a mapped video frame); red/green/blue are byte offsets
-// within a pixel.
+// Writable interleaved 8-bit pixels (a mapped video frame, or an overlay canvas); red,
+// green, blue and alpha are byte offsets within a pixel (alpha -1: none).
 struct PixelView {
   uint8_t* data = nullptr;
   int width = 0;
@@ -37,6 +37,7 @@ struct PixelView {
   int64_t row_stride = 0;
   int pixel_stride = 3;
   int red = 0, green = 1, blue = 2;
+  int alpha = -1;
 };
 
 struct Rgb {
@@ -47,10 +48,15 @@ struct Rgb {
 Rgb prompt_color(size_t index);
 
 // pixel = pixel * (1 - a) + colour * a with a = alpha * heat, so pixels where the heatmap is
-// zero are left exactly as they were. `heat` is CV_32F at the view's size; `colors` is
+// zero are left exactly as they were. With an alpha channel the same "over" operation runs on
+// it too: on a transparent canvas this builds a premultiplied overlay that, composited over
+// the frame, gives what blending into the frame directly gives. `heat` is CV_32F at the view's size; `colors` is
 // CV_8UC3 RGB at that size (a colour map) or empty, then `solid` is used everywhere.
 void blend_heatmap(const PixelView& view, const cv::Mat& heat, const cv::Mat& colors, Rgb solid,
                    double alpha);
+
+// Premultiplied colours of a canvas with an alpha channel -> straight (colour / alpha).
+void unpremultiply(const PixelView& view);
 
 // A rectangle outline and a text label (with a dark backing box) in the frame.
 void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color);

@@ -7,7 +7,10 @@
  * prompts), blended with a per-pixel opacity of `alpha` x heat, so pixels where a heatmap is
  * zero stay exactly as they were. Optionally draws each prompt's label with its score and the
  * region-of-interest boxes. A frame without heatmaps passes untouched. Works on packed RGB
- * formats; put `videoconvert` before it for YUV.
+ * formats; put `videoconvert` before it for YUV. When downstream says in the allocation
+ * query that it handles #GstVideoOverlayCompositionMeta (hardware compositors, GL sinks), the
+ * drawing goes into an overlay rectangle attached to the frame and the pixels stay as they
+ * were; otherwise it is blended into the frame.
  *
  * ## Example launch line
  * |[
@@ -23,6 +26,8 @@
 #include <ATen/ATen.h>
 
 #include <cstdio>
+#include <cstring>
+#include <vector>
 #include <opencv2/imgproc.hpp>
 
 #include "heatmap_render.h"
@@ -59,6 +64,8 @@ struct _GstLegradOverlay {
   gboolean draw_boxes;
   gboolean show_stale;
   GstVideoInfo info;
+  /* downstream composes GstVideoOverlayCompositionMeta itself */
+  gboolean attach_composition;
 };
 
 G_DEFINE_TYPE (GstLegradOverlay, gst_legrad_overlay, GST_TYPE_BASE_TRANSFORM);
@@ -90,8 +97,16 @@ static gboolean
 gst_legrad_overlay_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
 {
   GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
-  (void) outcaps;
-  return gst_video_info_from_caps (&self->info, incaps);
+  if (!gst_video_info_from_caps (&self->info, incaps))
+    return FALSE;
+  /* In place, the base class asks downstream nothing: ask whether it composes overlays. */
+  GstQuery *query = gst_query_new_allocation (outcaps, FALSE);
+  self->attach_composition = gst_pad_peer_query (GST_BASE_TRANSFORM_SRC_PAD (trans), query) &&
+      gst_query_find_allocation_meta (query, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_query_unref (query);
+  GST_INFO_OBJECT (self, "%s", self->attach_composition ? "attaching overlay compositions" :
+      "blending into the frames");
+  return TRUE;
 }
 
 /* Whether `meta` is one of the prompts the `prompt` property selects. */
@@ -122,72 +137,136 @@ pixel_view (GstVideoFrame * frame)
   return v;
 }
 
+struct DrawSettings {
+  legrad::Colormap colormap = legrad::Colormap::Jet;
+  double alpha = 0.5;
+  bool all = true;
+  bool labels = true;
+  bool boxes = true;
+};
+
+/* Heatmaps, then boxes and labels, onto `view` (the frame or a transparent canvas). */
+static void
+draw (const legrad::PixelView & view, GstBuffer * buffer,
+    const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
+{
+  /* Several prompts: each in its own colour; one prompt: through the colour map. */
+  const bool solid = s.all && metas.size () > 1;
+  for (GstLegradHeatmapMeta *m:metas) {
+    at::Tensor map = at::from_blob (const_cast < gfloat * >(gst_legrad_heatmap_meta_get_values (m)),
+        {(int64_t) m->height, (int64_t) m->width}, at::kFloat);
+    const cv::Mat heat = legrad::heatmap_to_size (map, view.width, view.height);
+    legrad::blend_heatmap (view, heat, solid ? cv::Mat () : legrad::colorize (heat, s.colormap),
+        legrad::prompt_color (m->prompt_index), s.alpha);
+  }
+  int line = 0;
+  for (GstLegradHeatmapMeta *m:metas) {
+    const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
+    255, 255, 255};
+    GstVideoRegionOfInterestMeta *roi = m->roi_id >= 0 ?
+        gst_buffer_get_video_region_of_interest_meta_id (buffer, m->roi_id) : NULL;
+    if (s.boxes && roi)
+      legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, color);
+    if (s.labels) {
+      char label[256];
+      g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
+          m->age ? " (stale)" : "");
+      if (s.boxes && roi)
+        legrad::draw_label (view, label, roi->x, roi->y - 2, color);
+      else
+        legrad::draw_label (view, label, 2, 14 + 16 * line++, color);
+    }
+  }
+}
+
+/* Draws into a transparent canvas attached as an overlay composition (straight alpha, which
+ * every compositor accepts). */
+static void
+gst_legrad_overlay_attach (GstLegradOverlay * self, GstBuffer * buffer,
+    const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
+{
+  const int width = GST_VIDEO_INFO_WIDTH (&self->info);
+  const int height = GST_VIDEO_INFO_HEIGHT (&self->info);
+  GstBuffer *canvas = gst_buffer_new_allocate (NULL, (gsize) width * height * 4, NULL);
+  gst_buffer_add_video_meta (canvas, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width, height);
+  GstMapInfo map;
+  gst_buffer_map (canvas, &map, GST_MAP_WRITE);
+  memset (map.data, 0, map.size);
+  legrad::PixelView view;
+  view.data = map.data;
+  view.width = width;
+  view.height = height;
+  view.row_stride = (int64_t) width * 4;
+  view.pixel_stride = 4;
+  /* GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB: BGRA little-endian, ARGB big-endian. */
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  view.blue = 0, view.green = 1, view.red = 2, view.alpha = 3;
+#else
+  view.alpha = 0, view.red = 1, view.green = 2, view.blue = 3;
+#endif
+  try {
+    draw (view, buffer, metas, s);
+  } catch (...) {
+    gst_buffer_unmap (canvas, &map);
+    gst_buffer_unref (canvas);
+    throw;
+  }
+  legrad::unpremultiply (view);
+  gst_buffer_unmap (canvas, &map);
+  GstVideoOverlayRectangle *rect = gst_video_overlay_rectangle_new_raw (canvas, 0, 0, width,
+      height, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+  GstVideoOverlayComposition *comp = gst_video_overlay_composition_new (rect);
+  gst_buffer_add_video_overlay_composition_meta (buffer, comp);
+  gst_video_overlay_composition_unref (comp);
+  gst_video_overlay_rectangle_unref (rect);
+  gst_buffer_unref (canvas);
+}
+
 static GstFlowReturn
 gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
   GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
+  DrawSettings settings;
   GST_OBJECT_LOCK (self);
-  const legrad::Colormap colormap = static_cast<legrad::Colormap> (self->colormap);
-  const gdouble alpha = self->alpha;
+  settings.colormap = static_cast < legrad::Colormap > (self->colormap);
+  settings.alpha = self->alpha;
   gchar *selector = g_strdup (self->prompt);
-  const gboolean draw_labels = self->draw_labels;
-  const gboolean draw_boxes = self->draw_boxes;
+  settings.labels = self->draw_labels;
+  settings.boxes = self->draw_boxes;
   const gboolean show_stale = self->show_stale;
   GST_OBJECT_UNLOCK (self);
+  settings.all = !selector || !*selector || g_strcmp0 (selector, "all") == 0;
 
-  std::vector<GstLegradHeatmapMeta *> metas;
+  std::vector < GstLegradHeatmapMeta * >metas;
   gpointer state = NULL;
   GstLegradHeatmapMeta *meta;
   while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
     if (prompt_selected (selector, meta) && (show_stale || meta->age == 0))
       metas.push_back (meta);
-  const bool all = !selector || !*selector || g_strcmp0 (selector, "all") == 0;
   g_free (selector);
   if (metas.empty ())
     return GST_FLOW_OK;         /* untouched: not even mapped for writing */
 
   GstVideoFrame frame;
-  if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READWRITE)) {
+  if (!self->attach_composition &&
+      !gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READWRITE)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot map the frame for drawing"), (NULL));
     return GST_FLOW_ERROR;
   }
+  GstFlowReturn ret = GST_FLOW_OK;
   try {
-    const legrad::PixelView view = pixel_view (&frame);
-    /* Several prompts: each in its own colour; one prompt: through the colour map. */
-    const bool solid = all && metas.size () > 1;
-    for (GstLegradHeatmapMeta *m:metas) {
-      at::Tensor map = at::from_blob (const_cast<gfloat *> (gst_legrad_heatmap_meta_get_values (m)),
-          {(int64_t) m->height, (int64_t) m->width}, at::kFloat);
-      const cv::Mat heat = legrad::heatmap_to_size (map, view.width, view.height);
-      const legrad::Rgb color = legrad::prompt_color (m->prompt_index);
-      legrad::blend_heatmap (view, heat, solid ? cv::Mat () : legrad::colorize (heat, colormap),
-          color, alpha);
-    }
-    int line = 0;
-    for (GstLegradHeatmapMeta *m:metas) {
-      const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
-      255, 255, 255};
-      GstVideoRegionOfInterestMeta *roi = m->roi_id >= 0 ?
-          gst_buffer_get_video_region_of_interest_meta_id (buffer, m->roi_id) : NULL;
-      if (draw_boxes && roi)
-        legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, color);
-      if (draw_labels) {
-        char label[256];
-        g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
-            m->age ? " (stale)" : "");
-        if (draw_boxes && roi)
-          legrad::draw_label (view, label, roi->x, roi->y - 2, color);
-        else
-          legrad::draw_label (view, label, 2, 14 + 16 * line++, color);
-      }
-    }
+    if (self->attach_composition)
+      gst_legrad_overlay_attach (self, buffer, metas, settings);
+    else
+      draw (pixel_view (&frame), buffer, metas, settings);
   } catch (const std::exception & e) {
-    gst_video_frame_unmap (&frame);
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Drawing the heatmap failed"), ("%s", e.what ()));
-    return GST_FLOW_ERROR;
+    ret = GST_FLOW_ERROR;
   }
-  gst_video_frame_unmap (&frame);
-  return GST_FLOW_OK;
+  if (!self->attach_composition)
+    gst_video_frame_unmap (&frame);
+  return ret;
 }
 
 static void

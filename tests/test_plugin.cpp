@@ -54,6 +54,22 @@ class Plugin : public ::testing::Test {
     return buf;
   }
 
+  // A 64x64 RGBx frame whose heatmap is 1 in the top-left quarter of a 16x16 grid, else 0.
+  static GstBuffer* frame_with_corner_heat() {
+    std::vector<float> values(16 * 16, 0.0f);
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x) values[y * 16 + x] = 1.0f;
+    GBytes* bytes = g_bytes_new(values.data(), values.size() * sizeof(float));
+    GstBuffer* in = frame("RGBx", 64, 64);
+    GstMapInfo map;
+    gst_buffer_map(in, &map, GST_MAP_WRITE);
+    for (gsize i = 3; i < map.size; i += 4) map.data[i] = 255;  // padding as cameras write it
+    gst_buffer_unmap(in, &map);
+    gst_buffer_add_legrad_heatmap_meta(in, "a cat", 0, 0.3f, 16, 16, bytes, 0, 0);
+    g_bytes_unref(bytes);
+    return in;
+  }
+
   static std::string caps(const char* format, int w, int h) {
     return std::string("video/x-raw,format=") + format + ",width=" + std::to_string(w) +
            ",height=" + std::to_string(h) + ",framerate=30/1";
@@ -353,15 +369,7 @@ TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   gst_buffer_unmap(out, &a);
   gst_buffer_unref(out);
 
-  // A heatmap that is 1 in the top-left quarter of a 16x16 grid, 0 elsewhere.
-  std::vector<float> values(16 * 16, 0.0f);
-  for (int y = 0; y < 8; ++y)
-    for (int x = 0; x < 8; ++x) values[y * 16 + x] = 1.0f;
-  GBytes* bytes = g_bytes_new(values.data(), values.size() * sizeof(float));
-  GstBuffer* in = frame("RGBx", 64, 64);
-  gst_buffer_add_legrad_heatmap_meta(in, "a cat", 0, 0.3f, 16, 16, bytes, 0, 0);
-  g_bytes_unref(bytes);
-  out = gst_harness_push_and_pull(h, in);
+  out = gst_harness_push_and_pull(h, frame_with_corner_heat());
   gst_buffer_map(out, &a, GST_MAP_READ);
   int changed_inside = 0, changed_outside = 0;
   for (int y = 0; y < 64; ++y)
@@ -377,6 +385,46 @@ TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   gst_buffer_unref(out);
   gst_buffer_unref(expected);
   gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, OverlayAttachesACompositionWhenDownstreamComposesIt) {
+  GstHarness* blend = gst_harness_new_parse("legradoverlay alpha=0.8");
+  gst_harness_set_src_caps_str(blend, caps("RGBx", 64, 64).c_str());
+  GstHarness* attach = gst_harness_new_parse("legradoverlay alpha=0.8");
+  gst_harness_add_propose_allocation_meta(attach, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, nullptr);
+  gst_harness_set_src_caps_str(attach, caps("RGBx", 64, 64).c_str());
+
+  GstBuffer* blended = gst_harness_push_and_pull(blend, frame_with_corner_heat());
+  GstBuffer* original = frame_with_corner_heat();
+  GstBuffer* attached = gst_harness_push_and_pull(attach, gst_buffer_ref(original));
+  GstVideoOverlayCompositionMeta* cm = gst_buffer_get_video_overlay_composition_meta(attached);
+  ASSERT_NE(cm, nullptr);
+  GstMapInfo a, b;
+  gst_buffer_map(attached, &a, GST_MAP_READ);
+  gst_buffer_map(original, &b, GST_MAP_READ);
+  EXPECT_EQ(memcmp(a.data, b.data, a.size), 0);  // pixels left for downstream to compose
+  gst_buffer_unmap(attached, &a);
+  gst_buffer_unmap(original, &b);
+
+  // Composing the rectangle gives what blending in place gives.
+  GstBuffer* composed = gst_buffer_copy_deep(original);
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_RGBx, 64, 64);
+  GstVideoFrame f;
+  ASSERT_TRUE(gst_video_frame_map(&f, &info, composed, GST_MAP_READWRITE));
+  ASSERT_TRUE(gst_video_overlay_composition_blend(cm->overlay, &f));
+  gst_video_frame_unmap(&f);
+  gst_buffer_map(composed, &a, GST_MAP_READ);
+  gst_buffer_map(blended, &b, GST_MAP_READ);
+  int worst = 0;
+  for (gsize i = 0; i < a.size; ++i)
+    if (i % 4 != 3) worst = std::max(worst, std::abs(a.data[i] - b.data[i]));
+  EXPECT_LE(worst, 3);
+  gst_buffer_unmap(composed, &a);
+  gst_buffer_unmap(blended, &b);
+  for (GstBuffer* buf : {blended, original, attached, composed}) gst_buffer_unref(buf);
+  gst_harness_teardown(blend);
+  gst_harness_teardown(attach);
 }
 
 TEST_F(Plugin, JsonLinesMatchTheMetas) {
