@@ -294,6 +294,19 @@ TEST_F(Plugin, AsyncNeverWaitsAndNeverReorders) {
   gst_harness_teardown(h);
 }
 
+TEST_F(Plugin, SyncModeReportsItsInferenceTimeAsLatency) {
+  GstHarness* h = analyzer("prompts=\"a cat\" input-size=128", caps("RGB", 64, 48));
+  for (int i = 0; i < 3; ++i) gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 64, 48)));
+  double mean_ms = 0;
+  get(h, "mean-inference-ms", &mean_ms);
+  ASSERT_GT(mean_ms, 0.0);
+  const GstClockTime latency = gst_harness_query_latency(h);
+  EXPECT_NEAR(static_cast<double>(latency) / GST_MSECOND, mean_ms, 0.01 * mean_ms + 0.01);
+  set(h, "mode", 1);  // async adds nothing
+  EXPECT_EQ(gst_harness_query_latency(h), 0u);
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, RegionsOfInterestLineUpWithTheHeatmap) {
   GstHarness* h = analyzer("prompts=\"a cat\" attach-roi=true roi-threshold=0.6", caps("RGB", 64, 48));
   GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));
