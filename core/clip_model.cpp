@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "safetensors.h"
+#include "weight_source.h"
 
 namespace legrad {
 namespace {
@@ -22,19 +23,19 @@ std::string shape_str(at::IntArrayRef shape) {
 // Loads tensors with shape checks against the config.
 class WeightReader {
  public:
-  WeightReader(const SafetensorsFile& file, const ClipConfig& cfg, c10::Device device,
+  WeightReader(const WeightSource& source, const ClipConfig& cfg, c10::Device device,
                at::ScalarType dtype)
-      : file_(file), cfg_(cfg), options_(at::TensorOptions().device(device).dtype(dtype)) {}
+      : source_(source), cfg_(cfg), options_(at::TensorOptions().device(device).dtype(dtype)) {}
 
   at::Tensor take(const std::string& name, std::vector<int64_t> expected) const {
-    const TensorInfo* info = file_.find(name);
-    if (!info)
-      throw Error(file_.path() + ": tensor '" + name + "' is missing (the config " +
+    const auto shape = source_.shape(name);
+    if (!shape)
+      throw Error(source_.name() + ": tensor '" + name + "' is missing (the config " +
                   cfg_.source + " needs it with shape " + shape_str(expected) + ")");
-    if (info->shape != expected)
-      throw Error(file_.path() + ": tensor '" + name + "' has shape " + shape_str(info->shape) +
+    if (*shape != expected)
+      throw Error(source_.name() + ": tensor '" + name + "' has shape " + shape_str(*shape) +
                   " but the config " + cfg_.source + " needs " + shape_str(expected));
-    return file_.load(name, options_.dtype().toScalarType()).to(options_.device());
+    return source_.load(name, options_.dtype().toScalarType()).to(options_.device());
   }
 
   LayerNormWeights layer_norm(const std::string& prefix, int64_t width) const {
@@ -61,14 +62,14 @@ class WeightReader {
       out.push_back(std::move(b));
     }
     // A deeper checkpoint than the config says is a mismatch too.
-    if (file_.contains(prefix + std::to_string(layers) + ".ln_1.weight"))
-      throw Error(file_.path() + ": has more than the " + std::to_string(layers) + " blocks '" +
+    if (source_.shape(prefix + std::to_string(layers) + ".ln_1.weight"))
+      throw Error(source_.name() + ": has more than the " + std::to_string(layers) + " blocks '" +
                   prefix + "*' that the config " + cfg_.source + " describes");
     return out;
   }
 
  private:
-  const SafetensorsFile& file_;
+  const WeightSource& source_;
   const ClipConfig& cfg_;
   at::TensorOptions options_;
 };
@@ -76,6 +77,10 @@ class WeightReader {
 }  // namespace
 
 ClipModel::ClipModel(ClipConfig config, const SafetensorsFile& weights, c10::Device device,
+                     at::ScalarType dtype)
+    : ClipModel(std::move(config), SafetensorsWeights(weights), device, dtype) {}
+
+ClipModel::ClipModel(ClipConfig config, const WeightSource& weights, c10::Device device,
                      at::ScalarType dtype)
     : config_(std::move(config)),
       device_(device),

@@ -18,12 +18,15 @@
 namespace legrad {
 
 class SafetensorsFile;
+class WeightSource;
 
 class ClipModel {
  public:
   // Copies every tensor the config needs out of `weights` (converted to `dtype`, moved to
   // `device`); a missing tensor or a shape mismatch throws, naming the key and both shapes.
   ClipModel(ClipConfig config, const SafetensorsFile& weights, c10::Device device,
+            at::ScalarType dtype = at::kFloat);
+  ClipModel(ClipConfig config, const WeightSource& weights, c10::Device device,
             at::ScalarType dtype = at::kFloat);
 
   const ClipConfig& config() const { return config_; }

@@ -1,6 +1,10 @@
 #include "device.h"
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "error.h"
 
@@ -28,6 +32,22 @@ c10::Device parse_device(const std::string& name) {
     throw Error("device '" + name + "' requested, but only " + std::to_string(count) +
                 " CUDA device(s) are visible");
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+void set_compute_threads(int n) {
+  if (n < 0) throw Error("thread count must be positive (0: all cores)");
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  at::set_num_threads(n > 0 ? n : std::max(cores, 1));
+}
+
+at::ScalarType parse_dtype(const std::string& name, c10::Device device) {
+  if (name == "fp32") return at::kFloat;
+  if (name == "bf16") return at::kBFloat16;
+  if (name == "fp16") {
+    if (!device.is_cuda()) throw Error("fp16 runs only on CUDA; use bf16 or fp32 on the CPU");
+    return at::kHalf;
+  }
+  throw Error("unknown dtype '" + name + "' (fp32, fp16, bf16)");
 }
 
 }  // namespace legrad

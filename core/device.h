@@ -2,6 +2,7 @@
 #pragma once
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <string>
 
@@ -12,5 +13,13 @@ namespace legrad {
 c10::Device parse_device(const std::string& name);
 
 bool cuda_available();
+
+// CPU threads for LibTorch's operators (process-wide): n > 0, or 0 for every available core
+// (LibTorch's own default counts physical cores only, one on a 2-vCPU machine).
+void set_compute_threads(int n);
+
+// "fp32", "fp16", "bf16" -> the compute dtype. fp16 on the CPU throws (LibTorch has no CPU
+// kernels for half-precision matrix products); bf16 runs on both.
+at::ScalarType parse_dtype(const std::string& name, c10::Device device);
 
 }  // namespace legrad

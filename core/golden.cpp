@@ -9,6 +9,7 @@
 
 #include "clip_config.h"
 #include "clip_model.h"
+#include "device.h"
 #include "error.h"
 #include "legrad.h"
 #include "model_files.h"
@@ -63,14 +64,25 @@ int GoldenReport::passed() const {
 
 int GoldenReport::failed() const { return static_cast<int>(checks.size()) - passed(); }
 
-GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab) {
+// Smallest Pearson correlation between matching maps of a and b ([P, S, S]).
+double min_correlation(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor x = a.to(at::kDouble).flatten(1), y = b.to(at::kDouble).flatten(1);
+  const at::Tensor xc = x - x.mean(1, true), yc = y - y.mean(1, true);
+  const at::Tensor r = (xc * yc).sum(1) / (xc.norm(2, 1) * yc.norm(2, 1)).clamp_min(1e-30);
+  return r.min().item<double>();
+}
+
+GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab,
+                             const std::string& dtype_name, const std::string& device_name) {
   GoldenReport report;
   Recorder rec(report);
   const nlohmann::json cfg_json = read_json(case_dir + "/config.json");
   const ModelFiles files = locate_model_files(case_dir + "/model.safetensors", vocab);
   if (files.vocab.empty())
     throw Error(case_dir + ": no bpe_simple_vocab_16e6.txt.gz in the case folder or its parent");
-  const auto model = load_clip_model(files, c10::Device(c10::kCPU));
+  const c10::Device device = parse_device(device_name);
+  const at::ScalarType dtype = parse_dtype(dtype_name, device);
+  const auto model = load_clip_model(files, device, dtype);
   const ClipTokenizer tokenizer = ClipTokenizer::from_file(files.vocab);
   const SafetensorsFile io(case_dir + "/io.safetensors");
   const ClipConfig& cfg = model->config();
@@ -85,6 +97,18 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
           tokens.equal(want_tokens) ? "exact" : "differ");
 
   const at::Tensor text = model->encode_text(want_tokens);
+  LegradOptions opts;
+  opts.layer_index = layer_index;
+  const at::Tensor pixels = io.load("pixel_values", at::kFloat);
+  const at::Tensor want_heat = io.load("heatmaps").squeeze(0);
+  if (dtype != at::kFloat) {
+    // Reduced precision: the maps must keep their shape, not every digit.
+    const Explanation ex = explain_legrad(*model, pixels, text, opts);
+    const double r = min_correlation(ex.heatmaps.cpu(), want_heat);
+    rec.add("heatmap correlation (" + dtype_name + ", from pixel_values)", r >= 0.99,
+            fmt("min over prompts %.5f (limit %.2f)", r, 0.99));
+    return report;
+  }
   rec.within("text_embeddings", max_abs(text, io.load("text_embeddings")), 1e-5);
 
   if (io.contains("positional_embedding_used"))
@@ -92,9 +116,6 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
                max_abs(model->positional_embedding(size), io.load("positional_embedding_used")),
                1e-5);
 
-  LegradOptions opts;
-  opts.layer_index = layer_index;
-  const at::Tensor pixels = io.load("pixel_values", at::kFloat);
   const Explanation ex = explain_legrad(*model, pixels, text, opts);
   rec.within("image_embedding", max_abs(ex.image_embedding, io.load("image_embedding").squeeze(0)),
              1e-5);

@@ -21,8 +21,11 @@ struct GoldenReport {
 
 // Tokens (exact), text and image embeddings, the resampled positional embedding, per-layer
 // features and grids, heatmaps from pixel_values, and our own preprocessing end to end.
-// `vocab` empty: the case folder or its parent. Throws legrad::Error if files are unusable.
-GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab = "");
+// `vocab` empty: the case folder or its parent. With a reduced-precision `dtype` ("bf16",
+// "fp16") the float checks become the heatmaps' correlation with the reference (>= 0.99).
+// Throws legrad::Error if files are unusable.
+GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab = "",
+                             const std::string& dtype = "fp32", const std::string& device = "cpu");
 
 // Every case of a tokenizer_cases.json file, exact match.
 GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::string& vocab);

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <chrono>
+
 #include "clip_model.h"
 #include "error.h"
 #include "transformer.h"
@@ -36,6 +38,15 @@ at::Tensor min_max_normalize(const at::Tensor& maps) {
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point& start) {
+  const auto now = Clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(now - start).count();
+  start = now;
+  return ms;
+}
 
 // d s_p / d A for every prompt p at once. The attention output is mixed = A v, so
 // dA = (d s / d mixed) v^T: only the block's tail after attention needs autograd, run on
@@ -81,6 +92,8 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
   const at::Tensor text = text_embeddings.to(model.device(), model.dtype());
 
   Explanation result;
+  LegradTimings& t = result.timings;
+  auto clock = Clock::now();
   std::vector<at::Tensor> grids, features;
   at::Tensor x = model.embed_image(pixels);  // [1, N, D]
   for (int l = 0; l < num_layers; ++l) {
@@ -90,20 +103,24 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
       continue;
     }
     const AttentionParts parts = attention(block, x);
+    t.forward_ms += ms_since(clock);
     const at::Tensor dA = attention_gradient(model, block, x, parts, text);
     // Clamp, mean over heads, mean over all query rows; drop the class-token column.
     const at::Tensor relevance = dA.clamp_min(0).mean(1).mean(1).slice(1, 1);  // [P, g*g]
     grids.push_back(relevance.reshape({prompts, g, g}));
+    t.gradient_ms += ms_since(clock);
     x = finish_block(block, x, parts.mixed, model.activation());
     features.push_back(model.project_image(x.mean(1)).squeeze(0));
     result.layers.push_back(l);
   }
   result.image_embedding = model.project_image(x.select(1, 0)).squeeze(0);
   result.scores = at::matmul(text, result.image_embedding);
+  t.forward_ms += ms_since(clock);
   result.layer_grids = at::stack(grids).to(at::kFloat);
   result.layer_features = at::stack(features).to(at::kFloat);
   result.heatmaps =
       min_max_normalize(upsample_relevance(result.layer_grids, cfg.vision.patch_size).sum(0));
+  t.postprocess_ms += ms_since(clock);
   return result;
 }
 

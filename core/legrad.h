@@ -18,6 +18,14 @@ struct LegradOptions {
   int layer_index = -2;
 };
 
+// Where the time of one explanation went (wall clock; on CUDA the kernels run
+// asynchronously, so only the total, taken after the maps reach the host, is exact).
+struct LegradTimings {
+  double forward_ms = 0.0;      // patch embedding and every block's forward pass
+  double gradient_ms = 0.0;     // per-layer vector-Jacobian products and relevance reduction
+  double postprocess_ms = 0.0;  // upsampling, summing, min-max
+};
+
 struct Explanation {
   at::Tensor heatmaps;         // [P, S, S] in [0, 1]; a constant map gives zeros
   at::Tensor scores;           // [P] cosine similarity of the image embedding with each prompt
@@ -25,6 +33,7 @@ struct Explanation {
   at::Tensor layer_grids;      // [Lu, P, g, g] each used layer's relevance before upsampling
   at::Tensor layer_features;   // [Lu, E] f_l of each used layer
   std::vector<int> layers;     // the used layers' indices
+  LegradTimings timings;
 };
 
 // First used layer for `layer_index` in a model of `num_layers` blocks; throws if out of range.

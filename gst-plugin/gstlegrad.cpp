@@ -56,6 +56,7 @@ enum {
   PROP_MIN_SCORE,
   PROP_MODEL_INSTANCE_ID,
   PROP_STATS_INTERVAL,
+  PROP_THREADS,
   PROP_FRAMES_ANALYZED,
   PROP_FRAMES_SKIPPED,
   PROP_MEAN_INFERENCE_MS,
@@ -79,6 +80,7 @@ struct _GstLegrad {
   gfloat roi_threshold;
   gfloat min_score;
   guint stats_interval;
+  guint threads;
   /* prompts from the property or an event, applied at the next frame */
   gchar *pending_prompts;
 
@@ -165,6 +167,7 @@ gst_legrad_start (GstBaseTransform * trans)
   std::string prompts = self->prompts ? self->prompts : "";
   const int input_size = self->input_size;
   const int layer_index = self->layer_index;
+  const int threads = (int) self->threads;
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
 
@@ -185,6 +188,7 @@ gst_legrad_start (GstBaseTransform * trans)
           ("device=auto found no usable CUDA device"));
   }
   try {
+    legrad::set_compute_threads (threads);
     self->analyzer = new legrad::LegradAnalyzer (model, resolved_device, input_size,
         layer_index, instance);
   } catch (const std::exception & e) {
@@ -410,6 +414,9 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -464,6 +471,9 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
       break;
     case PROP_FRAMES_ANALYZED:
       g_value_set_uint64 (value, stats.frames_analyzed);
@@ -555,6 +565,9 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Statistics interval", "Post a 'legrad-stats' "
           "element message every N analysed frames (0 = never)", 0, G_MAXUINT, 0, playing));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads", "CPU threads for the model's operators, set at "
+          "start for the whole process (0 = every available core)", 0, 1024, 0, ready));
   g_object_class_install_property (gobject_class, PROP_FRAMES_ANALYZED,
       g_param_spec_uint64 ("frames-analyzed", "Frames analysed", "Frames analysed so far",
           0, G_MAXUINT64, 0, ro));

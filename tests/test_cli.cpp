@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "safetensors.h"
 #include "support.h"
 
@@ -49,6 +51,24 @@ TEST(Cli, ExplainWritesOverlaysAndHeatmaps) {
   EXPECT_EQ(heat.metadata().at("prompts"), "a cat;a red dog");
 }
 
+TEST(Cli, BenchPrintsFiguresAndEndsWithJson) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const CliResult r = run_cli("bench --model " + dir.path() + " --prompts 3 --iters 2 --warmup 1 --threads 1 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string out = r.output;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  const std::string last = out.substr(out.rfind('\n') + 1);
+  const nlohmann::json j = nlohmann::json::parse(last);
+  for (const char* key : {"median_ms", "min_ms", "fps", "peak_rss_mb"}) EXPECT_TRUE(j[key].is_number()) << key;
+  EXPECT_EQ(j["prompts"], 3);
+  EXPECT_EQ(j["threads"], 1);
+  EXPECT_GT(j["breakdown_ms"]["forward"].get<double>(), 0.0);
+  EXPECT_NE(r.output.find("breakdown"), std::string::npos);
+  EXPECT_EQ(run_cli("bench --arch ViT-Q-99").status, 1);
+  EXPECT_EQ(run_cli("bench --model " + dir.path() + " --dtype fp16").status, 1);
+}
+
 TEST(Cli, ErrorsAreMessagesNotCrashes) {
   test::TempDir dir;
   CliResult r = run_cli("explain --model " + dir.file("missing") + " --prompts x --out " + dir.file("o") + " x.png");
@@ -67,6 +87,8 @@ TEST(Cli, GoldenRunnerReportsAndExitsZero) {
   const CliResult r = run_cli("golden " + golden + "/vit_p16_224");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("11 passed, 0 failed"), std::string::npos) << r.output;
+  const CliResult bf16 = run_cli("golden " + golden + "/vit_p16_448 --dtype bf16");
+  EXPECT_EQ(bf16.status, 0) << bf16.output;
   const CliResult t = run_cli("tokenize --vocab " + golden + "/bpe_simple_vocab_16e6.txt.gz 'a photo of a cat'");
   EXPECT_EQ(t.output.substr(0, 37), "49406 320 1125 539 320 2368 49407 0 0");
 }

@@ -3,6 +3,7 @@
 
 namespace legrad::cli {
 
+int bench_command(int argc, char** argv);
 int explain_command(int argc, char** argv);
 int golden_command(int argc, char** argv);
 int tokenize_command(int argc, char** argv);

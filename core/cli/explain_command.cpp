@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "../device.h"
 #include "../engine.h"
 #include "../error.h"
 #include "../heatmap_render.h"
@@ -33,7 +34,7 @@ std::string slug(const std::string& text) {
 int explain_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"model", "prompts", "size", "layer-index", "device", "vocab", "out",
-                   "colormap", "alpha"});
+                   "colormap", "alpha", "threads"});
   if (args.positional().size() != 1) throw Error("give exactly one IMAGE");
   if (!args.has("model")) throw Error("--model is required");
   if (!args.has("prompts")) throw Error("--prompts is required");
@@ -43,6 +44,7 @@ int explain_command(int argc, char** argv) {
   const double alpha = std::stod(args.get("alpha", "0.5"));
   if (!(alpha >= 0.0 && alpha <= 1.0)) throw Error("--alpha must lie in [0, 1]");
 
+  set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model");
   options.vocab = args.get("vocab");

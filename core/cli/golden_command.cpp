@@ -8,14 +8,15 @@
 namespace legrad::cli {
 
 int golden_command(int argc, char** argv) {
-  const Args args(argc, argv, {"vocab", "tokenizer-cases"});
+  const Args args(argc, argv, {"vocab", "tokenizer-cases", "dtype", "device"});
   GoldenReport report;
   if (args.has("tokenizer-cases")) {
     if (!args.has("vocab")) throw Error("--tokenizer-cases needs --vocab FILE");
     report = run_tokenizer_cases(args.get("tokenizer-cases"), args.get("vocab"));
   } else {
     if (args.positional().size() != 1) throw Error("give one case folder (or --tokenizer-cases)");
-    report = run_golden_case(args.positional()[0], args.get("vocab"));
+    report = run_golden_case(args.positional()[0], args.get("vocab"), args.get("dtype", "fp32"),
+                             args.get("device", "cpu"));
   }
   for (const auto& c : report.checks)
     std::printf("%-4s  %-44s  %s\n", c.passed ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());

@@ -13,15 +13,21 @@ const char kUsage[] =
     "\n"
     "  explain --model DIR|FILE --prompts \"a cat;a remote control\" [--size S]\n"
     "          [--layer-index -2] [--device cpu|cuda|cuda:N] [--vocab FILE]\n"
-    "          [--colormap jet|turbo|inferno|viridis] [--alpha 0.5] --out PREFIX IMAGE\n"
+    "          [--colormap jet|turbo|inferno|viridis] [--alpha 0.5] [--threads N]\n"
+    "          --out PREFIX IMAGE\n"
     "      Writes PREFIX_<i>_<prompt>.png overlays and PREFIX_heatmaps.safetensors,\n"
     "      prints each prompt's presence score.\n"
-    "  golden CASE_DIR [--vocab FILE]\n"
-    "      Compares against a case made by the official implementation.\n"
+    "  golden CASE_DIR [--vocab FILE] [--dtype fp32|bf16|fp16] [--device cpu|cuda]\n"
+    "      Compares against a case made by the official implementation (reduced precision:\n"
+    "      heatmap correlation with the reference instead of float tolerances).\n"
     "  golden --tokenizer-cases FILE.json --vocab FILE\n"
     "      Runs every tokenizer case (exact match).\n"
     "  tokenize --vocab FILE [--strings] TEXT...\n"
-    "      Prints the 77 token ids of each text (or the BPE token strings).\n";
+    "      Prints the 77 token ids of each text (or the BPE token strings).\n"
+    "  bench (--arch ViT-B-32|ViT-B-16|ViT-L-14|ViT-H-14|ViT-bigG-14 | --model PATH)\n"
+    "        [--size S] [--prompts P] [--iters 10] [--warmup 2] [--device cpu|cuda[:N]]\n"
+    "        [--dtype fp32|fp16|bf16] [--threads N] [--layer-index -2] [--json]\n"
+    "      Times LeGrad per frame (random weights for --arch); --json ends with one JSON line.\n";
 
 }  // namespace
 
@@ -35,6 +41,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(command, "explain")) return legrad::cli::explain_command(argc - 2, argv + 2);
     if (!std::strcmp(command, "golden")) return legrad::cli::golden_command(argc - 2, argv + 2);
     if (!std::strcmp(command, "tokenize")) return legrad::cli::tokenize_command(argc - 2, argv + 2);
+    if (!std::strcmp(command, "bench")) return legrad::cli::bench_command(argc - 2, argv + 2);
     std::fprintf(stderr, "legrad: unknown command '%s'\n\n%s", command, kUsage);
     return 2;
   } catch (const legrad::Error& e) {

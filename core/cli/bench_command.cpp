@@ -1,0 +1,127 @@
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "../clip_archs.h"
+#include "../clip_model.h"
+#include "../device.h"
+#include "../error.h"
+#include "../legrad.h"
+#include "../model_files.h"
+#include "../preprocess.h"
+#include "../random_init.h"
+#include "../transformer.h"
+#include "../weight_source.h"
+#include "args.h"
+#include "commands.h"
+
+namespace legrad::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // kB on Linux
+}
+
+// A 640x480 picture with gradients and a disc, the same every run.
+at::Tensor bench_frame(int width, int height) {
+  at::Tensor y = at::arange(height, at::kFloat).view({height, 1}).expand({height, width});
+  at::Tensor x = at::arange(width, at::kFloat).view({1, width}).expand({height, width});
+  at::Tensor disc = ((x - width * 0.35).pow(2) + (y - height * 0.5).pow(2))
+                        .lt(std::pow(height * 0.25, 2))
+                        .to(at::kFloat);
+  return at::stack({40 + 150 * x / width + 60 * disc, 30 + 120 * y / height, 200 - 150 * disc}, 2)
+      .clamp(0, 255)
+      .to(at::kByte)
+      .contiguous();
+}
+
+}  // namespace
+
+int bench_command(int argc, char** argv) {
+  const Args args(argc, argv,
+                  {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",
+                   "threads", "layer-index"},
+                  {"json"});
+  if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
+  set_compute_threads(args.get_int("threads", 0));
+  const std::string device_name = args.get("device", "cpu");
+  const c10::Device device = parse_device(device_name);
+  const std::string dtype_name = args.get("dtype", "fp32");
+  const at::ScalarType dtype = parse_dtype(dtype_name, device);
+  const int prompts = args.get_int("prompts", 1);
+  const int iters = args.get_int("iters", 10);
+  const int warmup = args.get_int("warmup", 2);
+  if (prompts < 1 || iters < 1 || warmup < 0) throw Error("--prompts and --iters must be >= 1");
+
+  std::shared_ptr<ClipModel> model;
+  std::string label;
+  if (args.has("arch")) {
+    label = args.get("arch");
+    const ClipConfig cfg = builtin_arch(label);
+    model = std::make_shared<ClipModel>(
+        cfg, TensorWeights(random_clip_weights(cfg, 0), "random " + label), device, dtype);
+  } else {
+    label = args.get("model");
+    model = load_clip_model(locate_model_files(label), device, dtype);
+  }
+  const ClipConfig& cfg = model->config();
+  const int size = args.get_int("size", cfg.vision.image_size);
+  LegradOptions options;
+  options.layer_index = args.get_int("layer-index", -2);
+  // Text embeddings are computed once per prompt set, never per frame: random unit vectors.
+  const at::Tensor text =
+      l2_normalize(at::randn({prompts, cfg.embed_dim}, at::detail::createCPUGenerator(1)));
+  const at::Tensor frame = bench_frame(640, 480);
+
+  std::vector<double> total, pre, fwd, grad, post;
+  for (int i = 0; i < warmup + iters; ++i) {
+    auto start = Clock::now();
+    const at::Tensor pixels = preprocess_frame(image_view(frame), size, cfg.mean, cfg.std).to(device);
+    const double pre_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    const Explanation ex = explain_legrad(*model, pixels, text, options);
+    const at::Tensor maps = ex.heatmaps.cpu();  // waits for the device
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (i < warmup) continue;
+    total.push_back(ms);
+    pre.push_back(pre_ms);
+    fwd.push_back(ex.timings.forward_ms);
+    grad.push_back(ex.timings.gradient_ms);
+    post.push_back(ex.timings.postprocess_ms);
+  }
+
+  const double med = median(total);
+  const double best = *std::min_element(total.begin(), total.end());
+  nlohmann::ordered_json result = {
+      {"model", label}, {"size", size}, {"prompts", prompts}, {"device", device.str()},
+      {"dtype", dtype_name}, {"threads", at::get_num_threads()}, {"iters", iters},
+      {"median_ms", med}, {"min_ms", best}, {"fps", 1000.0 / med},
+      {"peak_rss_mb", peak_rss_mb()}, {"peak_device_mb", nullptr},
+      {"breakdown_ms", {{"preprocess", median(pre)}, {"forward", median(fwd)},
+                        {"gradients", median(grad)}, {"postprocess", median(post)}}}};
+  std::printf("%s  S=%d  P=%d  %s %s  threads=%d  iters=%d\n", label.c_str(), size, prompts,
+              device.str().c_str(), dtype_name.c_str(), at::get_num_threads(), iters);
+  std::printf("  median %.1f ms  min %.1f ms  %.2f fps  peak RSS %.0f MB  device memory n/a\n", med,
+              best, 1000.0 / med, peak_rss_mb());
+  std::printf("  breakdown (median ms): preprocess %.1f  forward %.1f  gradients %.1f  "
+              "post-process %.1f\n",
+              median(pre), median(fwd), median(grad), median(post));
+  if (args.has("json")) std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+}  // namespace legrad::cli
