@@ -29,36 +29,34 @@ bool to_pixel_format(GstVideoFormat format, PixelFormat* out) {
   }
 }
 
-// Copies the frame out as packed RGB (the buffer goes downstream before a worker is done).
-at::Tensor copy_frame(GstBuffer* buffer, const GstVideoInfo& info) {
-  PixelFormat format;
-  if (!to_pixel_format(GST_VIDEO_INFO_FORMAT(&info), &format))
-    throw Error(std::string("unsupported video format ") +
-                gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)));
-  GstVideoFrame frame;
-  if (!gst_video_frame_map(&frame, const_cast<GstVideoInfo*>(&info), buffer, GST_MAP_READ))
-    throw Error("cannot map the video frame for reading");
-  FramePlanes planes;
-  planes.format = format;
-  planes.width = GST_VIDEO_FRAME_WIDTH(&frame);
-  planes.height = GST_VIDEO_FRAME_HEIGHT(&frame);
-  for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(&frame) && i < 3; ++i) {
-    planes.data[i] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, i));
-    planes.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, i);
+// A frame mapped for reading, described for the core.
+class MappedFrame {
+ public:
+  MappedFrame(GstBuffer* buffer, const GstVideoInfo& info) {
+    if (!to_pixel_format(GST_VIDEO_INFO_FORMAT(&info), &planes_.format))
+      throw Error(std::string("unsupported video format ") +
+                  gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)));
+    if (!gst_video_frame_map(&frame_, const_cast<GstVideoInfo*>(&info), buffer, GST_MAP_READ))
+      throw Error("cannot map the video frame for reading");
+    planes_.width = GST_VIDEO_FRAME_WIDTH(&frame_);
+    planes_.height = GST_VIDEO_FRAME_HEIGHT(&frame_);
+    for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(&frame_) && i < 3; ++i) {
+      planes_.data[i] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame_, i));
+      planes_.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame_, i);
+    }
+    planes_.matrix = info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709
+                                                                              : YuvMatrix::BT601;
+    planes_.full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
   }
-  planes.matrix = info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709
-                                                                           : YuvMatrix::BT601;
-  planes.full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-  at::Tensor rgb;
-  try {
-    rgb = frame_to_rgb(planes);
-  } catch (...) {
-    gst_video_frame_unmap(&frame);
-    throw;
-  }
-  gst_video_frame_unmap(&frame);
-  return rgb;
-}
+  ~MappedFrame() { gst_video_frame_unmap(&frame_); }
+  MappedFrame(const MappedFrame&) = delete;
+  MappedFrame& operator=(const MappedFrame&) = delete;
+  const FramePlanes& planes() const { return planes_; }
+
+ private:
+  GstVideoFrame frame_;
+  FramePlanes planes_;
+};
 
 }  // namespace
 
@@ -101,7 +99,8 @@ std::shared_ptr<const PromptSet> LegradAnalyzer::prompts_for(GstBuffer* buffer) 
   return prompts;
 }
 
-std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const Job& job,
+std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& image,
+                                                              const Job& job,
                                                               float roi_threshold) const {
   auto result = std::make_shared<AnalysisResult>();
   result->prompts = job.prompts;
@@ -109,7 +108,7 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const Job& job,
   result->frame_number = job.frame_number;
   const auto start = std::chrono::steady_clock::now();
   try {
-    const Explanation ex = engine_.explain(image_view(job.rgb), *job.prompts);
+    const Explanation ex = engine_.explain(image, *job.prompts);
     const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
     const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat);
     result->size = static_cast<int>(heat.size(1));
@@ -148,12 +147,15 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
   bool analysed = false;
   if (due && prompts) {
-    Job job{copy_frame(buffer, info), prompts, GST_BUFFER_PTS(buffer), frame_number};
+    Job job{at::Tensor(), prompts, GST_BUFFER_PTS(buffer), frame_number};
+    const MappedFrame mapped(buffer, info);
     if (settings.async) {
+      // The buffer moves on before the worker is done: the worker gets a copy.
+      job.rgb = frame_to_rgb(mapped.planes());
       if (!worker_) {
         worker_ = std::make_unique<AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>>(
             [this](const Job& j) {
-              auto r = analyse(j, roi_threshold_);
+              auto r = analyse(image_view(j.rgb), j, roi_threshold_);
               record(*r);
               return r;
             });
@@ -165,7 +167,11 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
       }
     } else {
       if (worker_) worker_->flush();  // mode switched to sync: forget async work
-      auto result = analyse(job, settings.roi_threshold);
+      // Packed RGB is read in place; YUV is converted first.
+      at::Tensor rgb;
+      if (!is_packed_rgb(mapped.planes().format)) rgb = frame_to_rgb(mapped.planes());
+      const ImageView image = rgb.defined() ? image_view(rgb) : packed_view(mapped.planes());
+      auto result = analyse(image, job, settings.roi_threshold);
       record(*result);
       std::lock_guard<std::mutex> lock(mutex_);
       latest_ = std::move(result);

@@ -74,12 +74,13 @@ class LegradAnalyzer {
 
  private:
   struct Job {
-    at::Tensor rgb;
+    at::Tensor rgb;  // a copy of the frame, for the async worker
     std::shared_ptr<const PromptSet> prompts;
     GstClockTime pts;
     uint64_t frame_number;
   };
-  std::shared_ptr<const AnalysisResult> analyse(const Job& job, float roi_threshold) const;
+  std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,
+                                                float roi_threshold) const;
   std::shared_ptr<const PromptSet> prompts_for(GstBuffer* buffer);
   void attach(GstBuffer* buffer, const GstVideoInfo& info, const AnalysisResult& result,
               uint64_t frame_number, const AnalyzerSettings& settings) const;
