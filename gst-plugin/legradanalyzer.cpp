@@ -116,7 +116,8 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
       const at::Tensor map = heat[p];
       result->heatmaps.push_back(g_bytes_new(map.data_ptr<float>(), map.numel() * sizeof(float)));
       result->scores.push_back(scores[p].item<float>());
-      result->boxes.push_back(largest_region(map, roi_threshold));
+      result->boxes.push_back(roi_threshold >= 0 ? largest_region(map, roi_threshold)
+                                                 : std::nullopt);
     }
   } catch (const std::exception& e) {
     result->error = e.what();
@@ -142,7 +143,9 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
     std::lock_guard<std::mutex> lock(mutex_);
     frame_number = frame_number_++;
   }
-  roi_threshold_ = settings.roi_threshold;
+  // Boxes are only computed while someone wants them (a negative threshold: none).
+  const float box_threshold = settings.attach_roi ? settings.roi_threshold : -1.0f;
+  roi_threshold_ = box_threshold;
   const bool due = frame_number % std::max(settings.inference_interval, 1u) == 0;
   std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
   bool analysed = false;
@@ -171,7 +174,7 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
       at::Tensor rgb;
       if (!is_packed_rgb(mapped.planes().format)) rgb = frame_to_rgb(mapped.planes());
       const ImageView image = rgb.defined() ? image_view(rgb) : packed_view(mapped.planes());
-      auto result = analyse(image, job, settings.roi_threshold);
+      auto result = analyse(image, job, box_threshold);
       record(*result);
       std::lock_guard<std::mutex> lock(mutex_);
       latest_ = std::move(result);

@@ -79,6 +79,7 @@ class LegradAnalyzer {
     GstClockTime pts;
     uint64_t frame_number;
   };
+  // roi_threshold < 0: no boxes.
   std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,
                                                 float roi_threshold) const;
   std::shared_ptr<const PromptSet> prompts_for(GstBuffer* buffer);
