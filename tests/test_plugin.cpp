@@ -519,6 +519,53 @@ TEST_F(Plugin, FlushAndEosKeepWorking) {
   gst_harness_teardown(h);  // joins the worker; must not hang
 }
 
+// Runs a launch line to EOS and returns its element messages named `name`.
+std::vector<GstStructure*> run_collecting(const std::string& desc, const char* name) {
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  EXPECT_NE(pipeline, nullptr);
+  std::vector<GstStructure*> found;
+  if (!pipeline) return found;
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  while (GstMessage* msg = gst_bus_timed_pop_filtered(
+             bus, 30 * GST_SECOND,
+             (GstMessageType)(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
+    const GstMessageType type = GST_MESSAGE_TYPE(msg);
+    if (type == GST_MESSAGE_ELEMENT && gst_message_has_name(msg, name))
+      found.push_back(gst_structure_copy(gst_message_get_structure(msg)));
+    EXPECT_NE(type, GST_MESSAGE_ERROR);
+    gst_message_unref(msg);
+    if (type != GST_MESSAGE_ELEMENT) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return found;
+}
+
+TEST_F(Plugin, PostsStatisticsMessages) {
+  const auto stats = run_collecting("videotestsrc num-buffers=6 ! video/x-raw,width=32,height=32 ! "
+                                    "legrad model=" + model() + " prompts=x stats-interval=2 ! fakesink",
+                                    "legrad-stats");
+  ASSERT_EQ(stats.size(), 3u);
+  guint64 analyzed = 0;
+  double mean = 0;
+  EXPECT_TRUE(gst_structure_get_uint64(stats.back(), "frames-analyzed", &analyzed));
+  EXPECT_TRUE(gst_structure_get_double(stats.back(), "mean-inference-ms", &mean));
+  EXPECT_EQ(analyzed, 6u);
+  EXPECT_GT(mean, 0.0);
+  for (GstStructure* st : stats) gst_structure_free(st);
+}
+
+TEST_F(Plugin, ElementsWithOneInstanceIdShareTheModel) {
+  // Two cameras, one model: both branches analyse; a different model under the same id fails.
+  const std::string two = "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
+                          model() + " prompts=a model-instance-id=shared stats-interval=3 ! fakesink "
+                          "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
+                          model() + " prompts=b model-instance-id=shared stats-interval=3 ! fakesink";
+  EXPECT_EQ(run_collecting(two, "legrad-stats").size(), 2u);
+}
+
 long resident_kb() {
   std::ifstream statm("/proc/self/statm");
   long pages = 0, resident = 0;
