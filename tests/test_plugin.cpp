@@ -563,7 +563,9 @@ TEST_F(Plugin, ElementsWithOneInstanceIdShareTheModel) {
                           model() + " prompts=a model-instance-id=shared stats-interval=3 ! fakesink "
                           "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
                           model() + " prompts=b model-instance-id=shared stats-interval=3 ! fakesink";
-  EXPECT_EQ(run_collecting(two, "legrad-stats").size(), 2u);
+  const auto stats = run_collecting(two, "legrad-stats");
+  EXPECT_EQ(stats.size(), 2u);
+  for (GstStructure* st : stats) gst_structure_free(st);
 }
 
 long resident_kb() {
@@ -583,6 +585,9 @@ TEST_F(Plugin, HundredStateCyclesDoNotGrowMemory) {
     gst_element_get_state(pipeline, nullptr, nullptr, 5 * GST_SECOND);
     ASSERT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   };
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's quarantine holds freed memory: resident size says nothing";
+#endif
   for (int i = 0; i < 10; ++i) cycle();
   const long before = resident_kb();
   for (int i = 0; i < 90; ++i) cycle();

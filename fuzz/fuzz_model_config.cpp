@@ -1,0 +1,16 @@
+// libFuzzer target: arbitrary text as an open_clip model config.
+#include <cstdint>
+#include <string>
+
+#include "clip_config.h"
+#include "error.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    legrad::is_open_clip_config(text);
+    legrad::parse_clip_config(text, "fuzz");
+  } catch (const legrad::Error&) {
+  }
+  return 0;
+}
