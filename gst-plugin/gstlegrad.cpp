@@ -187,9 +187,10 @@ gst_legrad_start (GstBaseTransform * trans)
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No CUDA device: running on the CPU"),
           ("device=auto found no usable CUDA device"));
   }
+  std::unique_ptr < legrad::LegradAnalyzer > analyzer;
   try {
     legrad::set_compute_threads (threads);
-    self->analyzer = new legrad::LegradAnalyzer (model, resolved_device, input_size,
+    analyzer = std::make_unique < legrad::LegradAnalyzer > (model, resolved_device, input_size,
         layer_index, instance);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
@@ -200,20 +201,22 @@ gst_legrad_start (GstBaseTransform * trans)
     if (!prompts_file.empty ())
       prompts = read_prompts_file (prompts_file) + prompts;
     if (!prompts.empty ())
-      self->analyzer->set_prompts (prompts);
+      analyzer->set_prompts (prompts);
     else
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("No prompts"),
           ("frames pass without heatmaps until prompts arrive by property, event or meta"));
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid prompts"), ("%s", e.what ()));
-    delete self->analyzer;
-    self->analyzer = NULL;
     return FALSE;
   }
   self->analyzed_at_last_message = 0;
   self->latency_posted = FALSE;
   GST_INFO_OBJECT (self, "loaded %s on %s, input size %d", model.c_str (),
-      resolved_device.c_str (), self->analyzer->input_size ());
+      resolved_device.c_str (), analyzer->input_size ());
+  /* Published under the lock: property reads and queries from other threads use it. */
+  GST_OBJECT_LOCK (self);
+  self->analyzer = analyzer.release ();
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -221,8 +224,11 @@ static gboolean
 gst_legrad_stop (GstBaseTransform * trans)
 {
   GstLegrad *self = GST_LEGRAD (trans);
-  delete self->analyzer;        /* joins the worker */
+  GST_OBJECT_LOCK (self);
+  legrad::LegradAnalyzer *analyzer = self->analyzer;
   self->analyzer = NULL;
+  GST_OBJECT_UNLOCK (self);
+  delete analyzer;              /* joins the worker */
   return TRUE;
 }
 
@@ -343,11 +349,11 @@ gst_legrad_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery 
   if (ret && direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     GST_OBJECT_LOCK (self);
     const gboolean sync = self->mode == GST_LEGRAD_MODE_SYNC;
+    const double mean_ms = self->analyzer ? self->analyzer->stats ().mean_inference_ms : 0.0;
     GST_OBJECT_UNLOCK (self);
-    if (sync && self->analyzer) {
+    if (sync) {
       /* In sync mode each analysed frame is late by one inference. */
-      const GstClockTime ours = (GstClockTime) (self->analyzer->stats ().mean_inference_ms *
-          GST_MSECOND);
+      const GstClockTime ours = (GstClockTime) (mean_ms * GST_MSECOND);
       gboolean live;
       GstClockTime min, max;
       gst_query_parse_latency (query, &live, &min, &max);
@@ -429,9 +435,9 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
 {
   GstLegrad *self = GST_LEGRAD (object);
   legrad::AnalyzerStats stats;
+  GST_OBJECT_LOCK (self);
   if (prop_id >= PROP_FRAMES_ANALYZED && self->analyzer)
     stats = self->analyzer->stats ();
-  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
       g_value_set_string (value, self->model);
