@@ -5,10 +5,13 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "device.h"
 #include "engine.h"
 #include "meta/gstlegradmeta.h"
 #include "preprocess.h"
@@ -504,6 +507,38 @@ TEST_F(Plugin, MissingOrCorruptModelIsAnElementError) {
     gst_element_set_state(pipeline, GST_STATE_NULL);
     gst_object_unref(pipeline);
   }
+}
+
+TEST_F(Plugin, ModelFileChangingOnDiskDoesNotMatterAfterStart) {
+  // Weights are copied out of the file at start: truncating it must not crash (no SIGBUS).
+  test::TempDir own;
+  test::write_tiny_model(own.path(), test::tiny_config());
+  const std::string desc = "legrad model=" + own.path() + " prompts=\"a cat\"";
+  GstHarness* h = gst_harness_new_parse(desc.c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 32, 32).c_str());
+  gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
+  ASSERT_EQ(truncate(own.file("open_clip_model.safetensors").c_str(), 0), 0);
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 32, 32));
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 1u);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+std::vector<GstStructure*> run_collecting(const std::string& desc, const char* name);
+
+TEST_F(Plugin, CudaWithoutAGpuIsAnErrorAndAutoFallsBack) {
+  if (cuda_available()) GTEST_SKIP() << "a CUDA device is present";
+  const std::string cuda = "videotestsrc num-buffers=1 ! legrad prompts=x device=cuda model=" + model() +
+                           " ! fakesink";
+  GstElement* pipeline = gst_parse_launch(cuda.c_str(), nullptr);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  const auto none = run_collecting("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=32 ! "
+                                   "legrad prompts=x device=auto stats-interval=2 model=" + model() +
+                                   " ! fakesink", "legrad-stats");
+  EXPECT_EQ(none.size(), 1u);  // ran, on the CPU
+  for (GstStructure* st : none) gst_structure_free(st);
 }
 
 TEST_F(Plugin, FlushAndEosKeepWorking) {
