@@ -69,10 +69,8 @@ class LegradEngine {
   Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const;
 
   int input_size() const { return input_size_; }
-  int layer_index() const { return layer_index_; }
   const ClipModel& model() const { return *loaded_->model; }
   const ClipTokenizer& tokenizer() const { return *loaded_->tokenizer; }
-  const std::shared_ptr<const LoadedModel>& loaded() const { return loaded_; }
 
  private:
   std::shared_ptr<const LoadedModel> loaded_;

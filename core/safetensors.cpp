@@ -50,8 +50,6 @@ const DTypeEntry& entry(DType dtype) {
 
 }  // namespace
 
-const char* dtype_name(DType dtype) { return entry(dtype).name; }
-size_t dtype_size(DType dtype) { return entry(dtype).size; }
 at::ScalarType to_scalar_type(DType dtype) { return entry(dtype).scalar; }
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {

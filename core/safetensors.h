@@ -63,8 +63,6 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-const char* dtype_name(DType dtype);
-size_t dtype_size(DType dtype);
 at::ScalarType to_scalar_type(DType dtype);
 
 }  // namespace legrad

@@ -39,7 +39,6 @@ class ClipTokenizer {
   int64_t start_token() const { return sot_; }
   int64_t end_token() const { return eot_; }
   size_t vocab_size() const { return decoder_.size(); }
-  const std::string& source() const { return source_; }
 
  private:
   ClipTokenizer() = default;

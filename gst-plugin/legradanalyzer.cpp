@@ -66,8 +66,7 @@ AnalysisResult::~AnalysisResult() {
 
 LegradAnalyzer::LegradAnalyzer(const std::string& model, const std::string& device,
                                int input_size, int layer_index, const std::string& instance_id)
-    : model_path_(model),
-      engine_(shared_model(instance_id, model, "", device), input_size, layer_index) {}
+    : engine_(shared_model(instance_id, model, "", device), input_size, layer_index) {}
 
 LegradAnalyzer::~LegradAnalyzer() { worker_.reset(); }
 
@@ -75,11 +74,6 @@ void LegradAnalyzer::set_prompts(const std::string& list) {
   auto prompts = std::make_shared<const PromptSet>(engine_.encode_prompts(parse_prompt_list(list)));
   std::lock_guard<std::mutex> lock(mutex_);
   prompts_ = std::move(prompts);
-}
-
-bool LegradAnalyzer::has_prompts() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<bool>(prompts_);
 }
 
 std::shared_ptr<const PromptSet> LegradAnalyzer::prompts_for(GstBuffer* buffer) {

@@ -60,7 +60,6 @@ class LegradAnalyzer {
   // Parses and encodes a `;`-separated list now; throws legrad::Error. Frames after this
   // call use the new prompts.
   void set_prompts(const std::string& list);
-  bool has_prompts() const;
 
   // Analyses (or schedules) the frame and attaches the newest heatmaps to `buffer` (writable;
   // its pixels are only read). Throws legrad::Error when an analysis failed.
@@ -70,7 +69,6 @@ class LegradAnalyzer {
   void flush();
   AnalyzerStats stats() const;
   int input_size() const { return engine_.input_size(); }
-  const std::string& model_path() const { return model_path_; }
 
  private:
   struct Job {
@@ -87,7 +85,6 @@ class LegradAnalyzer {
               uint64_t frame_number, const AnalyzerSettings& settings) const;
   void record(const AnalysisResult& result);
 
-  std::string model_path_;
   LegradEngine engine_;
   mutable std::mutex mutex_;  // guards prompts_, meta_prompts_, latest_, stats_
   std::shared_ptr<const PromptSet> prompts_;
