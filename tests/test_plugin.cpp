@@ -541,6 +541,96 @@ TEST_F(Plugin, CudaWithoutAGpuIsAnErrorAndAutoFallsBack) {
   for (GstStructure* st : none) gst_structure_free(st);
 }
 
+TEST_F(Plugin, StressPromptsModeAndIntervalFromOtherThreadsWhilePlaying) {
+  GstElement* legrad = gst_element_factory_make("legrad", nullptr);
+  g_object_set(legrad, "model", model().c_str(), "prompts", "a cat", nullptr);
+  GstHarness* h = gst_harness_new_with_element(legrad, "sink", "src");
+  gst_object_unref(legrad);
+  gst_harness_set_src_caps_str(h, caps("RGB", 32, 32).c_str());
+
+  GValue prompts_a = G_VALUE_INIT, prompts_b = G_VALUE_INIT, sync = G_VALUE_INIT,
+         async = G_VALUE_INIT, every = G_VALUE_INIT, third = G_VALUE_INIT;
+  g_value_init(&prompts_a, G_TYPE_STRING);
+  g_value_set_string(&prompts_a, "a cat;a dog");
+  g_value_init(&prompts_b, G_TYPE_STRING);
+  g_value_set_string(&prompts_b, "x;y");
+  const GType mode_type = G_PARAM_SPEC_VALUE_TYPE(g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "mode"));
+  g_value_init(&sync, mode_type);
+  g_value_set_enum(&sync, 0);
+  g_value_init(&async, mode_type);
+  g_value_set_enum(&async, 1);
+  g_value_init(&every, G_TYPE_UINT);
+  g_value_set_uint(&every, 1);
+  g_value_init(&third, G_TYPE_UINT);
+  g_value_set_uint(&third, 3);
+  GstHarnessThread* threads[] = {
+      gst_harness_stress_property_start_full(h, "prompts", &prompts_a, 200),
+      gst_harness_stress_property_start_full(h, "prompts", &prompts_b, 300),
+      gst_harness_stress_property_start_full(h, "mode", &sync, 250),
+      gst_harness_stress_property_start_full(h, "mode", &async, 350),
+      gst_harness_stress_property_start_full(h, "inference-interval", &every, 200),
+      gst_harness_stress_property_start_full(h, "inference-interval", &third, 300),
+      gst_harness_stress_push_event_start_full(
+          h, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
+                                  gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING,
+                                                    "p;q;r", nullptr)),
+          400),
+  };
+  const int n = 200;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(gst_harness_push(h, frame("RGB", 32, 32, i * GST_MSECOND)), GST_FLOW_OK);
+    GstBuffer* out = gst_harness_pull(h);
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_MSECOND);  // nothing lost, nothing reordered
+    const guint metas = gst_buffer_get_n_legrad_heatmap_metas(out);
+    EXPECT_LE(metas, 3u);
+    gst_buffer_unref(out);
+  }
+  guint iterations = 0;
+  for (GstHarnessThread* t : threads) iterations += gst_harness_stress_thread_stop(t);
+  EXPECT_GT(iterations, 100u);
+  for (GValue* v : {&prompts_a, &prompts_b, &sync, &async, &every, &third}) g_value_unset(v);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  gst_harness_set_src_caps_str(h, caps("RGB", 32, 32).c_str());
+  gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, OddMediaRenegotiationNoTimestampsAndLargeFrames) {
+  GstHarness* h = analyzer("prompts=\"a cat\" attach-roi=true", caps("RGB", 33, 17));
+  gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 33, 17)));
+  // Size and format change mid-stream.
+  gst_harness_set_src_caps_str(h, caps("NV12", 64, 36).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("NV12", 64, 36));
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 1u);
+  gst_buffer_unref(out);
+  // No timestamps: the meta says so instead of inventing one.
+  GstBuffer* in = frame("NV12", 64, 36);
+  GST_BUFFER_PTS(in) = GST_CLOCK_TIME_NONE;
+  out = gst_harness_push_and_pull(h, in);
+  EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->source_pts, GST_CLOCK_TIME_NONE);
+  gst_buffer_unref(out);
+  // A gap event passes.
+  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_gap(0, GST_SECOND)));
+  // 1x1 and an 8K frame.
+  gst_harness_set_src_caps_str(h, caps("RGBx", 1, 1).c_str());
+  out = gst_harness_push_and_pull(h, frame("RGBx", 1, 1));
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 1u);
+  gst_buffer_unref(out);
+  gst_harness_set_src_caps_str(h, caps("I420", 7680, 4320).c_str());
+  out = gst_harness_push_and_pull(h, frame("I420", 7680, 4320));
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 1u);
+  GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta_id(
+      out, gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->roi_id);
+  ASSERT_NE(roi, nullptr);
+  EXPECT_LE(roi->x + roi->w, 7680u);
+  EXPECT_LE(roi->y + roi->h, 4320u);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, FlushAndEosKeepWorking) {
   GstHarness* h = analyzer("prompts=\"a cat\" mode=async", caps("RGB", 32, 32));
   for (int i = 0; i < 3; ++i) gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
