@@ -246,7 +246,7 @@ ClipTokenizer ClipTokenizer::from_vocab_json(const std::string& vocab_json,
   return tok;
 }
 
-void ClipTokenizer::finish(std::string sot, std::string eot) {
+void ClipTokenizer::finish(const std::string& sot, const std::string& eot) {
   auto find = [&](const std::string& s) {
     auto it = encoder_.find(s);
     if (it == encoder_.end()) throw Error(source_ + ": special token '" + s + "' is missing");
@@ -254,8 +254,8 @@ void ClipTokenizer::finish(std::string sot, std::string eot) {
   };
   sot_ = find(sot);
   eot_ = find(eot);
-  sot_text_ = std::move(sot);
-  eot_text_ = std::move(eot);
+  sot_text_ = utf8_decode(sot);
+  eot_text_ = utf8_decode(eot);
 }
 
 std::vector<std::string> ClipTokenizer::bpe(const std::vector<std::string>& symbols) const {
@@ -291,12 +291,12 @@ std::vector<int64_t> ClipTokenizer::encode(const std::string& text) const {
   const std::u32string cleaned = utf8_decode(clean_text(text));
   std::vector<int64_t> ids;
   for (const std::u32string& piece :
-       pre_tokenize(cleaned, utf8_decode(sot_text_), utf8_decode(eot_text_))) {
-    const std::string utf8 = utf8_encode(piece);
-    if (utf8 == sot_text_ || utf8 == eot_text_) {
-      ids.push_back(utf8 == sot_text_ ? sot_ : eot_);
+       pre_tokenize(cleaned, sot_text_, eot_text_)) {
+    if (piece == sot_text_ || piece == eot_text_) {
+      ids.push_back(piece == sot_text_ ? sot_ : eot_);
       continue;
     }
+    const std::string utf8 = utf8_encode(piece);
     {
       std::lock_guard<std::mutex> lock(cache_->mutex);
       auto it = cache_->ids.find(utf8);

@@ -42,7 +42,7 @@ class ClipTokenizer {
 
  private:
   ClipTokenizer() = default;
-  void finish(std::string sot, std::string eot);
+  void finish(const std::string& sot, const std::string& eot);
   std::vector<std::string> bpe(const std::vector<std::string>& symbols) const;
 
   std::string source_;
@@ -50,7 +50,7 @@ class ClipTokenizer {
   std::vector<std::string> decoder_;
   std::unordered_map<std::string, int> ranks_;  // "a b" -> merge rank
   std::string byte_symbol_[256];                // byte -> its printable stand-in (UTF-8)
-  std::string sot_text_, eot_text_;
+  std::u32string sot_text_, eot_text_;  // special tokens as the pre-tokenizer sees them
   int64_t sot_ = 0, eot_ = 0;
 
   // BPE results per piece; behind a pointer so the tokenizer stays movable.
