@@ -59,7 +59,9 @@ LegradEngine::LegradEngine(const EngineOptions& options)
 
 LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size,
                            int layer_index)
-    : loaded_(std::move(model)), layer_index_(layer_index) {
+    : loaded_(std::move(model)),
+      normalization_(loaded_->model->config().mean, loaded_->model->config().std),
+      layer_index_(layer_index) {
   const ClipConfig& cfg = loaded_->model->config();
   input_size_ = input_size > 0 ? input_size : cfg.vision.image_size;
   loaded_->model->check_input_size(input_size_);
@@ -92,8 +94,7 @@ Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptS
 }
 
 Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {
-  const ClipConfig& cfg = loaded_->model->config();
-  return explain_pixels(preprocess_frame(frame, input_size_, cfg.mean, cfg.std), prompts);
+  return explain_pixels(preprocess_frame(frame, input_size_, normalization_), prompts);
 }
 
 std::vector<std::string> parse_prompt_list(const std::string& text) {

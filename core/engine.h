@@ -74,6 +74,7 @@ class LegradEngine {
 
  private:
   std::shared_ptr<const LoadedModel> loaded_;
+  PixelNormalization normalization_;
   int input_size_ = 0;
   int layer_index_ = -2;
 };

@@ -148,7 +148,7 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
     rec.add("preprocess: bicubic resize", differing == 0,
             std::to_string(differing) + " of " + std::to_string(want.numel()) + " values differ");
   }
-  const at::Tensor own_pixels = normalize_pixels(resized, cfg.mean, cfg.std);
+  const at::Tensor own_pixels = normalize_pixels(resized, PixelNormalization(cfg.mean, cfg.std));
   rec.within("preprocess: pixel_values", max_abs(own_pixels, pixels), 1e-6);
   const Explanation own = explain_legrad(*model, own_pixels, text, opts);
   const at::Tensor diff = (own.heatmaps - io.load("heatmaps").squeeze(0)).abs();

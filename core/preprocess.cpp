@@ -131,17 +131,18 @@ at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height)
   return out;
 }
 
-at::Tensor normalize_pixels(const at::Tensor& rgb, const std::array<float, 3>& mean,
-                            const std::array<float, 3>& std) {
-  at::Tensor m = at::tensor(std::vector<float>(mean.begin(), mean.end())).view({3, 1, 1});
-  at::Tensor s = at::tensor(std::vector<float>(std.begin(), std.end())).view({3, 1, 1});
+PixelNormalization::PixelNormalization(const std::array<float, 3>& m,
+                                       const std::array<float, 3>& s)
+    : mean(at::tensor(std::vector<float>(m.begin(), m.end())).view({3, 1, 1})),
+      std(at::tensor(std::vector<float>(s.begin(), s.end())).view({3, 1, 1})) {}
+
+at::Tensor normalize_pixels(const at::Tensor& rgb, const PixelNormalization& norm) {
   at::Tensor x = rgb.permute({2, 0, 1}).to(at::kFloat).div(255);
-  return ((x - m) / s).unsqueeze(0).contiguous();
+  return ((x - norm.mean) / norm.std).unsqueeze(0).contiguous();
 }
 
-at::Tensor preprocess_frame(const ImageView& image, int size, const std::array<float, 3>& mean,
-                            const std::array<float, 3>& std) {
-  return normalize_pixels(resize_bicubic(image, size, size), mean, std);
+at::Tensor preprocess_frame(const ImageView& image, int size, const PixelNormalization& norm) {
+  return normalize_pixels(resize_bicubic(image, size, size), norm);
 }
 
 }  // namespace legrad

@@ -28,12 +28,16 @@ ImageView image_view(const at::Tensor& rgb);
 // Throws legrad::Error for empty images or sizes.
 at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height);
 
+// The normalisation constants as [3, 1, 1] float32 tensors, built once per model.
+struct PixelNormalization {
+  PixelNormalization(const std::array<float, 3>& mean, const std::array<float, 3>& std);
+  at::Tensor mean, std;
+};
+
 // [S, S, 3] uint8 -> [1, 3, S, S] float32: (u8 / 255 - mean) / std.
-at::Tensor normalize_pixels(const at::Tensor& rgb, const std::array<float, 3>& mean,
-                            const std::array<float, 3>& std);
+at::Tensor normalize_pixels(const at::Tensor& rgb, const PixelNormalization& norm);
 
 // Both steps: any frame size -> [1, 3, size, size].
-at::Tensor preprocess_frame(const ImageView& image, int size, const std::array<float, 3>& mean,
-                            const std::array<float, 3>& std);
+at::Tensor preprocess_frame(const ImageView& image, int size, const PixelNormalization& norm);
 
 }  // namespace legrad

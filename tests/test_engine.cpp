@@ -39,7 +39,7 @@ TEST_F(Engine, SameFrameSameAnswerAsThePixelsPath) {
   const Explanation a = engine_->explain(image_view(frame), prompts);
   const auto& cfg = engine_->model().config();
   const Explanation b =
-      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, cfg.mean, cfg.std), prompts);
+      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, PixelNormalization(cfg.mean, cfg.std)), prompts);
   EXPECT_TRUE(a.heatmaps.equal(b.heatmaps));
 }
 
@@ -110,7 +110,7 @@ TEST(Preprocess, FourChannelFramesAndChannelOrder) {
 
 TEST(Preprocess, NormalisesWithMeanAndStd) {
   const at::Tensor white = at::full({2, 2, 3}, 255, at::kByte);
-  const at::Tensor x = normalize_pixels(white, {0.5f, 0.25f, 0.0f}, {0.5f, 0.25f, 1.0f});
+  const at::Tensor x = normalize_pixels(white, PixelNormalization({0.5f, 0.25f, 0.0f}, {0.5f, 0.25f, 1.0f}));
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 3, 2, 2}));
   EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(x[0][1][1][1].item<float>(), 3.0f);

@@ -87,11 +87,12 @@ int bench_command(int argc, char** argv) {
   const at::Tensor text =
       l2_normalize(at::randn({prompts, cfg.embed_dim}, at::detail::createCPUGenerator(1)));
   const at::Tensor frame = bench_frame(640, 480);
+  const PixelNormalization normalization(cfg.mean, cfg.std);
 
   std::vector<double> total, pre, fwd, grad, post;
   for (int i = 0; i < warmup + iters; ++i) {
     auto start = Clock::now();
-    const at::Tensor pixels = preprocess_frame(image_view(frame), size, cfg.mean, cfg.std).to(device);
+    const at::Tensor pixels = preprocess_frame(image_view(frame), size, normalization).to(device);
     const double pre_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     const Explanation ex = explain_legrad(*model, pixels, text, options);
     const at::Tensor maps = ex.heatmaps.cpu();  // waits for the device
