@@ -2,6 +2,10 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#ifdef LEGRAD_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <algorithm>
 #include <thread>
@@ -11,6 +15,28 @@
 namespace legrad {
 
 bool cuda_available() { return at::hasCUDA() && at::getNumGPUs() > 0; }
+
+void synchronize_device(c10::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index() < 0 ? -1 : device.index());
+}
+
+int64_t device_peak_bytes(c10::Device device) {
+#ifdef LEGRAD_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    return stats.allocated_bytes[0].peak;  // index 0: all pools together
+  }
+#endif
+  (void)device;
+  return -1;
+}
+
+void reset_device_peak(c10::Device device) {
+#ifdef LEGRAD_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#endif
+  (void)device;
+}
 
 c10::Device parse_device(const std::string& name) {
   if (name == "cpu") return c10::Device(c10::kCPU);

@@ -4,6 +4,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <cstdint>
 #include <string>
 
 namespace legrad {
@@ -13,6 +14,14 @@ namespace legrad {
 c10::Device parse_device(const std::string& name);
 
 bool cuda_available();
+
+// Waits for the device's queued work (no-op on the CPU).
+void synchronize_device(c10::Device device);
+
+// Peak bytes held by LibTorch's CUDA caching allocator on `device` since the last reset, or -1
+// where that is not known (the CPU, or a build without CUDA headers).
+int64_t device_peak_bytes(c10::Device device);
+void reset_device_peak(c10::Device device);
 
 // CPU threads for LibTorch's operators (process-wide): n > 0, or 0 for every available core
 // (LibTorch's own default counts physical cores only, one on a 2-vCPU machine).

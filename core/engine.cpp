@@ -57,15 +57,24 @@ LegradEngine::LegradEngine(const EngineOptions& options)
     : LegradEngine(load_model(options.model, options.vocab, options.device), options.input_size,
                    options.layer_index) {}
 
+namespace {
+
+int checked_input_size(const ClipModel& model, int input_size) {
+  const int size = input_size > 0 ? input_size : model.config().vision.image_size;
+  model.check_input_size(size);
+  return size;
+}
+
+}  // namespace
+
 LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size,
                            int layer_index)
     : loaded_(std::move(model)),
-      normalization_(loaded_->model->config().mean, loaded_->model->config().std),
-      layer_index_(layer_index) {
-  const ClipConfig& cfg = loaded_->model->config();
-  input_size_ = input_size > 0 ? input_size : cfg.vision.image_size;
-  loaded_->model->check_input_size(input_size_);
-  legrad_start_layer(layer_index, cfg.vision.layers);
+      input_size_(checked_input_size(*loaded_->model, input_size)),
+      layer_index_(layer_index),
+      preprocessor_(loaded_->model->config().mean, loaded_->model->config().std, input_size_,
+                    loaded_->model->device()) {
+  legrad_start_layer(layer_index, loaded_->model->config().vision.layers);
 }
 
 PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) const {
@@ -94,7 +103,7 @@ Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptS
 }
 
 Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {
-  return explain_pixels(preprocess_frame(frame, input_size_, normalization_), prompts);
+  return explain_pixels(preprocessor_(frame), prompts);
 }
 
 std::vector<std::string> parse_prompt_list(const std::string& text) {

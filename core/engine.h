@@ -64,7 +64,7 @@ class LegradEngine {
   // becomes end-of-text) and a warning is logged.
   PromptSet encode_prompts(const std::vector<std::string>& prompts) const;
 
-  // Preprocess (Pillow-exact squash to S x S, normalise) and explain.
+  // Preprocess (Pillow-exact squash to S x S, normalise; on the model's device) and explain.
   Explanation explain(const ImageView& frame, const PromptSet& prompts) const;
   Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const;
 
@@ -74,9 +74,9 @@ class LegradEngine {
 
  private:
   std::shared_ptr<const LoadedModel> loaded_;
-  PixelNormalization normalization_;
   int input_size_ = 0;
   int layer_index_ = -2;
+  FramePreprocessor preprocessor_;
 };
 
 // Splits "a cat; a dog" at ';', trims whitespace, drops empty entries. Throws if none remain.

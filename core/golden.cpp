@@ -27,7 +27,7 @@ std::string fmt(const char* format, double a, double b) {
 }
 
 double max_abs(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+  return (a.to(at::kCPU, at::kDouble) - b.to(at::kCPU, at::kDouble)).abs().max().item<double>();
 }
 
 nlohmann::json read_json(const std::string& path) {
@@ -66,7 +66,7 @@ int GoldenReport::failed() const { return static_cast<int>(checks.size()) - pass
 
 // Smallest Pearson correlation between matching maps of a and b ([P, S, S]).
 double min_correlation(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor x = a.to(at::kDouble).flatten(1), y = b.to(at::kDouble).flatten(1);
+  const at::Tensor x = a.to(at::kCPU, at::kDouble).flatten(1), y = b.to(at::kCPU, at::kDouble).flatten(1);
   const at::Tensor xc = x - x.mean(1, true), yc = y - y.mean(1, true);
   const at::Tensor r = (xc * yc).sum(1) / (xc.norm(2, 1) * yc.norm(2, 1)).clamp_min(1e-30);
   return r.min().item<double>();
@@ -124,7 +124,7 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
                1e-5);
   if (io.contains("layer_relevance_grid")) {
     const at::Tensor want = io.load("layer_relevance_grid").to(at::kDouble);
-    const at::Tensor err = (ex.layer_grids.to(at::kDouble) - want).abs().amax({-2, -1});
+    const at::Tensor err = (ex.layer_grids.to(at::kCPU, at::kDouble) - want).abs().amax({-2, -1});
     const at::Tensor scale = want.abs().amax({-2, -1});
     const double rel = (err / scale.clamp_min(1e-30)).max().item<double>();
     rec.add("layer_relevance_grid", rel <= 1e-4,
@@ -148,10 +148,13 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
     rec.add("preprocess: bicubic resize", differing == 0,
             std::to_string(differing) + " of " + std::to_string(want.numel()) + " values differ");
   }
-  const at::Tensor own_pixels = normalize_pixels(resized, PixelNormalization(cfg.mean, cfg.std));
-  rec.within("preprocess: pixel_values", max_abs(own_pixels, pixels), 1e-6);
+  // The whole frame path on the model's device (on CUDA: upload, matrix resize, normalise).
+  const FramePreprocessor preprocess(cfg.mean, cfg.std, size, device);
+  const at::Tensor own_pixels = preprocess(image_view(image));
+  rec.within("preprocess: pixel_values (on " + device.str() + ")", max_abs(own_pixels, pixels),
+             1e-6);
   const Explanation own = explain_legrad(*model, own_pixels, text, opts);
-  const at::Tensor diff = (own.heatmaps - io.load("heatmaps").squeeze(0)).abs();
+  const at::Tensor diff = (own.heatmaps.cpu() - io.load("heatmaps").squeeze(0)).abs();
   const double mean = diff.mean().item<double>();
   rec.add("heatmaps (end to end from image_uint8)", mean <= 1e-2,
           fmt("max abs %.3g, mean abs %.3g (limit mean 1e-2)", diff.max().item<double>(), mean));

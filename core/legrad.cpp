@@ -1,11 +1,13 @@
 #include "legrad.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <chrono>
 
 #include "clip_model.h"
+#include "device.h"
 #include "error.h"
 #include "transformer.h"
 
@@ -94,6 +96,10 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
   Explanation result;
   LegradTimings& t = result.timings;
   auto clock = Clock::now();
+  auto lap = [&] {
+    if (options.synchronize_timings) synchronize_device(model.device());
+    return ms_since(clock);
+  };
   std::vector<at::Tensor> grids, features;
   at::Tensor x = model.embed_image(pixels);  // [1, N, D]
   for (int l = 0; l < num_layers; ++l) {
@@ -103,24 +109,24 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
       continue;
     }
     const AttentionParts parts = attention(block, x);
-    t.forward_ms += ms_since(clock);
+    t.forward_ms += lap();
     const at::Tensor dA = attention_gradient(model, block, x, parts, text);
     // Clamp, mean over heads, mean over all query rows; drop the class-token column.
     const at::Tensor relevance = dA.clamp_min(0).mean(1).mean(1).slice(1, 1);  // [P, g*g]
     grids.push_back(relevance.reshape({prompts, g, g}));
-    t.gradient_ms += ms_since(clock);
+    t.gradient_ms += lap();
     x = finish_block(block, x, parts.mixed, model.activation());
     features.push_back(model.project_image(x.mean(1)).squeeze(0));
     result.layers.push_back(l);
   }
   result.image_embedding = model.project_image(x.select(1, 0)).squeeze(0);
   result.scores = at::matmul(text, result.image_embedding);
-  t.forward_ms += ms_since(clock);
+  t.forward_ms += lap();
   result.layer_grids = at::stack(grids).to(at::kFloat);
   result.layer_features = at::stack(features).to(at::kFloat);
   result.heatmaps =
       min_max_normalize(upsample_relevance(result.layer_grids, cfg.vision.patch_size).sum(0));
-  t.postprocess_ms += ms_since(clock);
+  t.postprocess_ms += lap();
   return result;
 }
 

@@ -16,10 +16,13 @@ class ClipModel;
 struct LegradOptions {
   // Layers used: layer_index..L-1 when >= 0, else L+layer_index..L-1 (default: the last two).
   int layer_index = -2;
+  // Wait for the device at each timing point, so that LegradTimings splits the time exactly
+  // on CUDA too (at the cost of the overlap between host and device; for measurements).
+  bool synchronize_timings = false;
 };
 
 // Where the time of one explanation went (wall clock; on CUDA the kernels run
-// asynchronously, so only the total, taken after the maps reach the host, is exact).
+// asynchronously, so the split is exact only with LegradOptions::synchronize_timings).
 struct LegradTimings {
   double forward_ms = 0.0;      // patch embedding and every block's forward pass
   double gradient_ms = 0.0;     // per-layer vector-Jacobian products and relevance reduction

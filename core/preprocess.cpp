@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "error.h"
@@ -131,18 +132,85 @@ at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height)
   return out;
 }
 
+at::Tensor bicubic_weight_matrix(int in_size, int out_size) {
+  if (in_size <= 0 || out_size <= 0) throw Error("resize sizes must be positive");
+  const Taps t = precompute(in_size, out_size);
+  at::Tensor m = at::zeros({out_size, in_size}, at::kDouble);
+  auto acc = m.accessor<double, 2>();
+  for (int o = 0; o < out_size; ++o)
+    for (int k = 0; k < t.count[o]; ++k)
+      acc[o][t.first[o] + k] = t.weights[static_cast<size_t>(o) * t.ksize + k];
+  return m;
+}
+
+at::Tensor resize_bicubic_planes(const at::Tensor& planes, const at::Tensor& horizontal,
+                                 const at::Tensor& vertical) {
+  // Each pass: add half, shift right by the precision bits (floor), clip to 0..255.
+  const double one = static_cast<double>(1 << kPrecisionBits);
+  auto fixed_point = [one](const at::Tensor& sums) {
+    return sums.add(one / 2).div_(one).floor_().clamp_(0, 255);
+  };
+  const at::Tensor rows = fixed_point(at::matmul(planes, horizontal.t()));  // [3, H, S]
+  return fixed_point(at::matmul(vertical, rows));                           // [3, S, S]
+}
+
 PixelNormalization::PixelNormalization(const std::array<float, 3>& m,
-                                       const std::array<float, 3>& s)
-    : mean(at::tensor(std::vector<float>(m.begin(), m.end())).view({3, 1, 1})),
-      std(at::tensor(std::vector<float>(s.begin(), s.end())).view({3, 1, 1})) {}
+                                       const std::array<float, 3>& s, c10::Device device)
+    : mean(at::tensor(std::vector<float>(m.begin(), m.end())).view({3, 1, 1}).to(device)),
+      std(at::tensor(std::vector<float>(s.begin(), s.end())).view({3, 1, 1}).to(device)) {}
+
+at::Tensor normalize_planes(const at::Tensor& planes, const PixelNormalization& norm) {
+  at::Tensor x = planes.to(at::kFloat).div(255);
+  return ((x - norm.mean) / norm.std).unsqueeze(0).contiguous();
+}
 
 at::Tensor normalize_pixels(const at::Tensor& rgb, const PixelNormalization& norm) {
-  at::Tensor x = rgb.permute({2, 0, 1}).to(at::kFloat).div(255);
-  return ((x - norm.mean) / norm.std).unsqueeze(0).contiguous();
+  return normalize_planes(rgb.permute({2, 0, 1}), norm);
 }
 
 at::Tensor preprocess_frame(const ImageView& image, int size, const PixelNormalization& norm) {
   return normalize_pixels(resize_bicubic(image, size, size), norm);
+}
+
+FramePreprocessor::FramePreprocessor(const std::array<float, 3>& mean,
+                                     const std::array<float, 3>& std, int size, c10::Device device)
+    : size_(size), device_(device), norm_(mean, std, device) {}
+
+at::Tensor FramePreprocessor::operator()(const ImageView& frame) const {
+  if (device_.is_cpu()) return preprocess_frame(frame, size_, norm_);
+  if (!frame.data || frame.width <= 0 || frame.height <= 0)
+    throw Error("cannot resize an empty frame (" + std::to_string(frame.width) + "x" +
+                std::to_string(frame.height) + ")");
+  const at::Tensor pixels = upload(frame);  // [H, W, pixel_stride] uint8
+  const at::Tensor planes =
+      at::stack({pixels.select(2, frame.red), pixels.select(2, frame.green),
+                 pixels.select(2, frame.blue)})
+          .to(at::kDouble);
+  return normalize_planes(
+      resize_bicubic_planes(planes, weight_matrix(frame.width), weight_matrix(frame.height)),
+      norm_);
+}
+
+at::Tensor FramePreprocessor::upload(const ImageView& frame) const {
+  const int64_t row_bytes = static_cast<int64_t>(frame.width) * frame.pixel_stride;
+  // LibTorch caches pinned blocks and keeps one alive until the copy that reads it is done.
+  at::Tensor staging = at::empty({frame.height, frame.width, frame.pixel_stride},
+                                 at::TensorOptions(at::kByte).pinned_memory(true));
+  uint8_t* dst = staging.data_ptr<uint8_t>();
+  if (frame.row_stride == row_bytes) {
+    std::memcpy(dst, frame.data, static_cast<size_t>(row_bytes) * frame.height);
+  } else {
+    for (int y = 0; y < frame.height; ++y)
+      std::memcpy(dst + y * row_bytes, frame.data + y * frame.row_stride, row_bytes);
+  }
+  return staging.to(device_, /*non_blocking=*/true);
+}
+
+at::Tensor FramePreprocessor::weight_matrix(int in_size) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  at::Tensor& m = matrices_[in_size];
+  if (!m.defined()) m = bicubic_weight_matrix(in_size, size_).to(device_);
+  return m;
 }
 
 }  // namespace legrad

@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "html_entities.h"
 #include "utf8.h"

@@ -108,6 +108,31 @@ TEST(Preprocess, FourChannelFramesAndChannelOrder) {
   EXPECT_TRUE(resize_bicubic(v, 16, 16).equal(resize_bicubic(image_view(rgb), 16, 16)));
 }
 
+// The device path's resize (matrix products) against the Pillow-exact loops, on noise, which
+// exercises the rounding and clipping of both passes: shrinking, enlarging, same size, odd.
+TEST(Preprocess, MatrixResizeGivesTheSameIntegers) {
+  const std::vector<std::array<int, 4>> cases = {
+      {640, 480, 224, 224}, {30, 20, 64, 64}, {24, 24, 24, 24}, {7, 300, 17, 33}};
+  for (const auto& [w, h, ow, oh] : cases) {
+    const at::Tensor frame =
+        at::randint(0, 256, {h, w, 3}, at::detail::createCPUGenerator(w * h)).to(at::kByte);
+    const at::Tensor planes = frame.permute({2, 0, 1}).to(at::kDouble);
+    const at::Tensor by_matrix = resize_bicubic_planes(planes, bicubic_weight_matrix(w, ow),
+                                                       bicubic_weight_matrix(h, oh));
+    const at::Tensor by_loops = resize_bicubic(image_view(frame), ow, oh);
+    EXPECT_TRUE(by_matrix.permute({1, 2, 0}).to(at::kByte).equal(by_loops))
+        << w << "x" << h << " -> " << ow << "x" << oh;
+  }
+}
+
+TEST(Preprocess, FramePreprocessorOnTheCpuIsThePillowPath) {
+  const at::Tensor frame = test::test_picture(40, 50);
+  const std::array<float, 3> mean{0.4f, 0.5f, 0.6f}, std{0.2f, 0.3f, 0.25f};
+  const FramePreprocessor preprocess(mean, std, 32, c10::Device(c10::kCPU));
+  EXPECT_TRUE(preprocess(image_view(frame))
+                  .equal(preprocess_frame(image_view(frame), 32, PixelNormalization(mean, std))));
+}
+
 TEST(Preprocess, NormalisesWithMeanAndStd) {
   const at::Tensor white = at::full({2, 2, 3}, 255, at::kByte);
   const at::Tensor x = normalize_pixels(white, PixelNormalization({0.5f, 0.25f, 0.0f}, {0.5f, 0.25f, 1.0f}));

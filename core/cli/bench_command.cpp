@@ -50,6 +50,28 @@ at::Tensor bench_frame(int width, int height) {
       .contiguous();
 }
 
+struct FrameTimes {
+  double total = 0, preprocess = 0, forward = 0, gradients = 0, postprocess = 0;
+};
+
+// One frame as the element runs it: preprocess, explain, heatmaps back on the host.
+FrameTimes run_frame(const ClipModel& model, const FramePreprocessor& preprocess,
+                     const at::Tensor& frame, const at::Tensor& text,
+                     const LegradOptions& options) {
+  const auto start = Clock::now();
+  const at::Tensor pixels = preprocess(image_view(frame));
+  if (options.synchronize_timings) synchronize_device(model.device());
+  FrameTimes t;
+  t.preprocess = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const Explanation ex = explain_legrad(model, pixels, text, options);
+  const at::Tensor maps = ex.heatmaps.cpu();  // waits for the device
+  t.total = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  t.forward = ex.timings.forward_ms;
+  t.gradients = ex.timings.gradient_ms;
+  t.postprocess = ex.timings.postprocess_ms;
+  return t;
+}
+
 }  // namespace
 
 int bench_command(int argc, char** argv) {
@@ -85,25 +107,34 @@ int bench_command(int argc, char** argv) {
   options.layer_index = args.get_int("layer-index", -2);
   // Text embeddings are computed once per prompt set, never per frame: random unit vectors.
   const at::Tensor text =
-      l2_normalize(at::randn({prompts, cfg.embed_dim}, at::detail::createCPUGenerator(1)));
+      l2_normalize(at::randn({prompts, cfg.embed_dim}, at::detail::createCPUGenerator(1)))
+          .to(device);
   const at::Tensor frame = bench_frame(640, 480);
-  const PixelNormalization normalization(cfg.mean, cfg.std);
+  const FramePreprocessor preprocess(cfg.mean, cfg.std, size, device);
 
+  reset_device_peak(device);
   std::vector<double> total, pre, fwd, grad, post;
+  auto record_breakdown = [&](const FrameTimes& t) {
+    pre.push_back(t.preprocess);
+    fwd.push_back(t.forward);
+    grad.push_back(t.gradients);
+    post.push_back(t.postprocess);
+  };
   for (int i = 0; i < warmup + iters; ++i) {
-    auto start = Clock::now();
-    const at::Tensor pixels = preprocess_frame(image_view(frame), size, normalization).to(device);
-    const double pre_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    const Explanation ex = explain_legrad(*model, pixels, text, options);
-    const at::Tensor maps = ex.heatmaps.cpu();  // waits for the device
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    const FrameTimes t = run_frame(*model, preprocess, frame, text, options);
     if (i < warmup) continue;
-    total.push_back(ms);
-    pre.push_back(pre_ms);
-    fwd.push_back(ex.timings.forward_ms);
-    grad.push_back(ex.timings.gradient_ms);
-    post.push_back(ex.timings.postprocess_ms);
+    total.push_back(t.total);
+    if (device.is_cpu()) record_breakdown(t);
   }
+  // On CUDA the split needs a wait at each step, which would slow the frames timed above.
+  const int breakdown_frames = device.is_cpu() ? iters : std::min(iters, 20);
+  if (!device.is_cpu()) {
+    options.synchronize_timings = true;
+    for (int i = 0; i < breakdown_frames; ++i)
+      record_breakdown(run_frame(*model, preprocess, frame, text, options));
+  }
+  const int64_t device_peak = device_peak_bytes(device);
+  const double device_mb = device_peak / (1024.0 * 1024.0);
 
   const double med = median(total);
   const double best = *std::min_element(total.begin(), total.end());
@@ -111,16 +142,20 @@ int bench_command(int argc, char** argv) {
       {"model", label}, {"size", size}, {"prompts", prompts}, {"device", device.str()},
       {"dtype", dtype_name}, {"threads", at::get_num_threads()}, {"iters", iters},
       {"median_ms", med}, {"min_ms", best}, {"fps", 1000.0 / med},
-      {"peak_rss_mb", peak_rss_mb()}, {"peak_device_mb", nullptr},
+      {"peak_rss_mb", peak_rss_mb()},
+      {"peak_device_mb", device_peak >= 0 ? nlohmann::json(device_mb) : nlohmann::json()},
       {"breakdown_ms", {{"preprocess", median(pre)}, {"forward", median(fwd)},
                         {"gradients", median(grad)}, {"postprocess", median(post)}}}};
   std::printf("%s  S=%d  P=%d  %s %s  threads=%d  iters=%d\n", label.c_str(), size, prompts,
               device.str().c_str(), dtype_name.c_str(), at::get_num_threads(), iters);
-  std::printf("  median %.1f ms  min %.1f ms  %.2f fps  peak RSS %.0f MB  device memory n/a\n", med,
-              best, 1000.0 / med, peak_rss_mb());
-  std::printf("  breakdown (median ms): preprocess %.1f  forward %.1f  gradients %.1f  "
-              "post-process %.1f\n",
-              median(pre), median(fwd), median(grad), median(post));
+  const std::string device_memory =
+      device_peak >= 0 ? std::to_string(static_cast<int>(device_mb + 0.5)) + " MB" : "n/a";
+  std::printf("  median %.2f ms  min %.2f ms  %.2f fps  peak RSS %.0f MB  peak device memory %s\n",
+              med, best, 1000.0 / med, peak_rss_mb(), device_memory.c_str());
+  std::printf("  breakdown (median ms of %d%s frames): preprocess %.2f  forward %.2f  "
+              "gradients %.2f  post-process %.2f\n",
+              breakdown_frames, device.is_cpu() ? "" : " synchronised", median(pre), median(fwd),
+              median(grad), median(post));
   if (args.has("json")) std::printf("%s\n", result.dump().c_str());
   return 0;
 }
