@@ -47,6 +47,9 @@ class ClipModel {
   at::Tensor embed_image(const at::Tensor& pixels) const;
   // [..., D] -> ln_post -> @ proj -> L2-normalised [..., E].
   at::Tensor project_image(const at::Tensor& pooled) const;
+  // The two weights of project_image, for explainers that differentiate through it.
+  const LayerNormWeights& ln_post() const { return ln_post_; }
+  const at::Tensor& image_projection() const { return vision_proj_; }
 
  private:
   ClipConfig config_;

@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
-#include <torch/csrc/autograd/autograd.h>
 
 #include <chrono>
 
@@ -50,27 +49,30 @@ double ms_since(Clock::time_point& start) {
   return ms;
 }
 
-// d s_p / d A for every prompt p at once. The attention output is mixed = A v, so
-// dA = (d s / d mixed) v^T: only the block's tail after attention needs autograd, run on
-// P copies of one activation (one per prompt) instead of P copies of the image.
+// d s_p / d A for every prompt p at once, with s_p = t_p . normalize(ln_post(mean of `tail.out`
+// over tokens) @ proj). The attention output is mixed = A v, so dA = (d s / d mixed) v^T; the
+// chain from the scores back to `mixed` is written out by hand (no autograd graph at all),
+// batched over prompts. `features` receives normalize(...) itself, the layer's f_l.
 at::Tensor attention_gradient(const ClipModel& model, const ResidualBlock& block,
-                              const at::Tensor& x, const AttentionParts& parts,
-                              const at::Tensor& text) {
+                              const BlockTail& tail, const at::Tensor& values,
+                              const at::Tensor& text, at::Tensor& features) {
+  const int64_t n = tail.out.size(-2);
+  const at::Tensor& proj = model.image_projection();
+  const at::Tensor pooled = tail.out.mean(-2);                             // [1, D]
+  const at::Tensor e = at::matmul(layer_norm(pooled, model.ln_post()), proj);  // [1, E]
+  const at::Tensor norm = e.norm(2, {-1}, true).clamp_min(1e-12);
+  features = e / norm;
+  // d s_p / d e = (t_p - (t_p . f) f) / |e|, then back through proj and ln_post.
+  const at::Tensor grad_e = (text - at::matmul(text, features.t()) * features) / norm;  // [P, E]
+  const at::Tensor grad_pooled =
+      layer_norm_backward(at::matmul(grad_e, proj.t()), pooled, model.ln_post());  // [P, D]
+  const at::Tensor grad_mixed = finish_block_backward(
+      block, tail, (grad_pooled / static_cast<double>(n)).unsqueeze(1), model.activation());
   const int64_t prompts = text.size(0);
-  const int64_t n = parts.mixed.size(1);
-  const int64_t d = parts.mixed.size(2);
-  at::Tensor grad_mixed;
-  {
-    at::AutoGradMode enable_grad(true);
-    at::Tensor mixed = parts.mixed.expand({prompts, n, d}).clone().requires_grad_(true);
-    at::Tensor out = finish_block(block, x, mixed, model.activation());
-    at::Tensor features = model.project_image(out.mean(1));  // [P, E]
-    at::Tensor score = (features * text).sum();
-    grad_mixed = torch::autograd::grad({score}, {mixed})[0];
-  }
+  const int64_t d = grad_mixed.size(2);
   const int64_t heads = block.heads;
   at::Tensor g = grad_mixed.view({prompts, n, heads, d / heads}).transpose(1, 2);  // [P,H,N,hd]
-  return at::matmul(g, parts.values.transpose(-1, -2));                           // [P,H,N,N]
+  return at::matmul(g, values.transpose(-1, -2));                                // [P,H,N,N]
 }
 
 }  // namespace
@@ -109,14 +111,16 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
       continue;
     }
     const AttentionParts parts = attention(block, x);
+    const BlockTail tail = finish_block_parts(block, x, parts.mixed, model.activation());
     t.forward_ms += lap();
-    const at::Tensor dA = attention_gradient(model, block, x, parts, text);
+    at::Tensor layer_features;
+    const at::Tensor dA = attention_gradient(model, block, tail, parts.values, text, layer_features);
     // Clamp, mean over heads, mean over all query rows; drop the class-token column.
     const at::Tensor relevance = dA.clamp_min(0).mean(1).mean(1).slice(1, 1);  // [P, g*g]
     grids.push_back(relevance.reshape({prompts, g, g}));
     t.gradient_ms += lap();
-    x = finish_block(block, x, parts.mixed, model.activation());
-    features.push_back(model.project_image(x.mean(1)).squeeze(0));
+    x = tail.out;
+    features.push_back(layer_features.squeeze(0));
     result.layers.push_back(l);
   }
   result.image_embedding = model.project_image(x.select(1, 0)).squeeze(0);

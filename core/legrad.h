@@ -43,7 +43,7 @@ struct Explanation {
 int legrad_start_layer(int layer_index, int num_layers);
 
 // pixels [1, 3, S, S] (normalised), text_embeddings [P, E] (L2-normalised).
-// Runs one forward pass; only the used layers' tails build an autograd graph, freed on return.
+// Runs one forward pass; the gradients are computed by hand (no autograd graph is built).
 Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
                            const at::Tensor& text_embeddings, const LegradOptions& options = {});
 

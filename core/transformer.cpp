@@ -41,12 +41,67 @@ AttentionParts attention(const ResidualBlock& block, const at::Tensor& x,
   return parts;
 }
 
+namespace {
+
+at::Tensor activate(const at::Tensor& h, Activation act) {
+  return act == Activation::Gelu ? at::gelu(h) : h * at::sigmoid(1.702 * h);
+}
+
+// d act(h) / d h, elementwise.
+at::Tensor activation_derivative(const at::Tensor& h, Activation act) {
+  if (act == Activation::Gelu) {
+    constexpr double kInvSqrt2 = 0.70710678118654752440;
+    constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+    return (at::erf(h * kInvSqrt2) + 1) * 0.5 + h * at::exp(h * h * -0.5) * kInvSqrt2Pi;
+  }
+  const at::Tensor s = at::sigmoid(1.702 * h);
+  return s + h * s * (1 - s) * 1.702;
+}
+
+// float32 for the statistics of reduced-precision activations.
+at::ScalarType accumulate_type(const at::Tensor& t) {
+  return t.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+}
+
+}  // namespace
+
+BlockTail finish_block_parts(const ResidualBlock& block, const at::Tensor& x,
+                             const at::Tensor& mixed, Activation act) {
+  BlockTail t;
+  t.residual = x + at::linear(mixed, block.out_proj_weight, block.out_proj_bias);
+  t.hidden = at::linear(layer_norm(t.residual, block.ln_2), block.fc_weight, block.fc_bias);
+  t.out = t.residual + at::linear(activate(t.hidden, act), block.proj_weight, block.proj_bias);
+  return t;
+}
+
 at::Tensor finish_block(const ResidualBlock& block, const at::Tensor& x, const at::Tensor& mixed,
                         Activation act) {
-  at::Tensor y = x + at::linear(mixed, block.out_proj_weight, block.out_proj_bias);
-  at::Tensor h = at::linear(layer_norm(y, block.ln_2), block.fc_weight, block.fc_bias);
-  h = act == Activation::Gelu ? at::gelu(h) : h * at::sigmoid(1.702 * h);
-  return y + at::linear(h, block.proj_weight, block.proj_bias);
+  return finish_block_parts(block, x, mixed, act).out;
+}
+
+at::Tensor finish_block_backward(const ResidualBlock& block, const BlockTail& tail,
+                                 const at::Tensor& grad_out, Activation act) {
+  const at::ScalarType acc = accumulate_type(tail.hidden);
+  const at::Tensor grad_activated = at::matmul(grad_out, block.proj_weight);  // [P, 1|N, F]
+  const at::Tensor grad_hidden =
+      (grad_activated.to(acc) * activation_derivative(tail.hidden.to(acc), act))
+          .to(tail.hidden.scalar_type());  // [P, N, F]
+  const at::Tensor grad_residual =
+      grad_out + layer_norm_backward(at::matmul(grad_hidden, block.fc_weight), tail.residual,
+                                     block.ln_2);
+  return at::matmul(grad_residual, block.out_proj_weight);
+}
+
+at::Tensor layer_norm_backward(const at::Tensor& grad_y, const at::Tensor& x,
+                               const LayerNormWeights& ln) {
+  const at::ScalarType acc = accumulate_type(x);
+  const at::Tensor xf = x.to(acc);
+  const at::Tensor centred = xf - xf.mean(-1, true);
+  const at::Tensor rstd = at::rsqrt(centred.pow(2).mean(-1, true) + 1e-5);
+  const at::Tensor normalised = centred * rstd;
+  const at::Tensor g = grad_y.to(acc) * ln.weight.to(acc);
+  return (rstd * (g - g.mean(-1, true) - normalised * (g * normalised).mean(-1, true)))
+      .to(grad_y.scalar_type());
 }
 
 at::Tensor block_forward(const ResidualBlock& block, const at::Tensor& x, Activation act,

@@ -44,6 +44,26 @@ AttentionParts attention(const ResidualBlock& block, const at::Tensor& x,
 at::Tensor finish_block(const ResidualBlock& block, const at::Tensor& x, const at::Tensor& mixed,
                         Activation act);
 
+// finish_block with the activations its vector-Jacobian product needs.
+struct BlockTail {
+  at::Tensor residual;  // x + out_proj(mixed)
+  at::Tensor hidden;    // c_fc(ln_2(residual)), before the activation
+  at::Tensor out;       // the block's output
+};
+BlockTail finish_block_parts(const ResidualBlock& block, const at::Tensor& x,
+                             const at::Tensor& mixed, Activation act);
+
+// Gradients with respect to `mixed` of P scalar functions of the block's output, given their
+// gradients with respect to the output, [P, 1, D] (the same for every token, as when the
+// output is mean-pooled) or [P, N, D]: [P, N, D]. Computed by hand, without autograd.
+at::Tensor finish_block_backward(const ResidualBlock& block, const BlockTail& tail,
+                                 const at::Tensor& grad_out, Activation act);
+
+// Gradient of layer_norm's input for the gradient `grad_y` of its output (broadcast against x).
+// Statistics in float32 at least, as LibTorch's own backward.
+at::Tensor layer_norm_backward(const at::Tensor& grad_y, const at::Tensor& x,
+                               const LayerNormWeights& ln);
+
 at::Tensor block_forward(const ResidualBlock& block, const at::Tensor& x, Activation act,
                          const at::Tensor& mask = at::Tensor());
 

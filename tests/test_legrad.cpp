@@ -23,18 +23,18 @@ class TinyModel : public ::testing::Test {
 
   // LeGrad the way the reference computes it: the image repeated once per prompt, the full
   // graph kept, and d s_l / d A_l taken per layer from the retained attention probabilities.
-  at::Tensor reference_grids(const at::Tensor& text, int start) {
+  at::Tensor reference_grids(const ClipModel& model, const at::Tensor& text, int start) {
     const int64_t prompts = text.size(0);
     std::vector<at::Tensor> scores, probs;
     // Pixels that require grad put every activation, the probabilities included, in the graph.
     at::Tensor x =
-        model_->embed_image(pixels_.expand({prompts, 3, 32, 32}).clone().requires_grad_(true));
-    const auto& blocks = model_->vision_blocks();
+        model.embed_image(pixels_.expand({prompts, 3, 32, 32}).clone().requires_grad_(true));
+    const auto& blocks = model.vision_blocks();
     for (size_t l = 0; l < blocks.size(); ++l) {
       AttentionParts parts = attention(blocks[l], x);
-      x = finish_block(blocks[l], x, parts.mixed, model_->activation());
+      x = finish_block(blocks[l], x, parts.mixed, model.activation());
       if (static_cast<int>(l) >= start) {
-        scores.push_back((model_->project_image(x.mean(1)) * text).sum());
+        scores.push_back((model.project_image(x.mean(1)) * text).sum());
         probs.push_back(parts.probs);
       }
     }
@@ -74,10 +74,24 @@ TEST_F(TinyModel, GradientsMatchTheRepeatedImageReference) {
     LegradOptions opts;
     opts.layer_index = layer_index;
     const Explanation ex = explain_legrad(*model_, pixels_, text_, opts);
-    const at::Tensor want = reference_grids(text_, legrad_start_layer(layer_index, 3));
+    const at::Tensor want = reference_grids(*model_, text_, legrad_start_layer(layer_index, 3));
     const double err = (ex.layer_grids - want).abs().max().item<double>();
     EXPECT_LT(err, 1e-5 * want.abs().max().item<double>()) << "layer_index " << layer_index;
   }
+}
+
+// The hand-written gradient of the block's tail, with OpenAI's QuickGELU instead of GELU.
+TEST_F(TinyModel, GradientsMatchTheReferenceWithQuickGelu) {
+  ClipConfig cfg = test::tiny_config();
+  cfg.quick_gelu = true;
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), cfg);
+  const auto model = load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
+  ASSERT_EQ(model->activation(), Activation::QuickGelu);
+  const Explanation ex = explain_legrad(*model, pixels_, text_);
+  const at::Tensor want = reference_grids(*model, text_, 1);
+  EXPECT_LT((ex.layer_grids - want).abs().max().item<double>(),
+            1e-5 * want.abs().max().item<double>());
 }
 
 TEST_F(TinyModel, GradientIsPerPrompt) {
