@@ -8,6 +8,7 @@
 #include "clip_model.h"
 #include "device.h"
 #include "error.h"
+#include "legrad_graph.h"
 #include "log.h"
 #include "text_cleaner.h"
 #include "tokenizer.h"
@@ -97,9 +98,38 @@ PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) 
 
 Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const {
   if (prompts.empty()) throw Error("no prompts set");
+  if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
+    return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
   LegradOptions opts;
   opts.layer_index = layer_index_;
   return explain_legrad(*loaded_->model, pixels, prompts.embeddings, opts);
+}
+
+std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& pixels,
+                                                             int64_t prompts) const {
+  if (!GraphedLegrad::supported() || !loaded_->model->device().is_cuda() ||
+      !pixels.sizes().equals({1, 3, input_size_, input_size_}))
+    return nullptr;
+  std::lock_guard<std::mutex> lock(graphs_mutex_);
+  if (graphs_failed_) return nullptr;
+  std::shared_ptr<const GraphedLegrad>& graph = graphs_[prompts];
+  if (!graph) {
+    // Each graph holds its own activation memory: keep the few prompt counts in use.
+    if (graphs_.size() > 4) graphs_ = {{prompts, nullptr}};
+    LegradOptions opts;
+    opts.layer_index = layer_index_;
+    try {
+      graphs_[prompts] = std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_,
+                                                               prompts, opts);
+    } catch (const Error& e) {
+      log(LogLevel::Warning, std::string(e.what()) + "; running without CUDA graphs");
+      graphs_failed_ = true;
+      graphs_.clear();
+      return nullptr;
+    }
+    return graphs_[prompts];
+  }
+  return graph;
 }
 
 Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {

@@ -5,7 +5,9 @@
 
 #include <ATen/Tensor.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@ namespace legrad {
 
 class ClipModel;
 class ClipTokenizer;
+class GraphedLegrad;
 
 // A model, its tokenizer and where they came from; immutable once loaded.
 struct LoadedModel {
@@ -65,6 +68,8 @@ class LegradEngine {
   PromptSet encode_prompts(const std::vector<std::string>& prompts) const;
 
   // Preprocess (Pillow-exact squash to S x S, normalise; on the model's device) and explain.
+  // On CUDA the explanation is a CUDA graph replay (recorded on the first frame for each
+  // prompt count), falling back to plain launches, with a warning, where recording fails.
   Explanation explain(const ImageView& frame, const PromptSet& prompts) const;
   Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const;
 
@@ -73,10 +78,15 @@ class LegradEngine {
   const ClipTokenizer& tokenizer() const { return *loaded_->tokenizer; }
 
  private:
+  std::shared_ptr<const GraphedLegrad> graph_for(const at::Tensor& pixels, int64_t prompts) const;
+
   std::shared_ptr<const LoadedModel> loaded_;
   int input_size_ = 0;
   int layer_index_ = -2;
   FramePreprocessor preprocessor_;
+  mutable std::mutex graphs_mutex_;
+  mutable std::map<int64_t, std::shared_ptr<const GraphedLegrad>> graphs_;  // by prompt count
+  mutable bool graphs_failed_ = false;
 };
 
 // Splits "a cat; a dog" at ';', trims whitespace, drops empty entries. Throws if none remain.

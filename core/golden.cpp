@@ -12,6 +12,7 @@
 #include "device.h"
 #include "error.h"
 #include "legrad.h"
+#include "legrad_graph.h"
 #include "model_files.h"
 #include "preprocess.h"
 #include "safetensors.h"
@@ -138,6 +139,12 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
   }
   rec.within("heatmaps (from pixel_values)", max_abs(ex.heatmaps, io.load("heatmaps").squeeze(0)),
              2e-5);
+  if (device.is_cuda() && GraphedLegrad::supported()) {
+    const GraphedLegrad graph(*model, size, text.size(0), opts);
+    const Explanation replayed = graph.explain(pixels.to(device), text);
+    rec.within("heatmaps (CUDA graph replay vs plain launches)",
+               max_abs(replayed.heatmaps, ex.heatmaps), 1e-6);
+  }
 
   // Our own preprocessing, end to end from the raw picture.
   const at::Tensor image = io.load("image_uint8");

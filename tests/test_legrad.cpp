@@ -5,6 +5,7 @@
 #include "clip_model.h"
 #include "error.h"
 #include "legrad.h"
+#include "legrad_graph.h"
 #include "model_files.h"
 #include "support.h"
 #include "transformer.h"
@@ -122,6 +123,10 @@ TEST_F(TinyModel, OtherInputSizesResampleThePositionalEmbedding) {
   EXPECT_TRUE(pos[0].equal(model_->positional_embedding(32)[0]));  // class row kept
   EXPECT_TRUE(model_->positional_embedding(48).is_same(pos));       // cached
   EXPECT_THROW(explain_legrad(*model_, at::randn({1, 3, 36, 36}), text_), Error);
+}
+
+TEST_F(TinyModel, CudaGraphsAreRefusedOnTheCpu) {
+  EXPECT_THROW(GraphedLegrad(*model_, 32, 3, LegradOptions{}), Error);
 }
 
 TEST_F(TinyModel, BadArgumentsAreErrors) {

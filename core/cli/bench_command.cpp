@@ -12,6 +12,7 @@
 #include "../device.h"
 #include "../error.h"
 #include "../legrad.h"
+#include "../legrad_graph.h"
 #include "../model_files.h"
 #include "../preprocess.h"
 #include "../random_init.h"
@@ -54,16 +55,18 @@ struct FrameTimes {
   double total = 0, preprocess = 0, forward = 0, gradients = 0, postprocess = 0;
 };
 
-// One frame as the element runs it: preprocess, explain, heatmaps back on the host.
+// One frame as the element runs it: preprocess, explain (a graph replay where given),
+// heatmaps back on the host.
 FrameTimes run_frame(const ClipModel& model, const FramePreprocessor& preprocess,
-                     const at::Tensor& frame, const at::Tensor& text,
-                     const LegradOptions& options) {
+                     const at::Tensor& frame, const at::Tensor& text, const LegradOptions& options,
+                     const GraphedLegrad* graph = nullptr) {
   const auto start = Clock::now();
   const at::Tensor pixels = preprocess(image_view(frame));
   if (options.synchronize_timings) synchronize_device(model.device());
   FrameTimes t;
   t.preprocess = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  const Explanation ex = explain_legrad(model, pixels, text, options);
+  const Explanation ex =
+      graph ? graph->explain(pixels, text) : explain_legrad(model, pixels, text, options);
   const at::Tensor maps = ex.heatmaps.cpu();  // waits for the device
   t.total = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   t.forward = ex.timings.forward_ms;
@@ -78,7 +81,7 @@ int bench_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",
                    "threads", "layer-index"},
-                  {"json"});
+                  {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   set_compute_threads(args.get_int("threads", 0));
   const std::string device_name = args.get("device", "cpu");
@@ -113,6 +116,9 @@ int bench_command(int argc, char** argv) {
   const FramePreprocessor preprocess(cfg.mean, cfg.std, size, device);
 
   reset_device_peak(device);
+  std::unique_ptr<GraphedLegrad> graph;
+  if (device.is_cuda() && GraphedLegrad::supported() && !args.has("no-cuda-graph"))
+    graph = std::make_unique<GraphedLegrad>(*model, size, prompts, options);
   std::vector<double> total, pre, fwd, grad, post;
   auto record_breakdown = [&](const FrameTimes& t) {
     pre.push_back(t.preprocess);
@@ -121,12 +127,13 @@ int bench_command(int argc, char** argv) {
     post.push_back(t.postprocess);
   };
   for (int i = 0; i < warmup + iters; ++i) {
-    const FrameTimes t = run_frame(*model, preprocess, frame, text, options);
+    const FrameTimes t = run_frame(*model, preprocess, frame, text, options, graph.get());
     if (i < warmup) continue;
     total.push_back(t.total);
     if (device.is_cpu()) record_breakdown(t);
   }
-  // On CUDA the split needs a wait at each step, which would slow the frames timed above.
+  // On CUDA the split needs a wait at each step (and plain launches, not a graph), which would
+  // slow the frames timed above.
   const int breakdown_frames = device.is_cpu() ? iters : std::min(iters, 20);
   if (!device.is_cpu()) {
     options.synchronize_timings = true;
@@ -140,14 +147,16 @@ int bench_command(int argc, char** argv) {
   const double best = *std::min_element(total.begin(), total.end());
   nlohmann::ordered_json result = {
       {"model", label}, {"size", size}, {"prompts", prompts}, {"device", device.str()},
-      {"dtype", dtype_name}, {"threads", at::get_num_threads()}, {"iters", iters},
+      {"dtype", dtype_name}, {"cuda_graph", graph != nullptr}, {"threads", at::get_num_threads()},
+      {"iters", iters},
       {"median_ms", med}, {"min_ms", best}, {"fps", 1000.0 / med},
       {"peak_rss_mb", peak_rss_mb()},
       {"peak_device_mb", device_peak >= 0 ? nlohmann::json(device_mb) : nlohmann::json()},
       {"breakdown_ms", {{"preprocess", median(pre)}, {"forward", median(fwd)},
                         {"gradients", median(grad)}, {"postprocess", median(post)}}}};
-  std::printf("%s  S=%d  P=%d  %s %s  threads=%d  iters=%d\n", label.c_str(), size, prompts,
-              device.str().c_str(), dtype_name.c_str(), at::get_num_threads(), iters);
+  std::printf("%s  S=%d  P=%d  %s %s%s  threads=%d  iters=%d\n", label.c_str(), size, prompts,
+              device.str().c_str(), dtype_name.c_str(), graph ? " (CUDA graph)" : "",
+              at::get_num_threads(), iters);
   const std::string device_memory =
       device_peak >= 0 ? std::to_string(static_cast<int>(device_mb + 0.5)) + " MB" : "n/a";
   std::printf("  median %.2f ms  min %.2f ms  %.2f fps  peak RSS %.0f MB  peak device memory %s\n",
