@@ -2,8 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <c10/util/Exception.h>
+
 #include <map>
 #include <mutex>
+#include <new>
 
 #include "clip_model.h"
 #include "device.h"
@@ -60,6 +63,13 @@ LegradEngine::LegradEngine(const EngineOptions& options)
 
 namespace {
 
+bool is_out_of_memory(const c10::Error& e) {
+  const std::string what = e.what_without_backtrace();
+  return dynamic_cast<const c10::OutOfMemoryError*>(&e) ||
+         what.find("can't allocate memory") != std::string::npos ||
+         what.find("out of memory") != std::string::npos;
+}
+
 int checked_input_size(const ClipModel& model, int input_size) {
   const int size = input_size > 0 ? input_size : model.config().vision.image_size;
   model.check_input_size(size);
@@ -96,13 +106,37 @@ PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) 
   return {prompts, loaded_->model->encode_text(tokens)};
 }
 
+template <typename F>
+auto LegradEngine::naming_out_of_memory(const PromptSet& prompts, F&& work) const {
+  const std::string what = "out of memory on " + loaded_->model->device().str() +
+                           " for a " + std::to_string(input_size_) + "x" +
+                           std::to_string(input_size_) + " input with " +
+                           std::to_string(prompts.texts.size()) +
+                           " prompt(s); use a smaller input size, fewer prompts or another device";
+  try {
+    return work();
+  } catch (const std::bad_alloc&) {
+    throw Error(what);
+  } catch (const c10::Error& e) {
+    if (!is_out_of_memory(e)) throw;
+    throw Error(what + " (" + e.what_without_backtrace() + ")");
+  }
+}
+
 Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const {
   if (prompts.empty()) throw Error("no prompts set");
-  if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
-    return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
-  LegradOptions opts;
-  opts.layer_index = layer_index_;
-  return explain_legrad(*loaded_->model, pixels, prompts.embeddings, opts);
+  return naming_out_of_memory(prompts, [&] {
+    if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
+      return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
+    LegradOptions opts;
+    opts.layer_index = layer_index_;
+    return explain_legrad(*loaded_->model, pixels, prompts.embeddings, opts);
+  });
+}
+
+Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {
+  const at::Tensor pixels = naming_out_of_memory(prompts, [&] { return preprocessor_(frame); });
+  return explain_pixels(pixels, prompts);
 }
 
 std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& pixels,
@@ -132,9 +166,6 @@ std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& p
   return graph;
 }
 
-Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {
-  return explain_pixels(preprocessor_(frame), prompts);
-}
 
 std::vector<std::string> parse_prompt_list(const std::string& text) {
   utf8_decode(text);  // invalid UTF-8 is an error here, not later

@@ -68,6 +68,7 @@ class LegradEngine {
   PromptSet encode_prompts(const std::vector<std::string>& prompts) const;
 
   // Preprocess (Pillow-exact squash to S x S, normalise; on the model's device) and explain.
+  // Running out of memory on the device throws legrad::Error ("out of memory on ...").
   // On CUDA the explanation is a CUDA graph replay (recorded on the first frame for each
   // prompt count), falling back to plain launches, with a warning, where recording fails.
   Explanation explain(const ImageView& frame, const PromptSet& prompts) const;
@@ -79,6 +80,9 @@ class LegradEngine {
 
  private:
   std::shared_ptr<const GraphedLegrad> graph_for(const at::Tensor& pixels, int64_t prompts) const;
+  // Runs `work`; an allocation failure of the compute device becomes a legrad::Error saying so.
+  template <typename F>
+  auto naming_out_of_memory(const PromptSet& prompts, F&& work) const;
 
   std::shared_ptr<const LoadedModel> loaded_;
   int input_size_ = 0;
