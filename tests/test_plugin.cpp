@@ -200,11 +200,14 @@ TEST_F(Plugin, ChannelOrderIsHonoured) {
   EXPECT_TRUE(heat("RGB", false).equal(heat("BGR", true)));
 }
 
-TEST_F(Plugin, UnsupportedCapsAreRefused) {
-  GstHarness* h = analyzer("prompts=\"a cat\"", "video/x-raw,format=GRAY8,width=16,height=16");
-  EXPECT_EQ(gst_harness_push(h, gst_buffer_new_allocate(nullptr, 256, nullptr)),
-            GST_FLOW_NOT_NEGOTIATED);
-  gst_harness_teardown(h);
+TEST_F(Plugin, UnsupportedCapsAndZeroSizedFramesAreRefused) {
+  for (const char* caps : {"video/x-raw,format=GRAY8,width=16,height=16",
+                           "video/x-raw,format=RGB,width=0,height=0,framerate=30/1"}) {
+    GstHarness* h = analyzer("prompts=\"a cat\"", caps);
+    EXPECT_EQ(gst_harness_push(h, gst_buffer_new_allocate(nullptr, 256, nullptr)),
+              GST_FLOW_NOT_NEGOTIATED) << caps;
+    gst_harness_teardown(h);
+  }
 }
 
 TEST_F(Plugin, PromptsChangeByPropertyAndEvents) {
