@@ -114,7 +114,6 @@ ClipModel::ClipModel(ClipConfig config, const WeightSource& weights, c10::Device
 }
 
 at::Tensor ClipModel::encode_text(const at::Tensor& tokens) const {
-  at::NoGradGuard no_grad;
   const TextConfig& t = config_.text;
   if (tokens.dim() != 2 || tokens.size(1) != t.context_length)
     throw Error("text tokens must have shape [P, " + std::to_string(t.context_length) +
@@ -168,6 +167,12 @@ at::Tensor ClipModel::embed_image(const at::Tensor& pixels) const {
   at::Tensor cls = class_embedding_.view({1, 1, -1}).expand({x.size(0), 1, x.size(2)});
   x = at::cat({cls, x}, 1) + pos;
   return layer_norm(x, ln_pre_);
+}
+
+at::Tensor ClipModel::encode_image(const at::Tensor& pixels) const {
+  at::Tensor x = embed_image(pixels);
+  for (const auto& block : vision_blocks_) x = block_forward(block, x, act_);
+  return project_image(x.select(1, 0));
 }
 
 at::Tensor ClipModel::project_image(const at::Tensor& pooled) const {

@@ -34,8 +34,11 @@ class ClipModel {
   at::ScalarType dtype() const { return dtype_; }
   Activation activation() const { return act_; }
 
-  // tokens [P, context] int64 -> L2-normalised text embeddings [P, E] (no autograd).
+  // tokens [P, context] int64 -> L2-normalised text embeddings [P, E]. Like every method
+  // here it records autograd only where the weights require grad (training).
   at::Tensor encode_text(const at::Tensor& tokens) const;
+  // pixels [B, 3, S, S] -> the L2-normalised class-token embeddings [B, E].
+  at::Tensor encode_image(const at::Tensor& pixels) const;
 
   const std::vector<ResidualBlock>& vision_blocks() const { return vision_blocks_; }
   // Throws unless `size` is a positive multiple of the patch size.

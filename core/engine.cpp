@@ -14,7 +14,7 @@
 #include "legrad_graph.h"
 #include "log.h"
 #include "text_cleaner.h"
-#include "tokenizer.h"
+#include "text_tokenizer.h"
 #include "utf8.h"
 
 namespace legrad {
@@ -25,11 +25,10 @@ std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std
   loaded->files = locate_model_files(path, vocab);
   loaded->device = device;
   if (loaded->files.vocab.empty())
-    throw Error(path + ": no tokenizer vocabulary (bpe_simple_vocab_16e6.txt.gz, or " +
-                "vocab.json + merges.txt) beside the model; give its path explicitly");
+    throw Error(path + ": no tokenizer vocabulary (bpe_simple_vocab_16e6.txt.gz, " +
+                "vocab.json + merges.txt, or words.txt) beside the model; give its path explicitly");
   loaded->model = load_clip_model(loaded->files, parse_device(device));
-  loaded->tokenizer =
-      std::make_shared<const ClipTokenizer>(ClipTokenizer::from_file(loaded->files.vocab));
+  loaded->tokenizer = load_tokenizer(loaded->files.vocab);
   const size_t vocab_size = static_cast<size_t>(loaded->model->config().text.vocab_size);
   if (loaded->tokenizer->vocab_size() > vocab_size)
     throw Error(loaded->files.vocab + ": tokenizer has " +
@@ -123,20 +122,23 @@ auto LegradEngine::naming_out_of_memory(const PromptSet& prompts, F&& work) cons
   }
 }
 
-Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const {
+Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
+                                         ExplainMethod method) const {
   if (prompts.empty()) throw Error("no prompts set");
   return naming_out_of_memory(prompts, [&] {
-    if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
-      return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
+    if (method == ExplainMethod::Legrad)
+      if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
+        return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
     LegradOptions opts;
     opts.layer_index = layer_index_;
-    return explain_legrad(*loaded_->model, pixels, prompts.embeddings, opts);
+    return explain_with(method, *loaded_->model, pixels, prompts.embeddings, opts);
   });
 }
 
-Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts) const {
+Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts,
+                                  ExplainMethod method) const {
   const at::Tensor pixels = naming_out_of_memory(prompts, [&] { return preprocessor_(frame); });
-  return explain_pixels(pixels, prompts);
+  return explain_pixels(pixels, prompts, method);
 }
 
 std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& pixels,

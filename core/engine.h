@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "explainers.h"
 #include "legrad.h"
 #include "model_files.h"
 #include "preprocess.h"
@@ -18,7 +19,7 @@
 namespace legrad {
 
 class ClipModel;
-class ClipTokenizer;
+class TextTokenizer;
 class GraphedLegrad;
 
 // A model, its tokenizer and where they came from; immutable once loaded.
@@ -26,7 +27,7 @@ struct LoadedModel {
   ModelFiles files;
   std::string device;
   std::shared_ptr<const ClipModel> model;
-  std::shared_ptr<const ClipTokenizer> tokenizer;
+  std::shared_ptr<const TextTokenizer> tokenizer;
 };
 
 // Loads weights, config and vocabulary; throws legrad::Error naming the path and the reason
@@ -71,12 +72,15 @@ class LegradEngine {
   // Running out of memory on the device throws legrad::Error ("out of memory on ...").
   // On CUDA the explanation is a CUDA graph replay (recorded on the first frame for each
   // prompt count), falling back to plain launches, with a warning, where recording fails.
-  Explanation explain(const ImageView& frame, const PromptSet& prompts) const;
-  Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts) const;
+  // Other methods than LeGrad (explainers.h) run with plain launches.
+  Explanation explain(const ImageView& frame, const PromptSet& prompts,
+                      ExplainMethod method = ExplainMethod::Legrad) const;
+  Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
+                             ExplainMethod method = ExplainMethod::Legrad) const;
 
   int input_size() const { return input_size_; }
   const ClipModel& model() const { return *loaded_->model; }
-  const ClipTokenizer& tokenizer() const { return *loaded_->tokenizer; }
+  const TextTokenizer& tokenizer() const { return *loaded_->tokenizer; }
 
  private:
   std::shared_ptr<const GraphedLegrad> graph_for(const at::Tensor& pixels, int64_t prompts) const;

@@ -16,6 +16,7 @@
 #include "model_files.h"
 #include "preprocess.h"
 #include "safetensors.h"
+#include "text_tokenizer.h"
 #include "tokenizer.h"
 
 namespace legrad {
@@ -84,7 +85,8 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
   const c10::Device device = parse_device(device_name);
   const at::ScalarType dtype = parse_dtype(dtype_name, device);
   const auto model = load_clip_model(files, device, dtype);
-  const ClipTokenizer tokenizer = ClipTokenizer::from_file(files.vocab);
+  const auto tokenizer_ptr = load_tokenizer(files.vocab);
+  const TextTokenizer& tokenizer = *tokenizer_ptr;
   const SafetensorsFile io(case_dir + "/io.safetensors");
   const ClipConfig& cfg = model->config();
 

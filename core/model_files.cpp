@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -41,10 +43,28 @@ std::string slurp(const std::string& p) {
 std::string find_vocab(const std::string& dir) {
   if (is_file(dir + "/bpe_simple_vocab_16e6.txt.gz")) return dir + "/bpe_simple_vocab_16e6.txt.gz";
   if (is_file(dir + "/vocab.json") && is_file(dir + "/merges.txt")) return dir + "/vocab.json";
+  if (is_file(dir + "/words.txt")) return dir + "/words.txt";
   return "";
 }
 
+// The tokenizer file a config names ("tokenizer": "words.txt", beside it), or "".
+std::string config_tokenizer(const std::string& config_path) {
+  if (config_path.empty()) return "";
+  const auto json = nlohmann::json::parse(slurp(config_path), nullptr, false);
+  if (!json.is_object() || !json.contains("tokenizer")) return "";
+  if (!json["tokenizer"].is_string() || json["tokenizer"].get<std::string>().empty() ||
+      json["tokenizer"].get<std::string>().find('/') != std::string::npos)
+    throw Error(config_path + ": 'tokenizer' must name a file beside the config");
+  return json["tokenizer"].get<std::string>();
+}
+
 }  // namespace
+
+std::string default_model_path() {
+  if (const char* env = std::getenv("LEGRAD_MODEL"); env && *env) return env;
+  if (is_dir(LEGRAD_INSTALLED_MODEL)) return LEGRAD_INSTALLED_MODEL;
+  return LEGRAD_SOURCE_MODEL;
+}
 
 ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override) {
   ModelFiles files;
@@ -70,6 +90,10 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
     if (!is_file(vocab_override) && !is_dir(vocab_override))
       throw Error(vocab_override + ": tokenizer vocabulary not found");
     files.vocab = vocab_override;
+  } else if (const std::string named = config_tokenizer(files.config); !named.empty()) {
+    files.vocab = dir + "/" + named;
+    if (!is_file(files.vocab))
+      throw Error(files.config + ": names the tokenizer file '" + named + "', which is not beside it");
   } else {
     files.vocab = find_vocab(dir);
     if (files.vocab.empty()) files.vocab = find_vocab(dirname(dir));

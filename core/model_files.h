@@ -20,9 +20,14 @@ struct ModelFiles {
 
 // `path` is a .safetensors file or a folder. The config is open_clip_config.json (or a
 // config.json that is an open_clip config) beside the weights; the vocabulary is
-// `vocab_override` if given, else bpe_simple_vocab_16e6.txt.gz or vocab.json + merges.txt
-// beside the weights or one folder up. Throws legrad::Error naming what is missing.
+// `vocab_override` if given, else the file the config names ("tokenizer": "words.txt"), else
+// bpe_simple_vocab_16e6.txt.gz, vocab.json + merges.txt or words.txt beside the weights or
+// one folder up. Throws legrad::Error naming what is missing.
 ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override = "");
+
+// The project's bundled model (models/fashion-clip, trained by `legrad train-toy`): $LEGRAD_MODEL
+// if set, else the installed copy, else the source tree's.
+std::string default_model_path();
 
 // Reads the config (or infers it, saying so in the log) and the weights.
 std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,

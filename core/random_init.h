@@ -10,9 +10,15 @@
 
 namespace legrad {
 
-// Seeded and deterministic. Attention input projections are scaled up so the attention is
-// far from uniform and the heatmaps have structure.
-NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed);
+enum class WeightInit {
+  Structured,  // attention input projections scaled up and layer norms perturbed, so that an
+               // untrained model's attention is far from uniform and its heatmaps have structure
+  Training,    // open_clip-like scales, identity layer norms, zero biases: a start for training
+};
+
+// Seeded and deterministic.
+NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed,
+                                 WeightInit kind = WeightInit::Structured);
 
 // The bare open_clip JSON form of `config` (readable by parse_clip_config).
 std::string clip_config_to_json(const ClipConfig& config);

@@ -321,34 +321,6 @@ std::vector<int64_t> ClipTokenizer::encode(const std::string& text) const {
   return ids;
 }
 
-std::vector<int64_t> ClipTokenizer::tokenize(const std::string& text, int context_length,
-                                             bool* truncated) const {
-  if (context_length < 2) throw Error("context length must be at least 2");
-  std::vector<int64_t> ids{sot_};
-  const std::vector<int64_t> body = encode(text);
-  ids.insert(ids.end(), body.begin(), body.end());
-  ids.push_back(eot_);
-  const bool cut = ids.size() > static_cast<size_t>(context_length);
-  if (cut) {
-    ids.resize(context_length);
-    ids.back() = eot_;
-  }
-  if (truncated) *truncated = cut;
-  ids.resize(context_length, 0);
-  return ids;
-}
-
-at::Tensor ClipTokenizer::tokenize_batch(const std::vector<std::string>& texts,
-                                         int context_length) const {
-  at::Tensor out = at::zeros({static_cast<int64_t>(texts.size()), context_length}, at::kLong);
-  auto acc = out.accessor<int64_t, 2>();
-  for (size_t p = 0; p < texts.size(); ++p) {
-    const auto ids = tokenize(texts[p], context_length);
-    for (int i = 0; i < context_length; ++i) acc[p][i] = ids[i];
-  }
-  return out;
-}
-
 const std::string& ClipTokenizer::token_string(int64_t id) const {
   static const std::string kUnknown = "<unknown>";
   return id >= 0 && static_cast<size_t>(id) < decoder_.size() ? decoder_[id] : kUnknown;

@@ -13,13 +13,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "text_tokenizer.h"
+
 namespace legrad {
 
 // GPT-2's reversible stand-in for a byte: itself when printable, else a character from
 // U+0100 up (UTF-8). CLIP's vocabulary is written in these symbols.
 std::string clip_byte_symbol(uint8_t byte);
 
-class ClipTokenizer {
+class ClipTokenizer : public TextTokenizer {
  public:
   // bpe_simple_vocab_16e6.txt.gz (gzip, read with zlib), or a folder/vocab.json with the
   // hub's vocab.json + merges.txt beside it. Throws legrad::Error naming the file.
@@ -28,17 +30,12 @@ class ClipTokenizer {
   static ClipTokenizer from_vocab_json(const std::string& vocab_json, const std::string& merges);
 
   // BPE ids of the cleaned text, without start/end tokens. Throws on invalid UTF-8.
-  std::vector<int64_t> encode(const std::string& text) const;
-  // [start] + encode(text) + [end], cut to `context_length` (last id = end), zero-padded.
-  std::vector<int64_t> tokenize(const std::string& text, int context_length,
-                                bool* truncated = nullptr) const;
-  // [P, context_length] int64.
-  at::Tensor tokenize_batch(const std::vector<std::string>& texts, int context_length) const;
+  std::vector<int64_t> encode(const std::string& text) const override;
 
   const std::string& token_string(int64_t id) const;
-  int64_t start_token() const { return sot_; }
-  int64_t end_token() const { return eot_; }
-  size_t vocab_size() const { return decoder_.size(); }
+  int64_t start_token() const override { return sot_; }
+  int64_t end_token() const override { return eot_; }
+  size_t vocab_size() const override { return decoder_.size(); }
 
  private:
   ClipTokenizer() = default;

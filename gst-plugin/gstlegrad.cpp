@@ -11,6 +11,8 @@
  * The model is loaded in the READY->PAUSED transition. With `mode=sync` every analysed frame
  * waits for its heatmap (right for files); with `mode=async` a worker analyses the newest
  * frame while frames keep flowing, each carrying the newest finished heatmap and its age.
+ * `method` swaps LeGrad for one of the classic explainers (raw attention, attention rollout,
+ * GradCAM, CheferCAM) for comparison; the metadata has the same form.
  *
  * Prompts change while playing through the `prompts` property, a serialized custom
  * downstream event or an upstream custom event named `legrad/prompts` (field `prompts`, a
@@ -51,6 +53,7 @@ enum {
   PROP_LAYER_INDEX,
   PROP_INFERENCE_INTERVAL,
   PROP_MODE,
+  PROP_METHOD,
   PROP_ATTACH_ROI,
   PROP_ROI_THRESHOLD,
   PROP_MIN_SCORE,
@@ -76,6 +79,7 @@ struct _GstLegrad {
   gint layer_index;
   guint inference_interval;
   GstLegradMode mode;
+  legrad::ExplainMethod method;
   gboolean attach_roi;
   gfloat roi_threshold;
   gfloat min_score;
@@ -105,6 +109,26 @@ gst_legrad_mode_get_type (void)
   };
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstLegradMode", values));
+  return type;
+}
+
+/* The explainers of the core, nick = the core's method name. */
+static GType
+gst_legrad_method_get_type (void)
+{
+  static GType type = 0;
+  using legrad::ExplainMethod;
+  static const GEnumValue values[] = {
+    {(gint) ExplainMethod::Legrad, "LeGrad (layerwise attention gradients)", "legrad"},
+    {(gint) ExplainMethod::RawAttention, "Last block's class-token attention", "raw-attention"},
+    {(gint) ExplainMethod::Rollout, "Attention rollout", "rollout"},
+    {(gint) ExplainMethod::GradCam, "GradCAM on the last block's attention", "gradcam"},
+    {(gint) ExplainMethod::CheferCam, "CheferCAM over all blocks", "chefercam"},
+    {(gint) ExplainMethod::CheferCamLast, "CheferCAM, last block only", "chefercam-last"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstLegradMethod", values));
   return type;
 }
 
@@ -268,6 +292,7 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   GST_OBJECT_LOCK (self);
   settings.inference_interval = self->inference_interval;
   settings.async = self->mode == GST_LEGRAD_MODE_ASYNC;
+  settings.method = self->method;
   settings.attach_roi = self->attach_roi;
   settings.roi_threshold = self->roi_threshold;
   settings.min_score = self->min_score;
@@ -408,6 +433,9 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_MODE:
       self->mode = (GstLegradMode) g_value_get_enum (value);
       break;
+    case PROP_METHOD:
+      self->method = (legrad::ExplainMethod) g_value_get_enum (value);
+      break;
     case PROP_ATTACH_ROI:
       self->attach_roi = g_value_get_boolean (value);
       break;
@@ -465,6 +493,9 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_MODE:
       g_value_set_enum (value, self->mode);
+      break;
+    case PROP_METHOD:
+      g_value_set_enum (value, (gint) self->method);
       break;
     case PROP_ATTACH_ROI:
       g_value_set_boolean (value, self->attach_roi);
@@ -556,6 +587,10 @@ gst_legrad_class_init (GstLegradClass * klass)
       g_param_spec_enum ("mode", "Mode", "sync: analysed frames wait for their heatmap; "
           "async: the streaming thread never waits", gst_legrad_mode_get_type (),
           GST_LEGRAD_MODE_SYNC, playing));
+  g_object_class_install_property (gobject_class, PROP_METHOD,
+      g_param_spec_enum ("method", "Method", "Explainer: LeGrad, or a classic one to compare "
+          "with (raw-attention and rollout ignore the prompt)", gst_legrad_method_get_type (),
+          (gint) legrad::ExplainMethod::Legrad, playing));
   g_object_class_install_property (gobject_class, PROP_ATTACH_ROI,
       g_param_spec_boolean ("attach-roi", "Attach ROI", "Attach a GstVideoRegionOfInterestMeta "
           "around each prompt's largest region above roi-threshold", FALSE, playing));
@@ -602,6 +637,7 @@ gst_legrad_class_init (GstLegradClass * klass)
   trans_class->query = GST_DEBUG_FUNCPTR (gst_legrad_query);
 
   gst_type_mark_as_plugin_api (gst_legrad_mode_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (gst_legrad_method_get_type (), (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_legrad_debug, "legrad", 0, "LeGrad analyzer");
 }
 
@@ -612,6 +648,7 @@ gst_legrad_init (GstLegrad * self)
   self->layer_index = -2;
   self->inference_interval = 1;
   self->mode = GST_LEGRAD_MODE_SYNC;
+  self->method = legrad::ExplainMethod::Legrad;
   self->roi_threshold = 0.5f;
   self->min_score = -1.0f;
   gst_video_info_init (&self->info);

@@ -102,7 +102,7 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
   result->frame_number = job.frame_number;
   const auto start = std::chrono::steady_clock::now();
   try {
-    const Explanation ex = engine_.explain(image, *job.prompts);
+    const Explanation ex = engine_.explain(image, *job.prompts, job.method);
     const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
     const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat);
     result->size = static_cast<int>(heat.size(1));
@@ -144,7 +144,7 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
   bool analysed = false;
   if (due && prompts) {
-    Job job{at::Tensor(), prompts, GST_BUFFER_PTS(buffer), frame_number};
+    Job job{at::Tensor(), prompts, GST_BUFFER_PTS(buffer), frame_number, settings.method};
     const MappedFrame mapped(buffer, info);
     if (settings.async) {
       // The buffer moves on before the worker is done: the worker gets a copy.

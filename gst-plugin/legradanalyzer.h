@@ -19,6 +19,7 @@
 namespace legrad {
 
 struct AnalyzerSettings {
+  ExplainMethod method = ExplainMethod::Legrad;
   unsigned inference_interval = 1;
   bool async = false;
   bool attach_roi = false;
@@ -76,6 +77,7 @@ class LegradAnalyzer {
     std::shared_ptr<const PromptSet> prompts;
     GstClockTime pts;
     uint64_t frame_number;
+    ExplainMethod method;
   };
   // roi_threshold < 0: no boxes.
   std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,

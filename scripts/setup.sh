@@ -12,6 +12,8 @@ packages=(
   libopenblas0-openmp
   libopencv-dev libglib2.0-dev zlib1g-dev nlohmann-json3-dev
   libgtest-dev
+  # Fashion-MNIST: what the bundled model was trained on and the localisation benchmark uses.
+  dataset-fashion-mnist
   # GStreamer 1.22: development files, gst-launch/gst-inspect, and the elements the pipelines
   # use (videotestsrc/videoconvert/videoscale: base; mp4mux/videoflip/v4l2src/rtspsrc: good;
   # x264enc: ugly; avdec_h264: libav).

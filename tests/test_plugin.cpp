@@ -251,6 +251,37 @@ TEST_F(Plugin, PromptsChangeByPropertyAndEvents) {
   gst_harness_teardown(h);
 }
 
+// The explainer changes while playing; prompt-independent methods give every prompt one map.
+TEST_F(Plugin, MethodPropertySwitchesExplainersWhilePlaying) {
+  GstHarness* h = analyzer("prompts=\"a cat;a dog\"", caps("RGB", 32, 32));
+  auto maps_of = [&](GstBuffer* buf) {
+    std::vector<std::vector<float>> maps;
+    for (guint p = 0; p < 2; ++p) {
+      const GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(buf, p);
+      EXPECT_NE(m, nullptr);
+      if (!m) return maps;
+      const gfloat* v = gst_legrad_heatmap_meta_get_values(m);
+      maps.emplace_back(v, v + m->width * m->height);
+    }
+    return maps;
+  };
+  std::vector<std::vector<float>> legrad_maps;
+  for (const char* method : {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
+    GstElement* e = gst_harness_find_element(h, "legrad");
+    gst_util_set_object_arg(G_OBJECT(e), "method", method);
+    gst_object_unref(e);
+    GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 32, 32));
+    const auto maps = maps_of(out);
+    gst_buffer_unref(out);
+    ASSERT_EQ(maps.size(), 2u) << method;
+    const bool prompt_independent = std::string(method) == "raw-attention" || std::string(method) == "rollout";
+    EXPECT_EQ(maps[0] == maps[1], prompt_independent) << method;
+    if (legrad_maps.empty()) legrad_maps = maps;
+    else EXPECT_NE(maps, legrad_maps) << method;
+  }
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, InferenceIntervalCarriesTheNewestHeatmapWithItsAge) {
   GstHarness* h = analyzer("prompts=\"a cat\" inference-interval=3", caps("RGB", 32, 32));
   std::vector<guint64> ages;

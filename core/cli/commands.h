@@ -4,8 +4,11 @@
 namespace legrad::cli {
 
 int bench_command(int argc, char** argv);
+int evaluate_command(int argc, char** argv);
 int explain_command(int argc, char** argv);
 int golden_command(int argc, char** argv);
+int scenes_command(int argc, char** argv);
 int tokenize_command(int argc, char** argv);
+int train_toy_command(int argc, char** argv);
 
 }  // namespace legrad::cli

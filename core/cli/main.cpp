@@ -26,8 +26,16 @@ const char kUsage[] =
     "      Prints the 77 token ids of each text (or the BPE token strings).\n"
     "  bench (--arch ViT-B-32|ViT-B-16|ViT-L-14|ViT-H-14|ViT-bigG-14 | --model PATH)\n"
     "        [--size S] [--prompts P] [--iters 10] [--warmup 2] [--device cpu|cuda[:N]]\n"
-    "        [--dtype fp32|fp16|bf16] [--threads N] [--layer-index -2] [--json]\n"
-    "      Times LeGrad per frame (random weights for --arch); --json ends with one JSON line.\n";
+    "        [--dtype fp32|fp16|bf16] [--threads N] [--layer-index -2] [--no-cuda-graph] [--json]\n"
+    "      Times LeGrad per frame (random weights for --arch); --json ends with one JSON line.\n"
+    "  train-toy --out DIR [--steps 3000] [--batch 32] [--seed 1] [--size 64] [--threads N]\n"
+    "            [--data /usr/share/datasets/fashion-mnist]\n"
+    "      Trains the project's small CLIP on Fashion-MNIST scenes (deterministic for a seed).\n"
+    "  evaluate [--model DIR] [--scenes 500] [--seed 1000] [--threads N] [--json]\n"
+    "           [--methods legrad,rollout,raw-attention,gradcam,chefercam]\n"
+    "      Localisation benchmark on held-out Fashion-MNIST scenes with item masks.\n"
+    "  scenes --out PREFIX [--count 8] [--seed 1] [--size 64] [--test]\n"
+    "      Writes generated scenes as PNG pictures and lists their items.\n";
 
 }  // namespace
 
@@ -42,6 +50,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(command, "golden")) return legrad::cli::golden_command(argc - 2, argv + 2);
     if (!std::strcmp(command, "tokenize")) return legrad::cli::tokenize_command(argc - 2, argv + 2);
     if (!std::strcmp(command, "bench")) return legrad::cli::bench_command(argc - 2, argv + 2);
+    if (!std::strcmp(command, "scenes")) return legrad::cli::scenes_command(argc - 2, argv + 2);
+    if (!std::strcmp(command, "evaluate")) return legrad::cli::evaluate_command(argc - 2, argv + 2);
+    if (!std::strcmp(command, "train-toy")) return legrad::cli::train_toy_command(argc - 2, argv + 2);
     std::fprintf(stderr, "legrad: unknown command '%s'\n\n%s", command, kUsage);
     return 2;
   } catch (const legrad::Error& e) {

@@ -1,0 +1,68 @@
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../device.h"
+#include "../error.h"
+#include "../fashion_mnist.h"
+#include "../toy_training.h"
+#include "args.h"
+#include "commands.h"
+
+namespace legrad::cli {
+namespace {
+
+void print_progress(const TrainingProgress& p) {
+  constexpr int kWidth = 30;
+  const int filled = p.step * kWidth / p.steps;
+  const double eta = p.seconds / p.step * (p.steps - p.step);
+  std::fprintf(stderr, "\rtraining [%s%s] %d/%d  loss %.4f  %.0f s, %.0f s to go ",
+               std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), p.step,
+               p.steps, p.loss, p.seconds, eta);
+  if (p.step == p.steps) std::fprintf(stderr, "\n");
+}
+
+}  // namespace
+
+int train_toy_command(int argc, char** argv) {
+  const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr"});
+  if (!args.has("out")) throw Error("--out DIR is required");
+  set_compute_threads(args.get_int("threads", 0));
+  ToyRecipe recipe;
+  recipe.steps = args.get_int("steps", recipe.steps);
+  recipe.batch = args.get_int("batch", recipe.batch);
+  recipe.seed = static_cast<uint64_t>(args.get_int("seed", static_cast<int>(recipe.seed)));
+  recipe.scenes = SceneOptions::for_size(args.get_int("size", recipe.scenes.size));
+  if (args.has("lr")) recipe.lr = std::stod(args.get("lr"));
+  const std::string data_dir = args.get("data", kFashionMnistDir);
+
+  const FashionMnist train = FashionMnist::load(data_dir, /*train=*/true);
+  const ToyModel model = train_toy_model(train, recipe, print_progress);
+
+  std::string command = "legrad train-toy";
+  for (int i = 0; i < argc; ++i) command += std::string(" ") + argv[i];
+  const nlohmann::ordered_json record = {
+      {"command", command},
+      {"recipe",
+       {{"seed", recipe.seed}, {"steps", recipe.steps}, {"batch", recipe.batch},
+        {"lr", recipe.lr}, {"weight_decay", recipe.weight_decay},
+        {"warmup_steps", recipe.warmup_steps},
+        {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style)"},
+        {"scenes",
+         {{"size", recipe.scenes.size}, {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
+          {"item_edge", {recipe.scenes.min_item, recipe.scenes.max_item}},
+          {"tint", recipe.scenes.tint}, {"data", data_dir + " (train split)"}}}}},
+      {"final_loss", model.final_loss},
+      {"seconds", model.seconds},
+      {"threads", at::get_num_threads()},
+      {"libtorch", TORCH_VERSION}};
+  save_toy_model(model, args.get("out"), record.dump(2) + "\n");
+  std::printf("wrote %s (final loss %.4f, %.0f s)\n", args.get("out").c_str(), model.final_loss,
+              model.seconds);
+  return 0;
+}
+
+}  // namespace legrad::cli

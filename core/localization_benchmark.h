@@ -1,0 +1,44 @@
+// How well explainers localise what a prompt names, on Fashion-MNIST scenes with known item
+// masks (toy_scenes.h, test split). Per (scene, present item) pair the method's map for that
+// item's class prompt is compared with the item's mask:
+//   pixel_acc          map > its mean, against the mask, fraction of pixels right
+//   miou               two-class (item, rest) IoU of that thresholding, intersections and
+//                      unions summed over the set, then averaged over the two classes
+//   map                average precision of the map's pixel ranking against the mask, averaged
+//                      over pairs (the ImageNet-Segmentation protocol of LeGrad and Chefer et al.)
+//   pointing_game      fraction of maps whose maximum lies on the item
+//   class_sensitivity  in scenes with several items: IoU with the prompted item minus IoU with
+//                      another item of the scene, averaged over ordered pairs
+// and, for the model itself: presence ROC AUC of every class prompt's score over all scenes,
+// the mean score of prompts for absent and for present items, and the patch-grid ceiling of
+// miou (the mask averaged over patches, upsampled back and thresholded at one half).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "explainers.h"
+#include "toy_scenes.h"
+
+namespace legrad {
+
+struct MethodScores {
+  double pixel_acc = 0, miou = 0, map = 0, pointing_game = 0, class_sensitivity = 0;
+  double seconds = 0;  // explaining time over the set
+};
+
+struct LocalizationReport {
+  int scenes = 0, pairs = 0;
+  std::map<std::string, MethodScores> methods;  // by method name
+  double presence_auc = 0;
+  double absent_score = 0, present_score = 0;
+  double grid_ceiling_miou = 0;
+};
+
+LocalizationReport evaluate_localization(const LegradEngine& engine, const SceneGenerator& scenes,
+                                         int count, const std::vector<ExplainMethod>& methods);
+
+}  // namespace legrad

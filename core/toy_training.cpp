@@ -1,0 +1,149 @@
+#include "toy_training.h"
+
+#include <ATen/ATen.h>
+#include <sys/stat.h>
+#include <torch/optim/adamw.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "clip_model.h"
+#include "error.h"
+#include "preprocess.h"
+#include "random_init.h"
+#include "weight_source.h"
+#include "word_tokenizer.h"
+
+namespace legrad {
+
+ClipConfig toy_clip_config(int image_size) {
+  ClipConfig c;
+  c.embed_dim = 64;
+  c.vision.image_size = image_size;
+  c.vision.patch_size = 8;
+  c.vision.width = 128;
+  c.vision.layers = 4;
+  c.vision.head_width = 32;
+  c.vision.mlp_width = 512;
+  c.text.context_length = 8;
+  c.text.vocab_size = static_cast<int>(toy_words().size()) + 3;
+  c.text.width = 64;
+  c.text.heads = 2;
+  c.text.layers = 2;
+  c.text.mlp_width = 256;
+  return c;
+}
+
+std::vector<std::string> toy_words() {
+  std::vector<std::string> words;
+  for (int label = 0; label < 10; ++label) {
+    std::istringstream in(class_prompt(label));
+    for (std::string w; in >> w;)
+      if (std::find(words.begin(), words.end(), w) == words.end()) words.push_back(w);
+  }
+  return words;
+}
+
+ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
+                         const std::function<void(const TrainingProgress&)>& progress) {
+  if (recipe.steps < 1 || recipe.batch < 1) throw Error("steps and batch must be >= 1");
+  ToyModel out;
+  out.config = toy_clip_config(recipe.scenes.size);
+  out.words = toy_words();
+  out.weights = random_clip_weights(out.config, recipe.seed, WeightInit::Training);
+  for (auto& [key, tensor] : out.weights) {
+    if (key == "logit_scale") tensor = at::full({}, std::log(10.0));
+    tensor = tensor.detach().clone().requires_grad_(true);
+  }
+  out.weights.push_back({"logit_bias", at::full({}, -5.0).requires_grad_(true)});
+  // The model reads these very tensors (same dtype and device: no copy), so the optimiser's
+  // steps on them are the model's.
+  const ClipModel model(out.config, TensorWeights(out.weights, "toy model"), c10::Device(c10::kCPU));
+  std::vector<at::Tensor> params;
+  at::Tensor logit_scale, logit_bias;
+  for (const auto& [key, tensor] : out.weights) {
+    params.push_back(tensor);
+    if (key == "logit_scale") logit_scale = tensor;
+    if (key == "logit_bias") logit_bias = tensor;
+  }
+  torch::optim::AdamW optimizer(
+      params, torch::optim::AdamWOptions(recipe.lr).weight_decay(recipe.weight_decay));
+
+  const WordTokenizer tokenizer(out.words);
+  std::vector<std::string> prompts;
+  for (int label = 0; label < 10; ++label) prompts.push_back(class_prompt(label));
+  const at::Tensor tokens = tokenizer.tokenize_batch(prompts, out.config.text.context_length);
+  const SceneGenerator scenes(train, recipe.scenes, recipe.seed);
+  const PixelNormalization norm(out.config.mean, out.config.std);
+
+  const auto start = std::chrono::steady_clock::now();
+  double loss_sum = 0.0;
+  int loss_count = 0;
+  for (int step = 0; step < recipe.steps; ++step) {
+    // Linear warm-up, then cosine decay to zero.
+    const double lr = step < recipe.warmup_steps
+                          ? recipe.lr * (step + 1) / recipe.warmup_steps
+                          : recipe.lr * 0.5 *
+                                (1 + std::cos(M_PI * (step - recipe.warmup_steps) /
+                                              std::max(1, recipe.steps - recipe.warmup_steps)));
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+    std::vector<at::Tensor> pixels;
+    at::Tensor labels = at::full({recipe.batch, 10}, -1.0f);
+    for (int b = 0; b < recipe.batch; ++b) {
+      const Scene s = scenes.scene(static_cast<uint64_t>(step) * recipe.batch + b);
+      pixels.push_back(normalize_pixels(s.image, norm));
+      for (const SceneItem& item : s.items) labels[b][item.label] = 1.0f;
+    }
+    const at::Tensor image = model.encode_image(at::cat(pixels));
+    const at::Tensor text = model.encode_text(tokens);
+    const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
+    const at::Tensor loss = -at::log_sigmoid(labels * logits).sum(1).mean();
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    {
+      at::NoGradGuard no_grad;
+      logit_scale.clamp_(0, std::log(100.0));
+    }
+    loss_sum += loss.item<double>();
+    ++loss_count;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (progress && ((step + 1) % 10 == 0 || step + 1 == recipe.steps)) {
+      progress({step + 1, recipe.steps, loss_sum / loss_count, seconds});
+      out.final_loss = loss_sum / loss_count;
+      loss_sum = 0.0;
+      loss_count = 0;
+    }
+    out.seconds = seconds;
+  }
+  if (loss_count > 0) out.final_loss = loss_sum / loss_count;
+  for (auto& [key, tensor] : out.weights) tensor = tensor.detach();
+  return out;
+}
+
+void save_toy_model(const ToyModel& model, const std::string& dir, const std::string& recipe_text) {
+  ::mkdir(dir.c_str(), 0755);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error(dir + ": cannot create this folder");
+  write_safetensors(dir + "/open_clip_model.safetensors", model.weights);
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(clip_config_to_json(model.config));
+  config["tokenizer"] = "words.txt";
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream f(dir + "/" + name);
+    f << text;
+    if (!f) throw Error(dir + "/" + name + ": cannot write");
+  };
+  write("open_clip_config.json", config.dump(2) + "\n");
+  std::string words;
+  for (const auto& w : model.words) words += w + "\n";
+  write("words.txt", words);
+  write("training.json", recipe_text);
+}
+
+}  // namespace legrad

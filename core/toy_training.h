@@ -1,0 +1,57 @@
+// The project's own small CLIP: the open_clip architecture the core runs, trained here on
+// Fashion-MNIST scenes (toy_scenes.h) with a sigmoid image-text loss over the ten class
+// prompts, so that a prompt's score says whether its item is in the picture. No real CLIP
+// weights can be downloaded on the project's machines; this model makes heatmaps mean
+// something in tests, demos and the localisation benchmark.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "clip_config.h"
+#include "safetensors.h"
+#include "toy_scenes.h"
+
+namespace legrad {
+
+struct ToyRecipe {
+  uint64_t seed = 1;
+  int steps = 3000;
+  int batch = 32;
+  double lr = 2e-3;
+  double weight_decay = 0.05;
+  int warmup_steps = 100;
+  SceneOptions scenes;  // the training scenes (size = the model's input size)
+};
+
+// Vision: 8-pixel patches (64x64 input by default), width 128, 4 blocks of 4 heads; text: 2
+// blocks of width 64 over the word list; 64-dimensional embeddings.
+ClipConfig toy_clip_config(int image_size);
+// The words of the ten class prompts ("a photo of a t-shirt", ...), the model's vocabulary.
+std::vector<std::string> toy_words();
+
+struct TrainingProgress {
+  int step = 0, steps = 0;
+  double loss = 0.0;        // mean over the last reported steps
+  double seconds = 0.0;     // since training began
+};
+
+struct ToyModel {
+  ClipConfig config;
+  NamedTensors weights;  // open_clip key names, plus logit_scale and logit_bias
+  std::vector<std::string> words;
+  double final_loss = 0.0;
+  double seconds = 0.0;
+};
+
+// Deterministic for a recipe and a thread count. `progress` is called every few steps.
+ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
+                         const std::function<void(const TrainingProgress&)>& progress = {});
+
+// Writes DIR/open_clip_model.safetensors, open_clip_config.json (naming words.txt as its
+// tokenizer), words.txt and training.json (`recipe_text`: how it was made, and the loss).
+void save_toy_model(const ToyModel& model, const std::string& dir, const std::string& recipe_text);
+
+}  // namespace legrad

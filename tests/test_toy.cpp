@@ -1,0 +1,191 @@
+// The toy model's pieces: the word tokenizer, Fashion-MNIST scenes, the explainers beside
+// LeGrad, the localisation benchmark, and training (a few steps).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "clip_model.h"
+#include "engine.h"
+#include "error.h"
+#include "explainers.h"
+#include "fashion_mnist.h"
+#include "localization_benchmark.h"
+#include "model_files.h"
+#include "random_init.h"
+#include "support.h"
+#include "text_tokenizer.h"
+#include "toy_scenes.h"
+#include "toy_training.h"
+#include "transformer.h"
+#include "word_tokenizer.h"
+
+namespace legrad {
+namespace {
+
+bool have_fashion_mnist() {
+  struct stat st {};
+  return ::stat((std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").c_str(), &st) == 0;
+}
+
+#define REQUIRE_FASHION_MNIST()                                                         \
+  if (!have_fashion_mnist())                                                            \
+  GTEST_SKIP() << "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist; " \
+                  "scripts/setup.sh installs it)"
+
+TEST(WordTokenizer, FramesWordsAndRefusesUnknownOnes) {
+  const WordTokenizer t({"a", "photo", "of", "t-shirt", "bag"});
+  EXPECT_EQ(t.start_token(), 6);
+  EXPECT_EQ(t.end_token(), 7);
+  EXPECT_EQ(t.vocab_size(), 8u);
+  EXPECT_EQ(t.tokenize("A photo of a T-Shirt!", 8), (std::vector<int64_t>{6, 1, 2, 3, 1, 4, 7, 0}));
+  bool cut = false;
+  EXPECT_EQ(t.tokenize("a a a a a a a a", 4, &cut), (std::vector<int64_t>{6, 1, 1, 7}));
+  EXPECT_TRUE(cut);
+  try {
+    t.encode("a forklift");
+    FAIL() << "unknown word accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("forklift"), std::string::npos);
+  }
+  EXPECT_THROW(WordTokenizer({}), Error);
+  EXPECT_THROW(WordTokenizer({"a", "a"}), Error);
+  EXPECT_THROW(WordTokenizer({"Two words"}), Error);
+}
+
+TEST(WordTokenizer, ModelConfigNamesItsTokenizer) {
+  test::TempDir dir;
+  ClipConfig cfg = test::tiny_config();
+  test::write_tiny_model(dir.path(), cfg);
+  test::write_text(dir.file("words.txt"), "a\ncat\ndog\n");
+  nlohmann::json config = nlohmann::json::parse(clip_config_to_json(cfg));
+  config["tokenizer"] = "words.txt";
+  test::write_text(dir.file("open_clip_config.json"), config.dump());
+  EXPECT_EQ(locate_model_files(dir.path()).vocab, dir.file("words.txt"));
+  EngineOptions o;
+  o.model = dir.path();
+  const LegradEngine engine(o);
+  EXPECT_EQ(engine.tokenizer().vocab_size(), 6u);
+  EXPECT_EQ(engine.encode_prompts({"a cat"}).embeddings.size(0), 1);
+  EXPECT_THROW(engine.encode_prompts({"a forklift"}), Error);
+  config["tokenizer"] = "missing.txt";
+  test::write_text(dir.file("open_clip_config.json"), config.dump());
+  EXPECT_THROW(locate_model_files(dir.path()), Error);
+}
+
+class Explainers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_tiny_model(dir_.path(), test::tiny_config());
+    model_ = load_clip_model(locate_model_files(dir_.path()), c10::Device(c10::kCPU));
+    pixels_ = at::randn({1, 3, 32, 32}, at::detail::createCPUGenerator(3));
+    text_ = l2_normalize(at::randn({3, 16}, at::detail::createCPUGenerator(4)));
+  }
+  test::TempDir dir_;
+  std::shared_ptr<ClipModel> model_;
+  at::Tensor pixels_, text_;
+};
+
+TEST_F(Explainers, EveryMethodGivesNormalisedMapsAndTheModelsScores) {
+  const Explanation legrad = explain_legrad(*model_, pixels_, text_);
+  for (const char* name : {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
+    const ExplainMethod m = parse_method(name);
+    EXPECT_STREQ(method_name(m), name);
+    const Explanation ex = explain_with(m, *model_, pixels_, text_);
+    ASSERT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{3, 32, 32})) << name;
+    EXPECT_TRUE(ex.heatmaps.isfinite().all().item<bool>()) << name;
+    EXPECT_GE(ex.heatmaps.min().item<float>(), 0.0f) << name;
+    EXPECT_LE(ex.heatmaps.max().item<float>(), 1.0f) << name;
+    EXPECT_TRUE(ex.scores.allclose(legrad.scores, 1e-5, 1e-6)) << name;
+    const bool same = ex.heatmaps[0].equal(ex.heatmaps[1]) && ex.heatmaps[1].equal(ex.heatmaps[2]);
+    EXPECT_EQ(same, !method_uses_prompt(m)) << name;
+  }
+  EXPECT_THROW(parse_method("lime"), Error);
+}
+
+TEST_F(Explainers, RawAttentionIsTheLastBlocksClassTokenRow) {
+  at::Tensor x = model_->embed_image(pixels_);
+  at::Tensor probs;
+  for (const auto& block : model_->vision_blocks()) {
+    const AttentionParts parts = attention(block, x);
+    probs = parts.probs;
+    x = finish_block(block, x, parts.mixed, model_->activation());
+  }
+  const at::Tensor row = probs.mean(1)[0][0].slice(0, 1).reshape({1, 1, 4, 4});
+  const at::Tensor want = min_max_normalize(upsample_relevance(row, 8))[0][0];
+  const Explanation ex = explain_with(ExplainMethod::RawAttention, *model_, pixels_, text_);
+  EXPECT_TRUE(ex.heatmaps[0].allclose(want, 1e-5, 1e-6));
+}
+
+TEST(Scenes, DeterministicWithMasksThatMatchTheItems) {
+  REQUIRE_FASHION_MNIST();
+  const SceneGenerator gen(FashionMnist::load(kFashionMnistDir, false), SceneOptions(), 5);
+  const Scene a = gen.scene(3), b = gen.scene(3), c = gen.scene(4);
+  EXPECT_TRUE(a.image.equal(b.image));
+  EXPECT_FALSE(a.image.equal(c.image));
+  for (uint64_t i = 0; i < 30; ++i) {
+    const Scene s = gen.scene(i);
+    ASSERT_EQ(s.image.sizes(), (std::vector<int64_t>{64, 64, 3}));
+    ASSERT_GE(s.items.size(), 1u);
+    ASSERT_LE(s.items.size(), 3u);
+    std::set<int> labels;
+    at::Tensor covered = at::zeros({64, 64}, at::kInt);
+    for (const SceneItem& item : s.items) {
+      labels.insert(item.label);
+      EXPECT_TRUE(s.contains(item.label));
+      covered += item.mask.to(at::kInt);
+    }
+    EXPECT_EQ(labels.size(), s.items.size());            // distinct classes
+    EXPECT_LE(covered.max().item<int>(), 1);              // occlusion: masks do not overlap
+    EXPECT_GT(s.items.back().mask.sum().item<int64_t>(), 30);  // the top item is visible
+  }
+  EXPECT_THROW(SceneGenerator(FashionMnist::load(kFashionMnistDir, false), SceneOptions::for_size(8), 1),
+               Error);
+  EXPECT_THROW(FashionMnist::load("/nonexistent", false), Error);
+}
+
+TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
+  REQUIRE_FASHION_MNIST();
+  ToyRecipe recipe;
+  recipe.steps = 3;
+  recipe.batch = 2;
+  recipe.warmup_steps = 1;
+  int reports = 0;
+  const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
+  const ToyModel model = train_toy_model(data, recipe, [&](const TrainingProgress&) { ++reports; });
+  EXPECT_EQ(reports, 1);
+  EXPECT_TRUE(std::isfinite(model.final_loss));
+  const ToyModel again = train_toy_model(data, recipe);
+  EXPECT_TRUE(model.weights[0].second.equal(again.weights[0].second));  // deterministic
+  test::TempDir dir;
+  save_toy_model(model, dir.path(), "{}\n");
+  EngineOptions o;
+  o.model = dir.path();
+  const LegradEngine engine(o);
+  EXPECT_EQ(engine.input_size(), 64);
+  const PromptSet prompts = engine.encode_prompts({class_prompt(7), class_prompt(9)});
+  const SceneGenerator scenes(data, SceneOptions(), 1);
+  const Scene s = scenes.scene(0);
+  const Explanation ex = engine.explain(image_view(s.image), prompts);
+  EXPECT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{2, 64, 64}));
+
+  const LocalizationReport r = evaluate_localization(
+      engine, scenes, 4, {ExplainMethod::Legrad, ExplainMethod::Rollout});
+  EXPECT_EQ(r.scenes, 4);
+  EXPECT_EQ(r.methods.size(), 2u);
+  for (const auto& [name, m] : r.methods) {
+    for (double v : {m.pixel_acc, m.miou, m.map, m.pointing_game}) {
+      EXPECT_GE(v, 0.0) << name;
+      EXPECT_LE(v, 1.0) << name;
+    }
+    EXPECT_GE(m.class_sensitivity, -1.0);
+    EXPECT_LE(m.class_sensitivity, 1.0);
+  }
+  EXPECT_NEAR(r.methods.at("rollout").class_sensitivity, 0.0, 1.0);
+  EXPECT_GT(r.grid_ceiling_miou, 0.8);  // 8-pixel patches can draw these items closely
+}
+
+}  // namespace
+}  // namespace legrad
