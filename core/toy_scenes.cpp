@@ -51,6 +51,15 @@ at::Tensor background(int size, std::mt19937_64& rng, at::Generator& gen) {
   return bg + at::randn({size, size, 3}, gen) * 6.0;
 }
 
+// Position `p` moving inside [0, limit], reflected at both ends.
+int bounce(double p, int limit) {
+  if (limit <= 0) return 0;
+  const double period = 2.0 * limit;
+  double m = std::fmod(p, period);
+  if (m < 0) m += period;
+  return static_cast<int>(std::lround(m <= limit ? m : period - m));
+}
+
 }  // namespace
 
 SceneOptions SceneOptions::for_size(int size) {
@@ -84,7 +93,7 @@ SceneGenerator::SceneGenerator(FashionMnist data, SceneOptions options, uint64_t
     if (indices.empty()) throw Error("the Fashion-MNIST split lacks a class");
 }
 
-Scene SceneGenerator::scene(uint64_t index) const {
+Scene SceneGenerator::scene(uint64_t index, int frame) const {
   std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ULL + index * 0xBF58476D1CE4E5B9ULL + 1);
   at::Generator gen = at::detail::createCPUGenerator(rng());
   const int size = options_.size;
@@ -110,6 +119,14 @@ Scene SceneGenerator::scene(uint64_t index) const {
       const bool free = std::all_of(scene.items.begin(), scene.items.end(),
                                     [&](const SceneItem& o) { return overlap(box, o.box) < 0.15; });
       if (free) break;
+    }
+    if (frame != 0) {
+      // Motion draws come from their own stream: frame 0 is the still scene.
+      std::mt19937_64 motion(seed_ ^ (index * 0x94D049BB133111EBULL + static_cast<uint64_t>(n) + 7));
+      std::uniform_real_distribution<double> speed(-1.5, 1.5);
+      const double vx = speed(motion), vy = speed(motion);
+      box[0] = bounce(box[0] + vx * frame, size - edge);
+      box[1] = bounce(box[1] + vy * frame, size - edge);
     }
     item.box = box;
     const Tint& tint = options_.tint && std::uniform_real_distribution<double>(0, 1)(rng) < 0.4

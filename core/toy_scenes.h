@@ -46,7 +46,10 @@ class SceneGenerator {
   // Throws legrad::Error for options that cannot make a scene (sizes, counts).
   SceneGenerator(FashionMnist data, SceneOptions options, uint64_t seed);
 
-  Scene scene(uint64_t index) const;
+  // Frame `frame` of scene `index`: frame 0 is the still scene; in later frames every item has
+  // moved along its own straight line (up to 1.5 pixels per frame on each axis), bouncing off
+  // the edges, over the same background.
+  Scene scene(uint64_t index, int frame = 0) const;
   const SceneOptions& options() const { return options_; }
 
  private:

@@ -1,17 +1,34 @@
-# Sourced by the pipeline scripts: finds the built plugin and the model, checks tools.
+# Sourced by the pipeline scripts: finds the built plugin, the legrad tool and the model.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The plugin from this checkout's build (an installed plugin is found without this).
+# The plugin and tool from this checkout's build (installed ones are found without this).
 if [ -f "$root/build/gst-plugin/libgstlegrad.so" ]; then
   export GST_PLUGIN_PATH="$root/build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 fi
-# MODEL: a .safetensors file or an open_clip model folder. The default is the random-weight
-# reference model of ../shared/golden: it exercises the whole chain but localises nothing.
-MODEL="${MODEL:-$root/../shared/golden/vit_p16_224}"
+LEGRAD="${LEGRAD:-$root/build/core/legrad}"
+[ -x "$LEGRAD" ] || LEGRAD="$(command -v legrad || true)"
+# MODEL: a .safetensors file or an open_clip model folder. The default is the bundled model
+# (models/fashion-clip, trained here on Fashion-MNIST scenes: it knows the ten clothing
+# classes, prompted as "a photo of a bag", ...).
+MODEL="${MODEL:-$root/models/fashion-clip}"
 if [ ! -e "$MODEL" ]; then
-  echo "error: model '$MODEL' not found; set MODEL=/path/to/model (see README, Real weights)" >&2
+  echo "error: model '$MODEL' not found; set MODEL=/path/to/model (see README, Models)" >&2
   exit 1
 fi
-PROMPTS="${PROMPTS:-a red circle;a blue square}"
+# The generated test video shows a bag and a sandal.
+PROMPTS="${PROMPTS:-a photo of a bag;a photo of a sandal}"
 OUT="${OUT:-$root/out}"
 mkdir -p "$OUT"
 command -v gst-launch-1.0 >/dev/null || { echo "error: gst-launch-1.0 missing (run scripts/setup.sh)" >&2; exit 1; }
+
+# Writes FRAMES frames of a generated test video (Fashion-MNIST items moving over a textured
+# background: held-out photographs, scene SCENE) to $OUT/frames/frame_NNNN.png and lists each
+# frame's items in $OUT/frames/items.txt; prints the multifilesrc source description.
+moving_items_source() {
+  [ -x "$LEGRAD" ] || { echo "error: the legrad tool is not built (run scripts/setup.sh)" >&2; exit 1; }
+  local frames="${FRAMES:-60}"
+  rm -rf "$OUT/frames" && mkdir -p "$OUT/frames"
+  "$LEGRAD" scenes --test --seed 1000 --scene "${SCENE:-7}" --frames "$frames" \
+    --out "$OUT/frames/frame" > "$OUT/frames/items.txt"
+  echo "multifilesrc location=$OUT/frames/frame_%04d.png index=0 stop-index=$((frames - 1)) \
+    caps=image/png,framerate=10/1 ! pngdec"
+}

@@ -940,7 +940,8 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
   const std::string cmd = "MODEL=" + dir.path() + " OUT=" + dir.path() + " FRAMES=24 PROMPTS='a cat;a dog' " +
-                          scripts + "/headless-demo.sh > " + dir.file("log.txt") + " 2>&1";
+                          "LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + scripts + "/headless-demo.sh > " +
+                          dir.file("log.txt") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 24);
   std::ifstream in(dir.file("demo.jsonl"));

@@ -6,6 +6,7 @@
 
 #include "../device.h"
 #include "../engine.h"
+#include "../model_files.h"
 #include "../error.h"
 #include "../heatmap_render.h"
 #include "../safetensors.h"
@@ -34,9 +35,8 @@ std::string slug(const std::string& text) {
 int explain_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"model", "prompts", "size", "layer-index", "device", "vocab", "out",
-                   "colormap", "alpha", "threads"});
+                   "colormap", "alpha", "threads", "method"});
   if (args.positional().size() != 1) throw Error("give exactly one IMAGE");
-  if (!args.has("model")) throw Error("--model is required");
   if (!args.has("prompts")) throw Error("--prompts is required");
   if (!args.has("out")) throw Error("--out PREFIX is required");
   const std::string image_path = args.positional()[0];
@@ -46,7 +46,7 @@ int explain_command(int argc, char** argv) {
 
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
-  options.model = args.get("model");
+  options.model = args.get("model", default_model_path());
   options.vocab = args.get("vocab");
   options.device = args.get("device", "cpu");
   options.input_size = args.get_int("size", 0);
@@ -64,7 +64,7 @@ int explain_command(int argc, char** argv) {
   view.height = rgb.rows;
   view.row_stride = static_cast<int64_t>(rgb.step);
   view.pixel_stride = 3;
-  const Explanation ex = engine.explain(view, prompts);
+  const Explanation ex = engine.explain(view, prompts, parse_method(args.get("method", "legrad")));
 
   const std::string prefix = args.get("out");
   const std::vector<std::string>& texts = prompts.texts;

@@ -11,7 +11,8 @@ namespace {
 const char kUsage[] =
     "usage: legrad COMMAND [options]\n"
     "\n"
-    "  explain --model DIR|FILE --prompts \"a cat;a remote control\" [--size S]\n"
+    "  explain [--model DIR|FILE] --prompts \"a cat;a remote control\" [--size S]\n"
+    "          [--method legrad|raw-attention|rollout|gradcam|chefercam|chefercam-last]\n"
     "          [--layer-index -2] [--device cpu|cuda|cuda:N] [--vocab FILE]\n"
     "          [--colormap jet|turbo|inferno|viridis] [--alpha 0.5] [--threads N]\n"
     "          --out PREFIX IMAGE\n"
@@ -34,8 +35,9 @@ const char kUsage[] =
     "  evaluate [--model DIR] [--scenes 500] [--seed 1000] [--threads N] [--json]\n"
     "           [--methods legrad,rollout,raw-attention,gradcam,chefercam]\n"
     "      Localisation benchmark on held-out Fashion-MNIST scenes with item masks.\n"
-    "  scenes --out PREFIX [--count 8] [--seed 1] [--size 64] [--test]\n"
-    "      Writes generated scenes as PNG pictures and lists their items.\n";
+    "  scenes --out PREFIX [--count 8 | --frames N [--scene I]] [--seed 1] [--size 64] [--test]\n"
+    "      Writes generated scenes (or the frames of one moving scene) as PREFIX_NNNN.png\n"
+    "      and lists their items.\n";
 
 }  // namespace
 
