@@ -14,6 +14,7 @@
 #include "error.h"
 #include "preprocess.h"
 #include "random_init.h"
+#include "transformer.h"
 #include "weight_source.h"
 #include "word_tokenizer.h"
 
@@ -53,12 +54,18 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
   ToyModel out;
   out.config = toy_clip_config(recipe.scenes.size);
   out.words = toy_words();
-  out.weights = random_clip_weights(out.config, recipe.seed, WeightInit::Training);
-  for (auto& [key, tensor] : out.weights) {
-    if (key == "logit_scale") tensor = at::full({}, std::log(10.0));
-    tensor = tensor.detach().clone().requires_grad_(true);
+  if (recipe.init.empty()) {
+    out.weights = random_clip_weights(out.config, recipe.seed, WeightInit::Training);
+    for (auto& [key, tensor] : out.weights)
+      if (key == "logit_scale") tensor = at::full({}, std::log(10.0));
+    out.weights.push_back({"logit_bias", at::full({}, -5.0)});
+  } else {
+    const SafetensorsFile file(recipe.init + "/open_clip_model.safetensors");
+    for (const auto& [key, tensor] : random_clip_weights(out.config, recipe.seed, WeightInit::Training))
+      out.weights.push_back({key, file.load(key, at::kFloat)});
+    out.weights.push_back({"logit_bias", file.load("logit_bias", at::kFloat)});
   }
-  out.weights.push_back({"logit_bias", at::full({}, -5.0).requires_grad_(true)});
+  for (auto& [key, tensor] : out.weights) tensor = tensor.detach().clone().requires_grad_(true);
   // The model reads these very tensors (same dtype and device: no copy), so the optimiser's
   // steps on them are the model's.
   const ClipModel model(out.config, TensorWeights(out.weights, "toy model"), c10::Device(c10::kCPU));
@@ -99,10 +106,23 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       pixels.push_back(normalize_pixels(s.image, norm));
       for (const SceneItem& item : s.items) labels[b][item.label] = 1.0f;
     }
-    const at::Tensor image = model.encode_image(at::cat(pixels));
     const at::Tensor text = model.encode_text(tokens);
-    const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
-    const at::Tensor loss = -at::log_sigmoid(labels * logits).sum(1).mean();
+    auto presence_loss = [&](const at::Tensor& image) {
+      const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
+      return -at::log_sigmoid(labels * logits).sum(1).mean();
+    };
+    at::Tensor x = model.embed_image(at::cat(pixels));
+    at::Tensor loss;
+    const auto& blocks = model.vision_blocks();
+    for (size_t l = 0; l < blocks.size(); ++l) {
+      x = block_forward(blocks[l], x, model.activation());
+      if (recipe.mean_token_weight > 0 && l + 2 >= blocks.size()) {
+        const at::Tensor aux = recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)));
+        loss = loss.defined() ? loss + aux : aux;
+      }
+    }
+    const at::Tensor main_loss = presence_loss(model.project_image(x.select(1, 0)));
+    loss = loss.defined() ? loss + main_loss : main_loss;
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
@@ -110,7 +130,7 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       at::NoGradGuard no_grad;
       logit_scale.clamp_(0, std::log(100.0));
     }
-    loss_sum += loss.item<double>();
+    loss_sum += main_loss.item<double>();
     ++loss_count;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

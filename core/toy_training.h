@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct ToyRecipe {
   double lr = 2e-3;
   double weight_decay = 0.05;
   int warmup_steps = 100;
+  // Weight of the auxiliary loss on the mean of all tokens after each of the last two blocks
+  // (projected like the class token): the features LeGrad differentiates. Large CLIPs align
+  // them by themselves; a small model trained on its class token alone does not.
+  double mean_token_weight = 0.5;
+  std::string init;     // start from this model folder's weights instead of random ones
   SceneOptions scenes;  // the training scenes (size = the model's input size)
 };
 

@@ -14,8 +14,8 @@ if [ ! -e "$MODEL" ]; then
   echo "error: model '$MODEL' not found; set MODEL=/path/to/model (see README, Models)" >&2
   exit 1
 fi
-# The generated test video shows a bag and a sandal.
-PROMPTS="${PROMPTS:-a photo of a bag;a photo of a sandal}"
+# The generated test video shows a sneaker, a dress and a sandal.
+PROMPTS="${PROMPTS:-a photo of a sneaker;a photo of a dress}"
 OUT="${OUT:-$root/out}"
 mkdir -p "$OUT"
 command -v gst-launch-1.0 >/dev/null || { echo "error: gst-launch-1.0 missing (run scripts/setup.sh)" >&2; exit 1; }
@@ -27,7 +27,7 @@ moving_items_source() {
   [ -x "$LEGRAD" ] || { echo "error: the legrad tool is not built (run scripts/setup.sh)" >&2; exit 1; }
   local frames="${FRAMES:-60}"
   rm -rf "$OUT/frames" && mkdir -p "$OUT/frames"
-  "$LEGRAD" scenes --test --seed 1000 --scene "${SCENE:-7}" --frames "$frames" \
+  "$LEGRAD" scenes --test --seed 1000 --scene "${SCENE:-8}" --frames "$frames" \
     --out "$OUT/frames/frame" > "$OUT/frames/items.txt"
   echo "multifilesrc location=$OUT/frames/frame_%04d.png index=0 stop-index=$((frames - 1)) \
     caps=image/png,framerate=10/1 ! pngdec"

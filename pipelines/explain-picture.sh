@@ -7,12 +7,12 @@
 # Environment: MODEL (a .safetensors file or an open_clip model folder; default: the bundled
 # model), PROMPTS ("a;b"), SIZE (input size S, default: the model's own), METHOD (legrad,
 # raw-attention, rollout, gradcam, chefercam, chefercam-last), OUT (output prefix). The
-# default picture is a held-out Fashion-MNIST scene with a bag and a sandal.
+# default picture is a held-out Fashion-MNIST scene with a sneaker, a dress and a sandal.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-image="${1:-$root/pipelines/data/bag-and-sandal.png}"
+image="${1:-$root/pipelines/data/sneaker-dress-sandal.png}"
 model="${MODEL:-$root/models/fashion-clip}"
-prompts="${PROMPTS:-a photo of a bag;a photo of a sandal}"
+prompts="${PROMPTS:-a photo of a sneaker;a photo of a dress}"
 out="${OUT:-$root/out/explain}"
 mkdir -p "$(dirname "$out")"
 "${LEGRAD:-$root/build/core/legrad}" explain --model "$model" --prompts "$prompts" \

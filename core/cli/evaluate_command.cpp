@@ -25,12 +25,13 @@ std::vector<ExplainMethod> parse_methods(const std::string& list) {
 }  // namespace
 
 int evaluate_command(int argc, char** argv) {
-  const Args args(argc, argv, {"model", "scenes", "seed", "methods", "data", "threads", "device"},
+  const Args args(argc, argv, {"model", "scenes", "seed", "methods", "data", "threads", "device", "layer-index"},
                   {"json"});
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model", default_model_path());
   options.device = args.get("device", "cpu");
+  options.layer_index = args.get_int("layer-index", -2);
   const LegradEngine engine(options);
   const int count = args.get_int("scenes", 500);
   const auto methods =

@@ -28,7 +28,8 @@ void print_progress(const TrainingProgress& p) {
 }  // namespace
 
 int train_toy_command(int argc, char** argv) {
-  const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr"});
+  const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr", "init",
+                   "mean-token-weight"});
   if (!args.has("out")) throw Error("--out DIR is required");
   set_compute_threads(args.get_int("threads", 0));
   ToyRecipe recipe;
@@ -37,6 +38,8 @@ int train_toy_command(int argc, char** argv) {
   recipe.seed = static_cast<uint64_t>(args.get_int("seed", static_cast<int>(recipe.seed)));
   recipe.scenes = SceneOptions::for_size(args.get_int("size", recipe.scenes.size));
   if (args.has("lr")) recipe.lr = std::stod(args.get("lr"));
+  if (args.has("mean-token-weight")) recipe.mean_token_weight = std::stod(args.get("mean-token-weight"));
+  recipe.init = args.get("init");
   const std::string data_dir = args.get("data", kFashionMnistDir);
 
   const FashionMnist train = FashionMnist::load(data_dir, /*train=*/true);
@@ -49,8 +52,11 @@ int train_toy_command(int argc, char** argv) {
       {"recipe",
        {{"seed", recipe.seed}, {"steps", recipe.steps}, {"batch", recipe.batch},
         {"lr", recipe.lr}, {"weight_decay", recipe.weight_decay},
-        {"warmup_steps", recipe.warmup_steps},
-        {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style)"},
+        {"warmup_steps", recipe.warmup_steps}, {"mean_token_weight", recipe.mean_token_weight},
+        {"init", recipe.init},
+        {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style), on the "
+                 "class token, plus mean_token_weight times the same loss on the mean of the "
+                 "tokens after each of the last two blocks"},
         {"scenes",
          {{"size", recipe.scenes.size}, {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
           {"item_edge", {recipe.scenes.min_item, recipe.scenes.max_item}},
