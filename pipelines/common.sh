@@ -1,7 +1,8 @@
 # Sourced by the pipeline scripts: finds the built plugin, the legrad tool and the model.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The plugin and tool from this checkout's build (installed ones are found without this).
-if [ -f "$root/build/gst-plugin/libgstlegrad.so" ]; then
+# The plugin and tool from this checkout's build (installed ones are found without this), unless
+# the caller chose a plugin path already (another build folder, the tests).
+if [ -z "${GST_PLUGIN_PATH:-}" ] && [ -f "$root/build/gst-plugin/libgstlegrad.so" ]; then
   export GST_PLUGIN_PATH="$root/build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 fi
 LEGRAD="${LEGRAD:-$root/build/core/legrad}"
