@@ -74,11 +74,7 @@ Explanation explain_with(ExplainMethod method, const ClipModel& model, const at:
                          const at::Tensor& text_embeddings, const LegradOptions& options) {
   if (method == ExplainMethod::Legrad) return explain_legrad(model, pixels, text_embeddings, options);
   const ClipConfig& cfg = model.config();
-  if (pixels.dim() != 4 || pixels.size(0) != 1)
-    throw Error("explainers take one frame at a time: pixel values must be [1, 3, S, S]");
-  if (text_embeddings.dim() != 2 || text_embeddings.size(0) < 1 ||
-      text_embeddings.size(1) != cfg.embed_dim)
-    throw Error("text embeddings must be [P >= 1, " + std::to_string(cfg.embed_dim) + "]");
+  check_explanation_inputs(model, pixels, text_embeddings);
   const int64_t prompts = text_embeddings.size(0);
   const int64_t g = pixels.size(2) / cfg.vision.patch_size;
   const at::Tensor text = text_embeddings.to(model.device(), model.dtype());

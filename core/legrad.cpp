@@ -77,20 +77,27 @@ at::Tensor attention_gradient(const ClipModel& model, const ResidualBlock& block
 
 }  // namespace
 
+void check_explanation_inputs(const ClipModel& model, const at::Tensor& pixels,
+                              const at::Tensor& text_embeddings) {
+  if (pixels.dim() != 4 || pixels.size(0) != 1 || pixels.size(1) != 3 ||
+      pixels.size(2) != pixels.size(3))
+    throw Error("explanations take one frame at a time: pixel values must be [1, 3, S, S]");
+  model.check_input_size(pixels.size(2));
+  const int64_t embed_dim = model.config().embed_dim;
+  if (text_embeddings.dim() != 2 || text_embeddings.size(0) < 1 ||
+      text_embeddings.size(1) != embed_dim)
+    throw Error("text embeddings must be [P >= 1, " + std::to_string(embed_dim) + "]");
+}
+
 Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
                            const at::Tensor& text_embeddings, const LegradOptions& options) {
   at::NoGradGuard no_grad;
   const ClipConfig& cfg = model.config();
-  if (pixels.dim() != 4 || pixels.size(0) != 1)
-    throw Error("LeGrad explains one frame at a time: pixel values must be [1, 3, S, S]");
-  if (text_embeddings.dim() != 2 || text_embeddings.size(0) < 1 ||
-      text_embeddings.size(1) != cfg.embed_dim)
-    throw Error("text embeddings must be [P >= 1, " + std::to_string(cfg.embed_dim) + "]");
+  check_explanation_inputs(model, pixels, text_embeddings);
   const auto& blocks = model.vision_blocks();
   const int num_layers = static_cast<int>(blocks.size());
   const int start = legrad_start_layer(options.layer_index, num_layers);
   const int64_t size = pixels.size(2);
-  model.check_input_size(size);
   const int64_t g = size / cfg.vision.patch_size;
   const int64_t prompts = text_embeddings.size(0);
   const at::Tensor text = text_embeddings.to(model.device(), model.dtype());

@@ -42,6 +42,11 @@ struct Explanation {
 // First used layer for `layer_index` in a model of `num_layers` blocks; throws if out of range.
 int legrad_start_layer(int layer_index, int num_layers);
 
+// Throws legrad::Error unless pixels are [1, 3, S, S] with S a multiple of the patch size and
+// the text embeddings [P >= 1, E]. Every explainer checks its arguments with this.
+void check_explanation_inputs(const ClipModel& model, const at::Tensor& pixels,
+                              const at::Tensor& text_embeddings);
+
 // pixels [1, 3, S, S] (normalised), text_embeddings [P, E] (L2-normalised).
 // Runs one forward pass; the gradients are computed by hand (no autograd graph is built).
 Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,

@@ -4,6 +4,7 @@
 
 #include "clip_model.h"
 #include "error.h"
+#include "explainers.h"
 #include "legrad.h"
 #include "legrad_graph.h"
 #include "model_files.h"
@@ -123,6 +124,37 @@ TEST_F(TinyModel, OtherInputSizesResampleThePositionalEmbedding) {
   EXPECT_TRUE(pos[0].equal(model_->positional_embedding(32)[0]));  // class row kept
   EXPECT_TRUE(model_->positional_embedding(48).is_same(pos));       // cached
   EXPECT_THROW(explain_legrad(*model_, at::randn({1, 3, 36, 36}), text_), Error);
+}
+
+TEST_F(TinyModel, EveryMethodGivesNormalisedMapsAndTheModelsScores) {
+  const Explanation legrad = explain_legrad(*model_, pixels_, text_);
+  for (const char* name : {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
+    const ExplainMethod m = parse_method(name);
+    EXPECT_STREQ(method_name(m), name);
+    const Explanation ex = explain_with(m, *model_, pixels_, text_);
+    ASSERT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{3, 32, 32})) << name;
+    EXPECT_TRUE(ex.heatmaps.isfinite().all().item<bool>()) << name;
+    EXPECT_GE(ex.heatmaps.min().item<float>(), 0.0f) << name;
+    EXPECT_LE(ex.heatmaps.max().item<float>(), 1.0f) << name;
+    EXPECT_TRUE(ex.scores.allclose(legrad.scores, 1e-5, 1e-6)) << name;
+    const bool same = ex.heatmaps[0].equal(ex.heatmaps[1]) && ex.heatmaps[1].equal(ex.heatmaps[2]);
+    EXPECT_EQ(same, !method_uses_prompt(m)) << name;
+  }
+  EXPECT_THROW(parse_method("lime"), Error);
+}
+
+TEST_F(TinyModel, RawAttentionIsTheLastBlocksClassTokenRow) {
+  at::Tensor x = model_->embed_image(pixels_);
+  at::Tensor probs;
+  for (const auto& block : model_->vision_blocks()) {
+    const AttentionParts parts = attention(block, x);
+    probs = parts.probs;
+    x = finish_block(block, x, parts.mixed, model_->activation());
+  }
+  const at::Tensor row = probs.mean(1)[0][0].slice(0, 1).reshape({1, 1, 4, 4});
+  const at::Tensor want = min_max_normalize(upsample_relevance(row, 8))[0][0];
+  const Explanation ex = explain_with(ExplainMethod::RawAttention, *model_, pixels_, text_);
+  EXPECT_TRUE(ex.heatmaps[0].allclose(want, 1e-5, 1e-6));
 }
 
 TEST_F(TinyModel, CudaGraphsAreRefusedOnTheCpu) {
