@@ -37,6 +37,7 @@
 #include "device.h"
 #include "error.h"
 #include "legradanalyzer.h"
+#include "model_files.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug
@@ -184,7 +185,8 @@ gst_legrad_start (GstBaseTransform * trans)
 {
   GstLegrad *self = GST_LEGRAD (trans);
   GST_OBJECT_LOCK (self);
-  const std::string model = self->model ? self->model : "";
+  /* Without a model: the bundled one (legrad::default_model_path). */
+  const std::string model = self->model && *self->model ? self->model : legrad::default_model_path ();
   const std::string device = self->device ? self->device : "cpu";
   const std::string instance = self->model_instance_id ? self->model_instance_id : "";
   const std::string prompts_file = self->prompts_file ? self->prompts_file : "";
@@ -195,11 +197,6 @@ gst_legrad_start (GstBaseTransform * trans)
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
 
-  if (model.empty ()) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model given"),
-        ("set the 'model' property to a .safetensors file or an open_clip model folder"));
-    return FALSE;
-  }
   std::string resolved_device = device;
   if (device == "auto") {
     try {
@@ -562,7 +559,8 @@ gst_legrad_class_init (GstLegradClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model", "CLIP model: a .safetensors file or an open_clip "
-          "model folder (open_clip_config.json, open_clip_model.safetensors, vocabulary)",
+          "model folder (open_clip_config.json, open_clip_model.safetensors, vocabulary); "
+          "unset: the bundled Fashion-MNIST model",
           NULL, ready));
   g_object_class_install_property (gobject_class, PROP_PROMPTS,
       g_param_spec_string ("prompts", "Prompts", "Text prompts separated by ';' "

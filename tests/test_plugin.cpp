@@ -617,6 +617,19 @@ TEST_F(Plugin, OutOfMemoryIsAnElementError) {
   }
 }
 
+TEST_F(Plugin, WithoutAModelTheBundledOneIsUsed) {
+  GstHarness* h = gst_harness_new_parse("legrad prompts=\"a photo of a bag;a photo of a sneaker\"");
+  gst_harness_set_src_caps_str(h, caps("RGB", 64, 64).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 64, 64));
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 2u);
+  const GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->width, 64u);  // the bundled model's input size
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, ModelFileChangingOnDiskDoesNotMatterAfterStart) {
   // Weights are copied out of the file at start: truncating it must not crash (no SIGBUS).
   test::TempDir own;
