@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <c10/util/Exception.h>
 
@@ -107,18 +108,20 @@ PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) 
 
 template <typename F>
 auto LegradEngine::naming_out_of_memory(const PromptSet& prompts, F&& work) const {
-  const std::string what = "out of memory on " + loaded_->model->device().str() +
-                           " for a " + std::to_string(input_size_) + "x" +
-                           std::to_string(input_size_) + " input with " +
-                           std::to_string(prompts.texts.size()) +
-                           " prompt(s); use a smaller input size, fewer prompts or another device";
+  // The message is only built when it is needed: this wraps every frame.
+  auto what = [&] {
+    return "out of memory on " + loaded_->model->device().str() + " for a " +
+           std::to_string(input_size_) + "x" + std::to_string(input_size_) + " input with " +
+           std::to_string(prompts.texts.size()) +
+           " prompt(s); use a smaller input size, fewer prompts or another device";
+  };
   try {
     return work();
   } catch (const std::bad_alloc&) {
-    throw Error(what);
+    throw Error(what());
   } catch (const c10::Error& e) {
     if (!is_out_of_memory(e)) throw;
-    throw Error(what + " (" + e.what_without_backtrace() + ")");
+    throw Error(what() + " (" + e.what_without_backtrace() + ")");
   }
 }
 
@@ -139,6 +142,14 @@ Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& promp
                                   ExplainMethod method) const {
   const at::Tensor pixels = naming_out_of_memory(prompts, [&] { return preprocessor_(frame); });
   return explain_pixels(pixels, prompts, method);
+}
+
+at::Tensor LegradEngine::scores(const ImageView& frame, const PromptSet& prompts) const {
+  if (prompts.empty()) throw Error("no prompts set");
+  at::NoGradGuard no_grad;
+  const ClipModel& model = *loaded_->model;
+  const at::Tensor image = model.encode_image(preprocessor_(frame))[0];
+  return at::matmul(prompts.embeddings.to(model.device(), model.dtype()), image).to(at::kFloat);
 }
 
 std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& pixels,

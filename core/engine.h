@@ -78,6 +78,9 @@ class LegradEngine {
   Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
                              ExplainMethod method = ExplainMethod::Legrad) const;
 
+  // The prompts' presence scores alone ([P], cosine similarity with the image embedding).
+  at::Tensor scores(const ImageView& frame, const PromptSet& prompts) const;
+
   int input_size() const { return input_size_; }
   const ClipModel& model() const { return *loaded_->model; }
   const TextTokenizer& tokenizer() const { return *loaded_->tokenizer; }

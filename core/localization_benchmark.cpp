@@ -86,10 +86,9 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
   for (int i = 0; i < count; ++i) {
     const Scene scene = scenes.scene(static_cast<uint64_t>(i));
     // Every class prompt's score: the model's own presence decision.
-    const Explanation scored =
-        engine.explain(image_view(scene.image), all, ExplainMethod::RawAttention);
+    const at::Tensor scores = engine.scores(image_view(scene.image), all).cpu();
     for (int label = 0; label < 10; ++label) {
-      const double s = scored.scores[label].item<double>();
+      const double s = scores[label].item<double>();
       const bool present = scene.contains(label);
       presence.push_back({s, present});
       (present ? present_sum : absent_sum) += s;
