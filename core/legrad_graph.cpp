@@ -72,9 +72,7 @@ Explanation GraphedLegrad::explain(const at::Tensor& pixels, const at::Tensor& t
 
 #else
 
-struct GraphedLegrad::Impl {
-  at::Tensor text;
-};
+struct GraphedLegrad::Impl {};
 
 bool GraphedLegrad::supported() { return false; }
 
@@ -89,7 +87,5 @@ Explanation GraphedLegrad::explain(const at::Tensor&, const at::Tensor&) const {
 #endif
 
 GraphedLegrad::~GraphedLegrad() = default;
-
-int64_t GraphedLegrad::prompts() const { return impl_->text.size(0); }
 
 }  // namespace legrad

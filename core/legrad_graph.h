@@ -29,8 +29,6 @@ class GraphedLegrad {
   // Thread-safe: replays are serialised.
   Explanation explain(const at::Tensor& pixels, const at::Tensor& text_embeddings) const;
 
-  int64_t prompts() const;
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

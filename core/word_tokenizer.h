@@ -23,7 +23,6 @@ class WordTokenizer : public TextTokenizer {
   int64_t start_token() const override { return static_cast<int64_t>(words_.size()) + 1; }
   int64_t end_token() const override { return static_cast<int64_t>(words_.size()) + 2; }
   size_t vocab_size() const override { return words_.size() + 3; }
-  const std::vector<std::string>& words() const { return words_; }
 
  private:
   std::vector<std::string> words_;
