@@ -159,24 +159,20 @@ std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& p
     return nullptr;
   std::lock_guard<std::mutex> lock(graphs_mutex_);
   if (graphs_failed_) return nullptr;
-  std::shared_ptr<const GraphedLegrad>& graph = graphs_[prompts];
-  if (!graph) {
-    // Each graph holds its own activation memory: keep the few prompt counts in use.
-    if (graphs_.size() > 4) graphs_ = {{prompts, nullptr}};
-    LegradOptions opts;
-    opts.layer_index = layer_index_;
-    try {
-      graphs_[prompts] = std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_,
-                                                               prompts, opts);
-    } catch (const Error& e) {
-      log(LogLevel::Warning, std::string(e.what()) + "; running without CUDA graphs");
-      graphs_failed_ = true;
-      graphs_.clear();
-      return nullptr;
-    }
-    return graphs_[prompts];
+  if (const auto it = graphs_.find(prompts); it != graphs_.end()) return it->second;
+  // Each graph holds its own activation memory: keep only the few prompt counts in use.
+  if (graphs_.size() >= 4) graphs_.clear();
+  LegradOptions opts;
+  opts.layer_index = layer_index_;
+  try {
+    auto graph = std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_, prompts, opts);
+    graphs_.emplace(prompts, graph);
+    return graph;
+  } catch (const Error& e) {
+    log(LogLevel::Warning, std::string(e.what()) + "; running without CUDA graphs");
+    graphs_failed_ = true;
+    return nullptr;
   }
-  return graph;
 }
 
 
