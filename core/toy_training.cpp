@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -48,9 +49,42 @@ std::vector<std::string> toy_words() {
   return words;
 }
 
+namespace {
+
+struct Batch {
+  at::Tensor pixels;  // [B, 3, S, S] normalised
+  at::Tensor labels;  // [B, 10]: +1 present, -1 absent
+};
+
+// Scenes [first, first + count), composed on `threads` threads (each scene is a pure function
+// of its index, so the split does not change the batch).
+Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, uint64_t first,
+                 int count, int threads) {
+  std::vector<at::Tensor> pixels(count);
+  Batch batch{at::Tensor(), at::full({count, 10}, -1.0f)};
+  auto compose = [&](int begin, int end) {
+    for (int b = begin; b < end; ++b) {
+      const Scene s = scenes.scene(first + b);
+      pixels[b] = normalize_pixels(s.image, norm);
+      for (const SceneItem& item : s.items) batch.labels[b][item.label] = 1.0f;
+    }
+  };
+  std::vector<std::future<void>> parts;
+  const int per = (count + threads - 1) / threads;
+  for (int begin = per; begin < count; begin += per)
+    parts.push_back(std::async(std::launch::async, compose, begin, std::min(count, begin + per)));
+  compose(0, std::min(count, per));
+  for (auto& p : parts) p.get();
+  batch.pixels = at::cat(pixels);
+  return batch;
+}
+
+}  // namespace
+
 ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
                          const std::function<void(const TrainingProgress&)>& progress) {
   if (recipe.steps < 1 || recipe.batch < 1) throw Error("steps and batch must be >= 1");
+  if (recipe.scene_threads < 1) throw Error("scene threads must be >= 1");
   ToyModel out;
   out.config = toy_clip_config(recipe.scenes.size);
   out.words = toy_words();
@@ -65,10 +99,11 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       out.weights.push_back({key, file.load(key, at::kFloat)});
     out.weights.push_back({"logit_bias", file.load("logit_bias", at::kFloat)});
   }
-  for (auto& [key, tensor] : out.weights) tensor = tensor.detach().clone().requires_grad_(true);
+  for (auto& [key, tensor] : out.weights)
+    tensor = tensor.detach().to(recipe.device).clone().requires_grad_(true);
   // The model reads these very tensors (same dtype and device: no copy), so the optimiser's
   // steps on them are the model's.
-  const ClipModel model(out.config, TensorWeights(out.weights, "toy model"), c10::Device(c10::kCPU));
+  const ClipModel model(out.config, TensorWeights(out.weights, "toy model"), recipe.device);
   std::vector<at::Tensor> params;
   at::Tensor logit_scale, logit_bias;
   for (const auto& [key, tensor] : out.weights) {
@@ -82,9 +117,16 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
   const WordTokenizer tokenizer(out.words);
   std::vector<std::string> prompts;
   for (int label = 0; label < 10; ++label) prompts.push_back(class_prompt(label));
-  const at::Tensor tokens = tokenizer.tokenize_batch(prompts, out.config.text.context_length);
+  const at::Tensor tokens =
+      tokenizer.tokenize_batch(prompts, out.config.text.context_length).to(recipe.device);
   const SceneGenerator scenes(train, recipe.scenes, recipe.seed);
   const PixelNormalization norm(out.config.mean, out.config.std);
+  // The next batch is composed while the current step computes.
+  auto batch_of_step = [&](int step) {
+    return std::async(std::launch::async, make_batch, std::cref(scenes), std::cref(norm),
+                      static_cast<uint64_t>(step) * recipe.batch, recipe.batch, recipe.scene_threads);
+  };
+  std::future<Batch> next = batch_of_step(0);
 
   const auto start = std::chrono::steady_clock::now();
   double loss_sum = 0.0;
@@ -99,24 +141,20 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
-    std::vector<at::Tensor> pixels;
-    at::Tensor labels = at::full({recipe.batch, 10}, -1.0f);
-    for (int b = 0; b < recipe.batch; ++b) {
-      const Scene s = scenes.scene(static_cast<uint64_t>(step) * recipe.batch + b);
-      pixels.push_back(normalize_pixels(s.image, norm));
-      for (const SceneItem& item : s.items) labels[b][item.label] = 1.0f;
-    }
+    const Batch batch = next.get();
+    if (step + 1 < recipe.steps) next = batch_of_step(step + 1);
+    const at::Tensor labels = batch.labels.to(recipe.device);
     const at::Tensor text = model.encode_text(tokens);
     auto presence_loss = [&](const at::Tensor& image) {
       const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
       return -at::log_sigmoid(labels * logits).sum(1).mean();
     };
-    at::Tensor x = model.embed_image(at::cat(pixels));
+    at::Tensor x = model.embed_image(batch.pixels.to(recipe.device));
     at::Tensor loss;
     const auto& blocks = model.vision_blocks();
     for (size_t l = 0; l < blocks.size(); ++l) {
       x = block_forward(blocks[l], x, model.activation());
-      if (recipe.mean_token_weight > 0 && l + 2 >= blocks.size()) {
+      if (recipe.mean_token_weight > 0 && l + recipe.mean_token_blocks >= blocks.size()) {
         const at::Tensor aux = recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)));
         loss = loss.defined() ? loss + aux : aux;
       }
@@ -143,7 +181,7 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
     out.seconds = seconds;
   }
   if (loss_count > 0) out.final_loss = loss_sum / loss_count;
-  for (auto& [key, tensor] : out.weights) tensor = tensor.detach();
+  for (auto& [key, tensor] : out.weights) tensor = tensor.detach().cpu();
   return out;
 }
 

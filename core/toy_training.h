@@ -5,6 +5,8 @@
 // something in tests, demos and the localisation benchmark.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -24,12 +26,15 @@ struct ToyRecipe {
   double lr = 2e-3;
   double weight_decay = 0.05;
   int warmup_steps = 100;
-  // Weight of the auxiliary loss on the mean of all tokens after each of the last two blocks
+  // Weight of the auxiliary loss on the mean of all tokens after each of the last blocks
   // (projected like the class token): the features LeGrad differentiates. Large CLIPs align
   // them by themselves; a small model trained on its class token alone does not.
   double mean_token_weight = 0.5;
+  int mean_token_blocks = 2;  // how many of the last blocks get that loss
   std::string init;     // start from this model folder's weights instead of random ones
   SceneOptions scenes;  // the training scenes (size = the model's input size)
+  c10::Device device = c10::kCPU;  // where the model trains (scenes are composed on the CPU)
+  int scene_threads = 1;           // CPU threads composing the next batch during a step
 };
 
 // Vision: 8-pixel patches (64x64 input by default), width 128, 4 blocks of 4 heads; text: 2

@@ -29,7 +29,7 @@ void print_progress(const TrainingProgress& p) {
 
 int train_toy_command(int argc, char** argv) {
   const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr", "init",
-                   "mean-token-weight"});
+                   "mean-token-weight", "mean-token-blocks", "weight-decay", "device", "scene-threads"});
   if (!args.has("out")) throw Error("--out DIR is required");
   set_compute_threads(args.get_int("threads", 0));
   ToyRecipe recipe;
@@ -39,6 +39,10 @@ int train_toy_command(int argc, char** argv) {
   recipe.scenes = SceneOptions::for_size(args.get_int("size", recipe.scenes.size));
   if (args.has("lr")) recipe.lr = std::stod(args.get("lr"));
   if (args.has("mean-token-weight")) recipe.mean_token_weight = std::stod(args.get("mean-token-weight"));
+  recipe.mean_token_blocks = args.get_int("mean-token-blocks", recipe.mean_token_blocks);
+  if (args.has("weight-decay")) recipe.weight_decay = std::stod(args.get("weight-decay"));
+  recipe.device = parse_device(args.get("device", "cpu"));
+  recipe.scene_threads = args.get_int("scene-threads", recipe.scene_threads);
   recipe.init = args.get("init");
   const std::string data_dir = args.get("data", kFashionMnistDir);
 
@@ -53,16 +57,18 @@ int train_toy_command(int argc, char** argv) {
        {{"seed", recipe.seed}, {"steps", recipe.steps}, {"batch", recipe.batch},
         {"lr", recipe.lr}, {"weight_decay", recipe.weight_decay},
         {"warmup_steps", recipe.warmup_steps}, {"mean_token_weight", recipe.mean_token_weight},
+        {"mean_token_blocks", recipe.mean_token_blocks},
         {"init", recipe.init},
         {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style), on the "
                  "class token, plus mean_token_weight times the same loss on the mean of the "
-                 "tokens after each of the last two blocks"},
+                 "tokens after each of the last mean_token_blocks blocks"},
         {"scenes",
          {{"size", recipe.scenes.size}, {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
           {"item_edge", {recipe.scenes.min_item, recipe.scenes.max_item}},
           {"tint", recipe.scenes.tint}, {"data", data_dir + " (train split)"}}}}},
       {"final_loss", model.final_loss},
       {"seconds", model.seconds},
+      {"device", recipe.device.str()},
       {"threads", at::get_num_threads()},
       {"libtorch", TORCH_VERSION}};
   save_toy_model(model, args.get("out"), record.dump(2) + "\n");
