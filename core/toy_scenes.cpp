@@ -137,9 +137,15 @@ Scene SceneGenerator::scene(uint64_t index, int frame) const {
     const at::Tensor photo_f = data_.images[photo].to(at::kFloat).view({1, 1, 28, 28});
     const at::Tensor scaled =
         at::upsample_bilinear2d(photo_f, std::vector<int64_t>{edge, edge}, false).view({edge, edge});
-    const at::Tensor alpha = (scaled / 255.0 * 1.5).clamp(0, 1).unsqueeze(2);  // [e, e, 1]
+    // Many photographs are of dark clothes (black pixels are the photo's background): brighten
+    // each so its garment averages at least 160, or dark items would be all but invisible
+    // while still labelled present.
+    const at::Tensor garment = scaled > 10;
+    const double mean = garment.any().item<bool>() ? scaled.masked_select(garment).mean().item<double>() : 255.0;
+    const at::Tensor bright = (scaled * std::max(1.0, 160.0 / mean)).clamp(0, 255);
+    const at::Tensor alpha = (bright / 255.0 * 2.5).clamp(0, 1).unsqueeze(2);  // [e, e, 1]
     const at::Tensor colour = at::tensor({tint.r, tint.g, tint.b}).view({1, 1, 3});
-    const at::Tensor paint = scaled.unsqueeze(2) * colour;
+    const at::Tensor paint = bright.unsqueeze(2) * colour;
     at::Tensor region = canvas.slice(0, box[1], box[1] + edge).slice(1, box[0], box[0] + edge);
     region.copy_(alpha * paint + (1 - alpha) * region);
 

@@ -1,6 +1,7 @@
 #include "toy_training.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <sys/stat.h>
 #include <torch/optim/adamw.h>
 
@@ -39,6 +40,21 @@ ClipConfig toy_clip_config(int image_size) {
   return c;
 }
 
+ToyStart parse_toy_start(const std::string& name) {
+  for (ToyStart s : {ToyStart::Random, ToyStart::Sincos, ToyStart::Mimetic})
+    if (name == toy_start_name(s)) return s;
+  throw Error("unknown start '" + name + "' (random, sincos, mimetic)");
+}
+
+const char* toy_start_name(ToyStart start) {
+  switch (start) {
+    case ToyStart::Random: return "random";
+    case ToyStart::Sincos: return "sincos";
+    case ToyStart::Mimetic: return "mimetic";
+  }
+  return "?";
+}
+
 std::vector<std::string> toy_words() {
   std::vector<std::string> words;
   for (int label = 0; label < 10; ++label) {
@@ -54,19 +70,30 @@ namespace {
 struct Batch {
   at::Tensor pixels;  // [B, 3, S, S] normalised
   at::Tensor labels;  // [B, 10]: +1 present, -1 absent
+  at::Tensor patch_labels;  // [B, g*g, 10]: +1 where the item covers a quarter of the patch
 };
+
+// Which patches an item covers, for the patch-level loss: its mask pooled over each patch.
+at::Tensor patch_coverage(const at::Tensor& mask, int patch) {
+  const int64_t g = mask.size(0) / patch;
+  return mask.to(at::kFloat).view({g, patch, g, patch}).mean({1, 3}).flatten();
+}
 
 // Scenes [first, first + count), composed on `threads` threads (each scene is a pure function
 // of its index, so the split does not change the batch).
-Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, uint64_t first,
-                 int count, int threads) {
+Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, int patch,
+                 uint64_t first, int count, int threads) {
   std::vector<at::Tensor> pixels(count);
-  Batch batch{at::Tensor(), at::full({count, 10}, -1.0f)};
+  const int64_t g = scenes.options().size / patch;
+  Batch batch{at::Tensor(), at::full({count, 10}, -1.0f), at::full({count, g * g, 10}, -1.0f)};
   auto compose = [&](int begin, int end) {
     for (int b = begin; b < end; ++b) {
       const Scene s = scenes.scene(first + b);
       pixels[b] = normalize_pixels(s.image, norm);
-      for (const SceneItem& item : s.items) batch.labels[b][item.label] = 1.0f;
+      for (const SceneItem& item : s.items) {
+        batch.labels[b][item.label] = 1.0f;
+        batch.patch_labels[b].select(1, item.label).masked_fill_(patch_coverage(item.mask, patch) >= 0.25, 1.0f);
+      }
     }
   };
   std::vector<std::future<void>> parts;
@@ -77,6 +104,52 @@ Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, u
   for (auto& p : parts) p.get();
   batch.pixels = at::cat(pixels);
   return batch;
+}
+
+// 2-D sine-cosine positional embeddings for the patch grid (class-token row zero): neighbours
+// start with similar embeddings, which a learned table must discover first.
+at::Tensor sincos_positions(int64_t grid, int64_t width) {
+  const int64_t quarter = width / 4;
+  const at::Tensor freq = at::pow(10000.0, -at::arange(quarter, at::kDouble) / quarter);
+  const at::Tensor angle = at::arange(grid, at::kDouble).unsqueeze(1) * freq;  // [g, width/4]
+  const at::Tensor wave = at::cat({angle.sin(), angle.cos()}, 1);
+  const at::Tensor rows = wave.unsqueeze(1).expand({grid, grid, width / 2});
+  const at::Tensor cols = wave.unsqueeze(0).expand({grid, grid, width / 2});
+  const at::Tensor patches = at::cat({rows, cols}, 2).reshape({grid * grid, width});
+  return at::cat({at::zeros({1, width}, at::kDouble), patches}).to(at::kFloat);
+}
+
+// Mimetic initialisation of the vision tower's attention (Trockman & Kolter, ICML 2023): per
+// head W_q^T W_k ~ 0.7 Z + 0.7 I, so tokens start attending to similar tokens (with sine-cosine
+// positions: to their neighbours), and W_o W_v ~ 0.4 Z - 0.4 I, as in trained ViTs.
+void mimetic_attention(NamedTensors& weights, const VisionConfig& v, uint64_t seed) {
+  const int64_t width = v.width, head = v.head_width, heads = v.width / v.head_width;
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  // Factors a, b with a b = the best rank-`rank` approximation of alpha Z + beta I.
+  auto factors = [&](double alpha, double beta, int64_t rank) {
+    const at::Tensor m = at::normal(0.0, alpha / std::sqrt(static_cast<double>(width)), {width, width}, gen) +
+                         at::eye(width) * beta;
+    const auto [u, s, vh] = at::linalg_svd(m, false);
+    const at::Tensor root = s.slice(0, 0, rank).sqrt();
+    return std::make_pair(u.slice(1, 0, rank) * root, vh.slice(0, 0, rank) * root.unsqueeze(1));
+  };
+  auto find = [&](const std::string& key) -> at::Tensor& {
+    for (auto& [k, t] : weights)
+      if (k == key) return t;
+    throw Error("no weight " + key);
+  };
+  for (int b = 0; b < v.layers; ++b) {
+    const std::string p = "visual.transformer.resblocks." + std::to_string(b) + ".attn.";
+    at::Tensor& in_proj = find(p + "in_proj_weight");  // rows: W_q, W_k, W_v
+    for (int64_t h = 0; h < heads; ++h) {
+      const auto [q, k] = factors(0.7, 0.7, head);
+      in_proj.slice(0, h * head, (h + 1) * head).copy_(q.t());
+      in_proj.slice(0, width + h * head, width + (h + 1) * head).copy_(k);
+    }
+    const auto [o, val] = factors(0.4, -0.4, width);
+    in_proj.slice(0, 2 * width, 3 * width).copy_(val);
+    find(p + "out_proj.weight").copy_(o);
+  }
 }
 
 }  // namespace
@@ -93,6 +166,11 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
     for (auto& [key, tensor] : out.weights)
       if (key == "logit_scale") tensor = at::full({}, std::log(10.0));
     out.weights.push_back({"logit_bias", at::full({}, -5.0)});
+    if (recipe.start != ToyStart::Random)
+      for (auto& [key, tensor] : out.weights)
+        if (key == "visual.positional_embedding")
+          tensor = sincos_positions(out.config.vision.grid(), out.config.vision.width);
+    if (recipe.start == ToyStart::Mimetic) mimetic_attention(out.weights, out.config.vision, recipe.seed + 1);
   } else {
     const SafetensorsFile file(recipe.init + "/open_clip_model.safetensors");
     for (const auto& [key, tensor] : random_clip_weights(out.config, recipe.seed, WeightInit::Training))
@@ -124,7 +202,7 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
   // The next batch is composed while the current step computes.
   auto batch_of_step = [&](int step) {
     return std::async(std::launch::async, make_batch, std::cref(scenes), std::cref(norm),
-                      static_cast<uint64_t>(step) * recipe.batch, recipe.batch, recipe.scene_threads);
+                      out.config.vision.patch_size, static_cast<uint64_t>(step) * recipe.batch, recipe.batch, recipe.scene_threads);
   };
   std::future<Batch> next = batch_of_step(0);
 
@@ -145,21 +223,26 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
     if (step + 1 < recipe.steps) next = batch_of_step(step + 1);
     const at::Tensor labels = batch.labels.to(recipe.device);
     const at::Tensor text = model.encode_text(tokens);
-    auto presence_loss = [&](const at::Tensor& image) {
+    // Embeddings [..., E] against their +1/-1 labels [..., 10]: summed over the prompts,
+    // averaged over the rest.
+    auto presence_loss = [&](const at::Tensor& image, const at::Tensor& targets) {
       const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
-      return -at::log_sigmoid(labels * logits).sum(1).mean();
+      return -at::log_sigmoid(targets * logits).sum(-1).mean();
     };
+    const at::Tensor patch_labels = batch.patch_labels.to(recipe.device);
     at::Tensor x = model.embed_image(batch.pixels.to(recipe.device));
     at::Tensor loss;
     const auto& blocks = model.vision_blocks();
     for (size_t l = 0; l < blocks.size(); ++l) {
       x = block_forward(blocks[l], x, model.activation());
-      if (recipe.mean_token_weight > 0 && l + recipe.mean_token_blocks >= blocks.size()) {
-        const at::Tensor aux = recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)));
-        loss = loss.defined() ? loss + aux : aux;
-      }
+      if (l + recipe.mean_token_blocks < blocks.size()) continue;
+      auto add = [&](const at::Tensor& aux) { loss = loss.defined() ? loss + aux : aux; };
+      if (recipe.mean_token_weight > 0)
+        add(recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)), labels));
+      if (recipe.patch_weight > 0)
+        add(recipe.patch_weight * presence_loss(model.project_image(x.slice(1, 1)), patch_labels));
     }
-    const at::Tensor main_loss = presence_loss(model.project_image(x.select(1, 0)));
+    const at::Tensor main_loss = presence_loss(model.project_image(x.select(1, 0)), labels);
     loss = loss.defined() ? loss + main_loss : main_loss;
     optimizer.zero_grad();
     loss.backward();

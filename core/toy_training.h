@@ -19,9 +19,15 @@
 
 namespace legrad {
 
+// How the vision tower starts: random weights; with 2-D sine-cosine positional embeddings;
+// or with those and mimetic attention weights (see toy_training.cpp).
+enum class ToyStart { Random, Sincos, Mimetic };
+ToyStart parse_toy_start(const std::string& name);  // "random", "sincos", "mimetic"
+const char* toy_start_name(ToyStart start);
+
 struct ToyRecipe {
   uint64_t seed = 1;
-  int steps = 3000;
+  int steps = 9000;
   int batch = 32;
   double lr = 2e-3;
   double weight_decay = 0.05;
@@ -29,8 +35,12 @@ struct ToyRecipe {
   // Weight of the auxiliary loss on the mean of all tokens after each of the last blocks
   // (projected like the class token): the features LeGrad differentiates. Large CLIPs align
   // them by themselves; a small model trained on its class token alone does not.
-  double mean_token_weight = 0.5;
-  int mean_token_blocks = 2;  // how many of the last blocks get that loss
+  double mean_token_weight = 1.0;
+  int mean_token_blocks = 2;  // how many of the last blocks get that loss (and the patch loss)
+  // Weight of a patch-level loss on the same blocks: each patch token, projected, against the
+  // prompts of the items covering at least a quarter of the patch (from the scene's masks).
+  double patch_weight = 0.0;
+  ToyStart start = ToyStart::Sincos;
   std::string init;     // start from this model folder's weights instead of random ones
   SceneOptions scenes;  // the training scenes (size = the model's input size)
   c10::Device device = c10::kCPU;  // where the model trains (scenes are composed on the CPU)

@@ -192,6 +192,13 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
                             const AnalysisResult& result, uint64_t frame_number,
                             const AnalyzerSettings& settings) const {
   const uint64_t age = frame_number >= result.frame_number ? frame_number - result.frame_number : 0;
+  // New ROI metas start with id 0; heatmaps find theirs by id, so every ROI on the buffer
+  // (upstream detectors' included) needs its own.
+  gint next_roi_id = 0;
+  gpointer state = nullptr;
+  while (GstMeta* m = gst_buffer_iterate_meta_filtered(buffer, &state,
+                                                         GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
+    next_roi_id = std::max(next_roi_id, reinterpret_cast<GstVideoRegionOfInterestMeta*>(m)->id + 1);
   for (size_t p = 0; p < result.heatmaps.size(); ++p) {
     const std::string& text = result.prompts->texts[p];
     GstLegradHeatmapMeta* meta = gst_buffer_add_legrad_heatmap_meta(
@@ -207,6 +214,7 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
         roi, gst_structure_new("legrad", "prompt", G_TYPE_STRING, text.c_str(), "score",
                                G_TYPE_DOUBLE, static_cast<double>(result.scores[p]), "prompt-index",
                                G_TYPE_UINT, static_cast<guint>(p), nullptr));
+    roi->id = next_roi_id++;
     meta->roi_id = roi->id;
   }
 }

@@ -29,7 +29,7 @@ void print_progress(const TrainingProgress& p) {
 
 int train_toy_command(int argc, char** argv) {
   const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr", "init",
-                   "mean-token-weight", "mean-token-blocks", "weight-decay", "device", "scene-threads"});
+                   "mean-token-weight", "mean-token-blocks", "patch-weight", "start", "weight-decay", "device", "scene-threads"});
   if (!args.has("out")) throw Error("--out DIR is required");
   set_compute_threads(args.get_int("threads", 0));
   ToyRecipe recipe;
@@ -40,10 +40,12 @@ int train_toy_command(int argc, char** argv) {
   if (args.has("lr")) recipe.lr = std::stod(args.get("lr"));
   if (args.has("mean-token-weight")) recipe.mean_token_weight = std::stod(args.get("mean-token-weight"));
   recipe.mean_token_blocks = args.get_int("mean-token-blocks", recipe.mean_token_blocks);
+  if (args.has("patch-weight")) recipe.patch_weight = std::stod(args.get("patch-weight"));
   if (args.has("weight-decay")) recipe.weight_decay = std::stod(args.get("weight-decay"));
   recipe.device = parse_device(args.get("device", "cpu"));
   recipe.scene_threads = args.get_int("scene-threads", recipe.scene_threads);
   recipe.init = args.get("init");
+  if (args.has("start")) recipe.start = parse_toy_start(args.get("start"));
   const std::string data_dir = args.get("data", kFashionMnistDir);
 
   const FashionMnist train = FashionMnist::load(data_dir, /*train=*/true);
@@ -58,10 +60,14 @@ int train_toy_command(int argc, char** argv) {
         {"lr", recipe.lr}, {"weight_decay", recipe.weight_decay},
         {"warmup_steps", recipe.warmup_steps}, {"mean_token_weight", recipe.mean_token_weight},
         {"mean_token_blocks", recipe.mean_token_blocks},
+        {"patch_weight", recipe.patch_weight},
+        {"start", recipe.init.empty() ? toy_start_name(recipe.start) : "init"},
         {"init", recipe.init},
         {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style), on the "
                  "class token, plus mean_token_weight times the same loss on the mean of the "
-                 "tokens after each of the last mean_token_blocks blocks"},
+                 "tokens after each of the last mean_token_blocks blocks, plus patch_weight "
+                 "times it on each patch token there against the items covering a quarter of "
+                 "its patch"},
         {"scenes",
          {{"size", recipe.scenes.size}, {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
           {"item_edge", {recipe.scenes.min_item, recipe.scenes.max_item}},
