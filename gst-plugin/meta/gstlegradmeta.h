@@ -27,7 +27,7 @@ G_BEGIN_DECLS
  *   shared by reference between frames that carry the same heatmap
  * @source_pts: PTS of the frame the heatmap was computed from
  * @age: frames since that frame (0: computed from this frame)
- * @roi_id: id of the matching #GstVideoRegionOfInterestMeta, or -1
+ * @roi_id: id of the matching #GstVideoRegionOfInterestMeta (unique on the buffer), or -1
  *
  * One per prompt per frame. Survives copies, conversion and scaling (the heatmap covers the
  * whole frame whatever its size). Its transform drops it for region copies and any
