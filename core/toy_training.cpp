@@ -80,19 +80,23 @@ at::Tensor patch_coverage(const at::Tensor& mask, int patch) {
 }
 
 // Scenes [first, first + count), composed on `threads` threads (each scene is a pure function
-// of its index, so the split does not change the batch).
+// of its index, so the split does not change the batch); patch labels only for patch > 0.
 Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, int patch,
                  uint64_t first, int count, int threads) {
   std::vector<at::Tensor> pixels(count);
-  const int64_t g = scenes.options().size / patch;
-  Batch batch{at::Tensor(), at::full({count, 10}, -1.0f), at::full({count, g * g, 10}, -1.0f)};
+  Batch batch{at::Tensor(), at::full({count, 10}, -1.0f), at::Tensor()};
+  if (patch > 0) {
+    const int64_t g = scenes.options().size / patch;
+    batch.patch_labels = at::full({count, g * g, 10}, -1.0f);
+  }
   auto compose = [&](int begin, int end) {
     for (int b = begin; b < end; ++b) {
       const Scene s = scenes.scene(first + b);
       pixels[b] = normalize_pixels(s.image, norm);
       for (const SceneItem& item : s.items) {
         batch.labels[b][item.label] = 1.0f;
-        batch.patch_labels[b].select(1, item.label).masked_fill_(patch_coverage(item.mask, patch) >= 0.25, 1.0f);
+        if (patch > 0)
+          batch.patch_labels[b].select(1, item.label).masked_fill_(patch_coverage(item.mask, patch) >= 0.25, 1.0f);
       }
     }
   };
@@ -202,7 +206,8 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
   // The next batch is composed while the current step computes.
   auto batch_of_step = [&](int step) {
     return std::async(std::launch::async, make_batch, std::cref(scenes), std::cref(norm),
-                      out.config.vision.patch_size, static_cast<uint64_t>(step) * recipe.batch, recipe.batch, recipe.scene_threads);
+                      recipe.patch_weight > 0 ? out.config.vision.patch_size : 0,
+                      static_cast<uint64_t>(step) * recipe.batch, recipe.batch, recipe.scene_threads);
   };
   std::future<Batch> next = batch_of_step(0);
 
@@ -229,7 +234,8 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
       return -at::log_sigmoid(targets * logits).sum(-1).mean();
     };
-    const at::Tensor patch_labels = batch.patch_labels.to(recipe.device);
+    const at::Tensor patch_labels =
+        batch.patch_labels.defined() ? batch.patch_labels.to(recipe.device) : at::Tensor();
     at::Tensor x = model.embed_image(batch.pixels.to(recipe.device));
     at::Tensor loss;
     const auto& blocks = model.vision_blocks();
