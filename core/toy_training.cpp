@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <sys/stat.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/optim/adamw.h>
 
 #include <chrono>
@@ -162,6 +163,8 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
                          const std::function<void(const TrainingProgress&)>& progress) {
   if (recipe.steps < 1 || recipe.batch < 1) throw Error("steps and batch must be >= 1");
   if (recipe.scene_threads < 1) throw Error("scene threads must be >= 1");
+  if (recipe.workers < 1 || recipe.workers > recipe.batch)
+    throw Error("workers must be between 1 and the batch size");
   ToyModel out;
   out.config = toy_clip_config(recipe.scenes.size);
   out.words = toy_words();
@@ -226,38 +229,57 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
 
     const Batch batch = next.get();
     if (step + 1 < recipe.steps) next = batch_of_step(step + 1);
-    const at::Tensor labels = batch.labels.to(recipe.device);
-    const at::Tensor text = model.encode_text(tokens);
-    // Embeddings [..., E] against their +1/-1 labels [..., 10]: summed over the prompts,
-    // averaged over the rest.
-    auto presence_loss = [&](const at::Tensor& image, const at::Tensor& targets) {
-      const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
-      return -at::log_sigmoid(targets * logits).sum(-1).mean();
+    const int64_t n = batch.pixels.size(0);
+    // One worker's share of the batch: its class-token loss (reported) and its gradients, both
+    // weighted by its share, so that the workers' sums are the whole batch's.
+    auto shard = [&](int w) {
+      const int64_t begin = n * w / recipe.workers, end = n * (w + 1) / recipe.workers;
+      const double share = static_cast<double>(end - begin) / n;
+      const at::Tensor labels = batch.labels.slice(0, begin, end).to(recipe.device);
+      const at::Tensor text = model.encode_text(tokens);
+      // Embeddings [..., E] against their +1/-1 labels [..., 10]: summed over the prompts,
+      // averaged over the rest.
+      auto presence_loss = [&](const at::Tensor& image, const at::Tensor& targets) {
+        const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
+        return -at::log_sigmoid(targets * logits).sum(-1).mean();
+      };
+      const at::Tensor patch_labels = batch.patch_labels.defined()
+                                          ? batch.patch_labels.slice(0, begin, end).to(recipe.device)
+                                          : at::Tensor();
+      at::Tensor x = model.embed_image(batch.pixels.slice(0, begin, end).to(recipe.device));
+      at::Tensor loss;
+      const auto& blocks = model.vision_blocks();
+      for (size_t l = 0; l < blocks.size(); ++l) {
+        x = block_forward(blocks[l], x, model.activation());
+        if (l + recipe.mean_token_blocks < blocks.size()) continue;
+        auto add = [&](const at::Tensor& aux) { loss = loss.defined() ? loss + aux : aux; };
+        if (recipe.mean_token_weight > 0)
+          add(recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)), labels));
+        if (recipe.patch_weight > 0)
+          add(recipe.patch_weight * presence_loss(model.project_image(x.slice(1, 1)), patch_labels));
+      }
+      const at::Tensor main_loss = presence_loss(model.project_image(x.select(1, 0)), labels);
+      loss = loss.defined() ? loss + main_loss : main_loss;
+      return std::make_pair(main_loss.item<double>() * share,
+                            torch::autograd::grad({loss * share}, params, {}, false, false, true));
     };
-    const at::Tensor patch_labels =
-        batch.patch_labels.defined() ? batch.patch_labels.to(recipe.device) : at::Tensor();
-    at::Tensor x = model.embed_image(batch.pixels.to(recipe.device));
-    at::Tensor loss;
-    const auto& blocks = model.vision_blocks();
-    for (size_t l = 0; l < blocks.size(); ++l) {
-      x = block_forward(blocks[l], x, model.activation());
-      if (l + recipe.mean_token_blocks < blocks.size()) continue;
-      auto add = [&](const at::Tensor& aux) { loss = loss.defined() ? loss + aux : aux; };
-      if (recipe.mean_token_weight > 0)
-        add(recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)), labels));
-      if (recipe.patch_weight > 0)
-        add(recipe.patch_weight * presence_loss(model.project_image(x.slice(1, 1)), patch_labels));
+    std::vector<std::future<std::pair<double, torch::autograd::variable_list>>> others;
+    for (int w = 1; w < recipe.workers; ++w) others.push_back(std::async(std::launch::async, shard, w));
+    auto [main_loss, grads] = shard(0);
+    for (auto& other : others) {  // summed in worker order: deterministic for a worker count
+      auto [other_loss, other_grads] = other.get();
+      main_loss += other_loss;
+      for (size_t i = 0; i < grads.size(); ++i)
+        if (other_grads[i].defined()) grads[i] = grads[i].defined() ? grads[i] + other_grads[i] : other_grads[i];
     }
-    const at::Tensor main_loss = presence_loss(model.project_image(x.select(1, 0)), labels);
-    loss = loss.defined() ? loss + main_loss : main_loss;
-    optimizer.zero_grad();
-    loss.backward();
+    for (size_t i = 0; i < params.size(); ++i)
+      params[i].mutable_grad() = grads[i].defined() ? grads[i] : at::zeros_like(params[i]);
     optimizer.step();
     {
       at::NoGradGuard no_grad;
       logit_scale.clamp_(0, std::log(100.0));
     }
-    loss_sum += main_loss.item<double>();
+    loss_sum += main_loss;
     ++loss_count;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

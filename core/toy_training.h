@@ -45,6 +45,9 @@ struct ToyRecipe {
   SceneOptions scenes;  // the training scenes (size = the model's input size)
   c10::Device device = c10::kCPU;  // where the model trains (scenes are composed on the CPU)
   int scene_threads = 1;           // CPU threads composing the next batch during a step
+  // Data-parallel workers: the batch is split into this many shards whose gradients are
+  // computed side by side (on the CPU, give each worker one intra-op thread).
+  int workers = 1;
 };
 
 // Vision: 8-pixel patches (64x64 input by default), width 128, 4 blocks of 4 heads; text: 2

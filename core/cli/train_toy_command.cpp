@@ -29,10 +29,12 @@ void print_progress(const TrainingProgress& p) {
 
 int train_toy_command(int argc, char** argv) {
   const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr", "init",
-                   "mean-token-weight", "mean-token-blocks", "patch-weight", "start", "weight-decay", "device", "scene-threads"});
+                   "mean-token-weight", "mean-token-blocks", "patch-weight", "start", "weight-decay", "device", "scene-threads", "workers"});
   if (!args.has("out")) throw Error("--out DIR is required");
-  set_compute_threads(args.get_int("threads", 0));
   ToyRecipe recipe;
+  recipe.workers = args.get_int("workers", recipe.workers);
+  // Workers share the cores: by default each computes on one thread.
+  set_compute_threads(args.get_int("threads", recipe.workers > 1 ? 1 : 0));
   recipe.steps = args.get_int("steps", recipe.steps);
   recipe.batch = args.get_int("batch", recipe.batch);
   recipe.seed = static_cast<uint64_t>(args.get_int("seed", static_cast<int>(recipe.seed)));
@@ -76,6 +78,7 @@ int train_toy_command(int argc, char** argv) {
       {"seconds", model.seconds},
       {"device", recipe.device.str()},
       {"threads", at::get_num_threads()},
+      {"workers", recipe.workers},
       {"libtorch", TORCH_VERSION}};
   save_toy_model(model, args.get("out"), record.dump(2) + "\n");
   std::printf("wrote %s (final loss %.4f, %.0f s)\n", args.get("out").c_str(), model.final_loss,
