@@ -39,6 +39,22 @@ double average_precision(const at::Tensor& score, const at::Tensor& mask) {
   return (hits * hits.cumsum(0) / ranks).sum().item<double>() / positives;
 }
 
+// The item whose mask holds the map's maximum, or null for the background.
+const SceneItem* pointed_item(const at::Tensor& map, const Scene& scene) {
+  const int64_t at = map.flatten().argmax().item<int64_t>();
+  for (const SceneItem& item : scene.items)
+    if (item.mask.flatten()[at].item<bool>()) return &item;
+  return nullptr;
+}
+
+// Whether the map's maximum lies within `radius` pixels (on both axes) of the mask.
+bool near_item(const at::Tensor& map, const at::Tensor& mask, int radius) {
+  const int64_t size = mask.size(0);
+  const at::Tensor grown =
+      at::max_pool2d(mask.to(at::kFloat).view({1, 1, size, size}), 2 * radius + 1, 1, radius);
+  return grown.flatten()[map.flatten().argmax()].item<float>() > 0;
+}
+
 // Mann-Whitney: the probability that a present pair outscores an absent one (ties half).
 double roc_auc(const std::vector<std::pair<double, bool>>& scored) {
   std::vector<std::pair<double, bool>> s = scored;
@@ -65,20 +81,19 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
   const ClipModel& model = engine.model();
   const int size = scenes.options().size;
   const int patch = model.config().vision.patch_size;
-  if (size != engine.input_size())
-    throw Error("scenes are " + std::to_string(size) + " pixels but the engine's input size is " +
-                std::to_string(engine.input_size()));
   std::vector<std::string> all_prompts;
   for (int label = 0; label < 10; ++label) all_prompts.push_back(class_prompt(label));
   const PromptSet all = engine.encode_prompts(all_prompts);
 
   struct Accumulator {
     Counts counts;
-    double acc = 0, ap = 0, pointing = 0, sensitivity = 0, seconds = 0;
+    double acc = 0, ap = 0, pointing = 0, pointing_other = 0, pointing_near = 0;
+    double sensitivity = 0, seconds = 0;
     int sensitivity_pairs = 0;
   };
   std::map<std::string, Accumulator> acc;
   Counts ceiling;
+  double ceiling_pointing = 0;
   std::vector<std::pair<double, bool>> presence;
   double absent_sum = 0, present_sum = 0;
   int absent_n = 0, present_n = 0, pairs = 0;
@@ -105,6 +120,7 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
       const at::Tensor cells = at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}), patch);
       const at::Tensor back = upsample_relevance(cells, patch).view({size, size});
       ceiling.add(back > 0.5, item.mask);
+      ceiling_pointing += pointed_item(back, scene) == &item ? 1.0 : 0.0;
     }
     pairs += static_cast<int>(scene.items.size());
 
@@ -113,7 +129,9 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
       const auto start = std::chrono::steady_clock::now();
       const Explanation ex = engine.explain(image_view(scene.image), present, method);
       a.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
+      at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
+      if (maps.size(-1) != size)  // explained at another input size: back to the scene's
+        maps = at::adaptive_avg_pool2d(maps.unsqueeze(1), {size, size}).squeeze(1);
       for (size_t k = 0; k < scene.items.size(); ++k) {
         const at::Tensor map = maps[static_cast<int64_t>(k)];
         const at::Tensor& mask = scene.items[k].mask;
@@ -121,7 +139,10 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
         a.counts.add(pred, mask);
         a.acc += pred.eq(mask).to(at::kDouble).mean().item<double>();
         a.ap += average_precision(map, mask);
-        a.pointing += mask.flatten()[map.flatten().argmax()].item<bool>() ? 1.0 : 0.0;
+        const SceneItem* pointed = pointed_item(map, scene);
+        a.pointing += pointed == &scene.items[k] ? 1.0 : 0.0;
+        a.pointing_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
+        a.pointing_near += !pointed && near_item(map, mask, patch / 2) ? 1.0 : 0.0;
         for (size_t other = 0; other < scene.items.size(); ++other) {
           if (other == k) continue;
           a.sensitivity += iou(pred, mask) - iou(pred, scene.items[other].mask);
@@ -140,6 +161,8 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
     m.miou = a.counts.miou();
     m.map = a.ap / pairs;
     m.pointing_game = a.pointing / pairs;
+    m.pointing_other = a.pointing_other / pairs;
+    m.pointing_near = a.pointing_near / pairs;
     m.class_sensitivity = a.sensitivity_pairs ? a.sensitivity / a.sensitivity_pairs : 0.0;
     m.seconds = a.seconds;
     report.methods[name] = m;
@@ -148,6 +171,7 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
   report.absent_score = absent_n ? absent_sum / absent_n : 0.0;
   report.present_score = present_n ? present_sum / present_n : 0.0;
   report.grid_ceiling_miou = ceiling.miou();
+  report.grid_ceiling_pointing = ceiling_pointing / pairs;
   return report;
 }
 

@@ -7,11 +7,18 @@
 //   map                average precision of the map's pixel ranking against the mask, averaged
 //                      over pairs (the ImageNet-Segmentation protocol of LeGrad and Chefer et al.)
 //   pointing_game      fraction of maps whose maximum lies on the item
+//   pointing_other     fraction of maps whose maximum lies on another item of the scene
+//   pointing_near      fraction of maps whose maximum lies on the background but within half a
+//                      patch of the item (a miss finer than the patch grid; the remaining misses
+//                      fall on the background further away)
 //   class_sensitivity  in scenes with several items: IoU with the prompted item minus IoU with
 //                      another item of the scene, averaged over ordered pairs
 // and, for the model itself: presence ROC AUC of every class prompt's score over all scenes,
 // the mean score of prompts for absent and for present items, and the patch-grid ceiling of
-// miou (the mask averaged over patches, upsampled back and thresholded at one half).
+// miou (the mask averaged over patches, upsampled back and thresholded at one half) and of the
+// pointing game (that patch-averaged mask's maximum on the item).
+// The engine may explain at another input size than the scenes' (as LeGrad's demos explain at
+// twice the size their model was trained at): its maps are then area-averaged to the scene size.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +33,8 @@
 namespace legrad {
 
 struct MethodScores {
-  double pixel_acc = 0, miou = 0, map = 0, pointing_game = 0, class_sensitivity = 0;
+  double pixel_acc = 0, miou = 0, map = 0, pointing_game = 0, pointing_other = 0, pointing_near = 0;
+  double class_sensitivity = 0;
   double seconds = 0;  // explaining time over the set
 };
 
@@ -35,7 +43,7 @@ struct LocalizationReport {
   std::map<std::string, MethodScores> methods;  // by method name
   double presence_auc = 0;
   double absent_score = 0, present_score = 0;
-  double grid_ceiling_miou = 0;
+  double grid_ceiling_miou = 0, grid_ceiling_pointing = 0;
 };
 
 LocalizationReport evaluate_localization(const LegradEngine& engine, const SceneGenerator& scenes,

@@ -141,15 +141,70 @@ TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
   EXPECT_EQ(r.scenes, 4);
   EXPECT_EQ(r.methods.size(), 2u);
   for (const auto& [name, m] : r.methods) {
-    for (double v : {m.pixel_acc, m.miou, m.map, m.pointing_game}) {
+    for (double v : {m.pixel_acc, m.miou, m.map, m.pointing_game, m.pointing_other, m.pointing_near}) {
       EXPECT_GE(v, 0.0) << name;
       EXPECT_LE(v, 1.0) << name;
     }
+    EXPECT_LE(m.pointing_game + m.pointing_other + m.pointing_near, 1.0 + 1e-9) << name;
     EXPECT_GE(m.class_sensitivity, -1.0);
     EXPECT_LE(m.class_sensitivity, 1.0);
   }
   EXPECT_NEAR(r.methods.at("rollout").class_sensitivity, 0.0, 1.0);
   EXPECT_GT(r.grid_ceiling_miou, 0.8);  // 8-pixel patches can draw these items closely
+  EXPECT_GT(r.grid_ceiling_pointing, 0.75);
+}
+
+TEST(ToyModel, WorkersShareTheBatch) {
+  REQUIRE_FASHION_MNIST();
+  const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
+  ToyRecipe recipe;
+  recipe.steps = 2;
+  recipe.batch = 5;  // shards of 2 and 3
+  recipe.warmup_steps = 1;
+  recipe.patch_weight = 1.0;  // the patch labels are split too
+  const ToyModel one = train_toy_model(data, recipe);
+  recipe.workers = 2;
+  const ToyModel two = train_toy_model(data, recipe);
+  const ToyModel again = train_toy_model(data, recipe);
+  // The shards' gradients add up to the whole batch's (up to the order of float sums). Adam
+  // turns float noise in a gradient that should be zero into a full step: the key biases get
+  // none (softmax ignores a shift shared by all keys), so they are left out; elsewhere a stray
+  // element may do the same.
+  EXPECT_NEAR(two.final_loss, one.final_loss, 1e-5 * one.final_loss);
+  for (size_t i = 0; i < one.weights.size(); ++i) {
+    const std::string& key = one.weights[i].first;
+    at::Tensor a = one.weights[i].second.clone(), b = two.weights[i].second.clone();
+    if (key.size() > 17 && key.compare(key.size() - 17, 17, "attn.in_proj_bias") == 0) {
+      const int64_t width = a.numel() / 3;
+      a.slice(0, width, 2 * width).zero_();
+      b.slice(0, width, 2 * width).zero_();
+    }
+    EXPECT_LE(((a - b).abs() > 1e-5).sum().item<int64_t>(), std::max<int64_t>(1, a.numel() / 1000)) << key;
+    EXPECT_TRUE(two.weights[i].second.equal(again.weights[i].second)) << key;  // deterministic
+  }
+  recipe.workers = 6;
+  EXPECT_THROW(train_toy_model(data, recipe), Error);
+}
+
+// The bundled model localises what a prompt names: LeGrad's maximum lands on or next to the
+// prompted item most of the time and on another item far less often than rollout's, which
+// does not look at the prompt.
+TEST(ToyModel, BundledModelLocalisesItsPrompts) {
+  REQUIRE_FASHION_MNIST();
+  EngineOptions o;
+  o.model = default_model_path();
+  const LegradEngine engine(o);
+  const SceneGenerator scenes(FashionMnist::load(kFashionMnistDir, false), SceneOptions(), 1000);
+  const LocalizationReport r =
+      evaluate_localization(engine, scenes, 60, {ExplainMethod::Legrad, ExplainMethod::Rollout});
+  const MethodScores& legrad = r.methods.at("legrad");
+  const MethodScores& rollout = r.methods.at("rollout");
+  EXPECT_GT(legrad.pointing_game, 0.4);
+  EXPECT_GT(legrad.pointing_game + legrad.pointing_near, 0.6);
+  EXPECT_LT(legrad.pointing_other, rollout.pointing_other / 2);
+  EXPECT_GT(legrad.class_sensitivity, rollout.class_sensitivity + 0.03);
+  EXPECT_GT(r.presence_auc, 0.85);
+  EXPECT_GT(r.grid_ceiling_pointing, 0.9);
 }
 
 // The weights after one step at a negligible learning rate: the start itself.
