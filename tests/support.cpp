@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "fashion_mnist.h"
 #include "random_init.h"
 #include "safetensors.h"
 #include "tokenizer.h"
@@ -88,6 +89,11 @@ std::string golden_dir() {
   const std::string dir = env && *env ? env : "../shared/golden";
   struct stat st {};
   return ::stat((dir + "/README.md").c_str(), &st) == 0 ? dir : "";
+}
+
+bool have_fashion_mnist() {
+  struct stat st {};
+  return ::stat((std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").c_str(), &st) == 0;
 }
 
 }  // namespace legrad::test

@@ -41,4 +41,12 @@ std::string golden_dir();
 
 void write_text(const std::string& path, const std::string& text);
 
+// Whether Debian's dataset-fashion-mnist is installed (the toy model's data).
+bool have_fashion_mnist();
+
 }  // namespace legrad::test
+
+#define REQUIRE_FASHION_MNIST()                                                         \
+  if (!::legrad::test::have_fashion_mnist())                                            \
+  GTEST_SKIP() << "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist; " \
+                  "scripts/setup.sh installs it)"

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,12 @@ CliResult run_cli(const std::string& args) {
   return {WEXITSTATUS(status), out};
 }
 
+// The JSON object a command prints last (with --json).
+nlohmann::json last_json_line(std::string out) {
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return nlohmann::json::parse(out.substr(out.rfind('\n') + 1));
+}
+
 TEST(Cli, ExplainWritesOverlaysAndHeatmaps) {
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
@@ -56,10 +63,7 @@ TEST(Cli, BenchPrintsFiguresAndEndsWithJson) {
   test::write_tiny_model(dir.path(), test::tiny_config());
   const CliResult r = run_cli("bench --model " + dir.path() + " --prompts 3 --iters 2 --warmup 1 --threads 1 --json");
   ASSERT_EQ(r.status, 0) << r.output;
-  std::string out = r.output;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  const std::string last = out.substr(out.rfind('\n') + 1);
-  const nlohmann::json j = nlohmann::json::parse(last);
+  const nlohmann::json j = last_json_line(r.output);
   for (const char* key : {"median_ms", "min_ms", "fps", "peak_rss_mb"}) EXPECT_TRUE(j[key].is_number()) << key;
   EXPECT_EQ(j["prompts"], 3);
   EXPECT_EQ(j["threads"], 1);
@@ -67,6 +71,37 @@ TEST(Cli, BenchPrintsFiguresAndEndsWithJson) {
   EXPECT_NE(r.output.find("breakdown"), std::string::npos);
   EXPECT_EQ(run_cli("bench --arch ViT-Q-99").status, 1);
   EXPECT_EQ(run_cli("bench --model " + dir.path() + " --dtype fp16").status, 1);
+}
+
+TEST(Cli, TrainsAndEvaluatesAToyModel) {
+  REQUIRE_FASHION_MNIST();
+  test::TempDir dir;
+  const std::string model = dir.file("model");
+  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream record_file(model + "/training.json");
+  const nlohmann::json record = nlohmann::json::parse(record_file);
+  EXPECT_EQ(record["workers"], 2);
+  EXPECT_EQ(record["threads"], 1);  // workers compute on one thread each unless told otherwise
+  EXPECT_EQ(record["recipe"]["steps"], 2);
+
+  r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = last_json_line(r.output);
+  for (const char* method : {"legrad", "rollout"})
+    for (const char* key : {"pixel_acc", "miou", "map", "pointing_game", "pointing_other", "pointing_near"}) {
+      const double v = j[method][key].get<double>();
+      EXPECT_GE(v, 0.0) << method << " " << key;
+      EXPECT_LE(v, 1.0) << method << " " << key;
+    }
+  EXPECT_TRUE(j["legrad"]["class_sensitivity"].is_number());
+
+  r = run_cli("evaluate --model " + model + " --scenes 1 --size 100");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("multiple of the patch size"), std::string::npos) << r.output;
+  r = run_cli("train-toy --out " + dir.file("other") + " --steps 1 --batch 2 --workers 3");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("workers"), std::string::npos) << r.output;
 }
 
 TEST(Cli, ErrorsAreMessagesNotCrashes) {

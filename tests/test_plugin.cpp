@@ -1046,8 +1046,7 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
 TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
   const char* scripts = std::getenv("LEGRAD_PIPELINES");
   ASSERT_TRUE(scripts) << "LEGRAD_PIPELINES not set";
-  if (!std::ifstream("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "Fashion-MNIST is not installed (dataset-fashion-mnist; scripts/setup.sh)";
+  REQUIRE_FASHION_MNIST();
   gst_init(nullptr, nullptr);
   test::TempDir dir;
   const int frames = 40;

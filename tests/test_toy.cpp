@@ -2,7 +2,6 @@
 // the localisation benchmark, and training (a few steps).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,16 +23,6 @@
 
 namespace legrad {
 namespace {
-
-bool have_fashion_mnist() {
-  struct stat st {};
-  return ::stat((std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").c_str(), &st) == 0;
-}
-
-#define REQUIRE_FASHION_MNIST()                                                         \
-  if (!have_fashion_mnist())                                                            \
-  GTEST_SKIP() << "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist; " \
-                  "scripts/setup.sh installs it)"
 
 TEST(WordTokenizer, FramesWordsAndRefusesUnknownOnes) {
   const WordTokenizer t({"a", "photo", "of", "t-shirt", "bag"});
