@@ -39,20 +39,21 @@ double average_precision(const at::Tensor& score, const at::Tensor& mask) {
   return (hits * hits.cumsum(0) / ranks).sum().item<double>() / positives;
 }
 
-// The item whose mask holds the map's maximum, or null for the background.
-const SceneItem* pointed_item(const at::Tensor& map, const Scene& scene) {
-  const int64_t at = map.flatten().argmax().item<int64_t>();
+int64_t peak(const at::Tensor& map) { return map.flatten().argmax().item<int64_t>(); }
+
+// The item whose mask holds pixel `at` (a flat index), or null for the background.
+const SceneItem* item_at(const Scene& scene, int64_t at) {
   for (const SceneItem& item : scene.items)
     if (item.mask.flatten()[at].item<bool>()) return &item;
   return nullptr;
 }
 
-// Whether the map's maximum lies within `radius` pixels (on both axes) of the mask.
-bool near_item(const at::Tensor& map, const at::Tensor& mask, int radius) {
+// Whether pixel `at` lies within `radius` pixels (on both axes) of the mask.
+bool near_mask(const at::Tensor& mask, int64_t at, int radius) {
   const int64_t size = mask.size(0);
   const at::Tensor grown =
       at::max_pool2d(mask.to(at::kFloat).view({1, 1, size, size}), 2 * radius + 1, 1, radius);
-  return grown.flatten()[map.flatten().argmax()].item<float>() > 0;
+  return grown.flatten()[at].item<float>() > 0;
 }
 
 // Mann-Whitney: the probability that a present pair outscores an absent one (ties half).
@@ -120,7 +121,7 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
       const at::Tensor cells = at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}), patch);
       const at::Tensor back = upsample_relevance(cells, patch).view({size, size});
       ceiling.add(back > 0.5, item.mask);
-      ceiling_pointing += pointed_item(back, scene) == &item ? 1.0 : 0.0;
+      ceiling_pointing += item_at(scene, peak(back)) == &item ? 1.0 : 0.0;
     }
     pairs += static_cast<int>(scene.items.size());
 
@@ -139,10 +140,11 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
         a.counts.add(pred, mask);
         a.acc += pred.eq(mask).to(at::kDouble).mean().item<double>();
         a.ap += average_precision(map, mask);
-        const SceneItem* pointed = pointed_item(map, scene);
+        const int64_t at = peak(map);
+        const SceneItem* pointed = item_at(scene, at);
         a.pointing += pointed == &scene.items[k] ? 1.0 : 0.0;
         a.pointing_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
-        a.pointing_near += !pointed && near_item(map, mask, patch / 2) ? 1.0 : 0.0;
+        a.pointing_near += !pointed && near_mask(mask, at, patch / 2) ? 1.0 : 0.0;
         for (size_t other = 0; other < scene.items.size(); ++other) {
           if (other == k) continue;
           a.sensitivity += iou(pred, mask) - iou(pred, scene.items[other].mask);
