@@ -15,6 +15,7 @@
 
 #include "clip_model.h"
 #include "error.h"
+#include "model_files.h"
 #include "preprocess.h"
 #include "random_init.h"
 #include "transformer.h"
@@ -180,8 +181,15 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
     if (recipe.start == ToyStart::Mimetic) mimetic_attention(out.weights, out.config.vision, recipe.seed + 1);
   } else {
     const SafetensorsFile file(recipe.init + "/open_clip_model.safetensors");
-    for (const auto& [key, tensor] : random_clip_weights(out.config, recipe.seed, WeightInit::Training))
-      out.weights.push_back({key, file.load(key, at::kFloat)});
+    for (const auto& [key, tensor] : random_clip_weights(out.config, recipe.seed, WeightInit::Training)) {
+      at::Tensor loaded = file.load(key, at::kFloat);
+      // A model trained at another input size continues at this one from its positional
+      // embedding resampled as for explaining at that size.
+      if (key == "visual.positional_embedding" && !loaded.sizes().equals(tensor.sizes()))
+        loaded = load_clip_model(locate_model_files(recipe.init), c10::kCPU)
+                     ->positional_embedding(recipe.scenes.size);
+      out.weights.push_back({key, loaded});
+    }
     out.weights.push_back({"logit_bias", file.load("logit_bias", at::kFloat)});
   }
   for (auto& [key, tensor] : out.weights)

@@ -249,6 +249,31 @@ TEST(ToyModel, StartsAsTheRecipeSays) {
   EXPECT_THROW(parse_toy_start("pretrained"), Error);
 }
 
+// Training continues from a model at another input size: its weights, with the positional
+// embedding resampled as for explaining at the new size.
+TEST(ToyModel, ContinuesFromAModelAtAnotherSize) {
+  REQUIRE_FASHION_MNIST();
+  const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
+  ToyRecipe recipe;
+  recipe.steps = 2;
+  recipe.batch = 2;
+  recipe.warmup_steps = 1;
+  const ToyModel small = train_toy_model(data, recipe);
+  test::TempDir dir;
+  save_toy_model(small, dir.path(), "{}\n");
+  recipe.init = dir.path();
+  recipe.scenes = SceneOptions::for_size(96);
+  const NamedTensors larger = start_of(data, recipe);
+  EXPECT_EQ(toy_clip_config(96).vision.grid(), 12);
+  const at::Tensor resampled =
+      load_clip_model(locate_model_files(dir.path()), c10::kCPU)->positional_embedding(96);
+  EXPECT_EQ(resampled.size(0), 1 + 12 * 12);
+  EXPECT_TRUE(weight(larger, "visual.positional_embedding").allclose(resampled, 1e-5, 1e-6));
+  EXPECT_TRUE(weight(larger, "visual.proj").allclose(weight(small.weights, "visual.proj"), 1e-5, 1e-6));
+  recipe.init = "/nonexistent";
+  EXPECT_THROW(train_toy_model(data, recipe), Error);
+}
+
 TEST(ToyModel, PatchLossTrainsFromTheMasks) {
   REQUIRE_FASHION_MNIST();
   const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
