@@ -22,14 +22,15 @@ mkdir -p "$OUT"
 command -v gst-launch-1.0 >/dev/null || { echo "error: gst-launch-1.0 missing (run scripts/setup.sh)" >&2; exit 1; }
 
 # Writes FRAMES frames of a generated test video (Fashion-MNIST items moving over a textured
-# background: held-out photographs, scene SCENE) to $OUT/frames/frame_NNNN.png and lists each
+# background: held-out photographs, scene SCENE, SCENE_SIZE pixels square, default 64; the
+# element resizes them to the model's input) to $OUT/frames/frame_NNNN.png and lists each
 # frame's items in $OUT/frames/items.txt; prints the multifilesrc source description.
 moving_items_source() {
   [ -x "$LEGRAD" ] || { echo "error: the legrad tool is not built (run scripts/setup.sh)" >&2; exit 1; }
   local frames="${FRAMES:-60}"
   rm -rf "$OUT/frames" && mkdir -p "$OUT/frames"
   "$LEGRAD" scenes --test --seed 1000 --scene "${SCENE:-8}" --frames "$frames" \
-    --out "$OUT/frames/frame" > "$OUT/frames/items.txt"
+    --size "${SCENE_SIZE:-64}" --out "$OUT/frames/frame" > "$OUT/frames/items.txt"
   echo "multifilesrc location=$OUT/frames/frame_%04d.png index=0 stop-index=$((frames - 1)) \
     caps=image/png,framerate=10/1 ! pngdec"
 }

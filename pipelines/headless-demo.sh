@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Headless demo, no camera or display needed: analyses a video (a file given as the first
 # argument, or a generated test video of Fashion-MNIST items moving about: a sneaker, a dress
-# and a sandal by default), writes the annotated video to $OUT/demo.mp4 (heatmaps, labels and boxes burned
-# in, scaled up 4x) and the metadata to $OUT/demo.jsonl (one JSON object per frame). x264enc
-# runs with tune=zerolatency: with its default look-ahead it holds dozens of frames before the
-# first output and the tee's other branch fills its queue while the pipeline prerolls.
+# and a sandal by default), writes the annotated video to $OUT/demo.mp4 (heatmaps, labels and
+# boxes burned in, scaled to 256x256) and the metadata to $OUT/demo.jsonl (one JSON object per
+# frame). x264enc runs with tune=zerolatency: with its default look-ahead it holds dozens of
+# frames before the first output and the tee's other branch fills its queue while the pipeline
+# prerolls.
 # Environment: MODEL, PROMPTS ("a;b"), FRAMES (test video length, default 60), SCENE (which
-# generated scene), SIZE (model input size, default: the model's own), METHOD (explainer).
+# generated scene), SCENE_SIZE (its frames' size, default 64), SIZE (model input size,
+# default: the model's own), METHOD (explainer).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 if [ $# -ge 1 ]; then

@@ -667,7 +667,7 @@ TEST_F(Plugin, WithoutAModelTheBundledOneIsUsed) {
   EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 2u);
   const GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
   ASSERT_NE(m, nullptr);
-  EXPECT_EQ(m->width, 64u);  // the bundled model's input size
+  EXPECT_EQ(m->width, 128u);  // the bundled model's input size
   gst_buffer_unref(out);
   gst_harness_teardown(h);
 }

@@ -183,7 +183,8 @@ TEST(ToyModel, BundledModelLocalisesItsPrompts) {
   EngineOptions o;
   o.model = default_model_path();
   const LegradEngine engine(o);
-  const SceneGenerator scenes(FashionMnist::load(kFashionMnistDir, false), SceneOptions(), 1000);
+  const SceneGenerator scenes(FashionMnist::load(kFashionMnistDir, false),
+                              SceneOptions::for_size(engine.input_size()), 1000);
   const LocalizationReport r =
       evaluate_localization(engine, scenes, 60, {ExplainMethod::Legrad, ExplainMethod::Rollout});
   const MethodScores& legrad = r.methods.at("legrad");
