@@ -88,7 +88,8 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
 
   struct Accumulator {
     Counts counts;
-    double acc = 0, ap = 0, pointing = 0, pointing_other = 0, pointing_near = 0;
+    double acc = 0, ap = 0;
+    std::vector<PointingShares> by_class = std::vector<PointingShares>(10);  // counts until the end
     double sensitivity = 0, seconds = 0;
     int sensitivity_pairs = 0;
   };
@@ -142,9 +143,11 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
         a.ap += average_precision(map, mask);
         const int64_t at = peak(map);
         const SceneItem* pointed = item_at(scene, at);
-        a.pointing += pointed == &scene.items[k] ? 1.0 : 0.0;
-        a.pointing_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
-        a.pointing_near += !pointed && near_mask(mask, at, patch / 2) ? 1.0 : 0.0;
+        PointingShares& c = a.by_class[scene.items[k].label];
+        c.items += 1;
+        c.on_item += pointed == &scene.items[k] ? 1.0 : 0.0;
+        c.on_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
+        c.near += !pointed && near_mask(mask, at, patch / 2) ? 1.0 : 0.0;
         for (size_t other = 0; other < scene.items.size(); ++other) {
           if (other == k) continue;
           a.sensitivity += iou(pred, mask) - iou(pred, scene.items[other].mask);
@@ -162,9 +165,13 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
     m.pixel_acc = a.acc / pairs;
     m.miou = a.counts.miou();
     m.map = a.ap / pairs;
-    m.pointing_game = a.pointing / pairs;
-    m.pointing_other = a.pointing_other / pairs;
-    m.pointing_near = a.pointing_near / pairs;
+    for (PointingShares c : a.by_class) {
+      m.pointing_game += c.on_item / pairs;
+      m.pointing_other += c.on_other / pairs;
+      m.pointing_near += c.near / pairs;
+      const double n = std::max(c.items, 1);
+      m.by_class.push_back({c.items, c.on_item / n, c.on_other / n, c.near / n});
+    }
     m.class_sensitivity = a.sensitivity_pairs ? a.sensitivity / a.sensitivity_pairs : 0.0;
     m.seconds = a.seconds;
     report.methods[name] = m;
@@ -174,6 +181,11 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
   report.present_score = present_n ? present_sum / present_n : 0.0;
   report.grid_ceiling_miou = ceiling.miou();
   report.grid_ceiling_pointing = ceiling_pointing / pairs;
+  const at::Tensor cosines = at::matmul(all.embeddings, all.embeddings.t()).to(at::kCPU, at::kDouble);
+  for (int64_t a = 0; a < 10; ++a) {
+    report.prompt_similarity.emplace_back();
+    for (int64_t b = 0; b < 10; ++b) report.prompt_similarity.back().push_back(cosines[a][b].item<double>());
+  }
   return report;
 }
 

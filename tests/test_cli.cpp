@@ -85,7 +85,7 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   EXPECT_EQ(record["threads"], 1);  // workers compute on one thread each unless told otherwise
   EXPECT_EQ(record["recipe"]["steps"], 2);
 
-  r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json");
+  r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json --per-class");
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json j = last_json_line(r.output);
   for (const char* method : {"legrad", "rollout"})
@@ -95,6 +95,19 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
       EXPECT_LE(v, 1.0) << method << " " << key;
     }
   EXPECT_TRUE(j["legrad"]["class_sensitivity"].is_number());
+  // Per class: the items add up to the set, each share weighted by its items to the total.
+  int items = 0;
+  double on_item = 0;
+  for (const auto& [name, c] : j["legrad"]["by_class"].items()) {
+    items += c["items"].get<int>();
+    on_item += c["items"].get<int>() * c["pointing_game"].get<double>();
+    EXPECT_NE(c["closest_prompt"], name);
+    EXPECT_LE(c["closest_similarity"].get<double>(), 1.0 + 1e-6);
+  }
+  EXPECT_EQ(j["legrad"]["by_class"].size(), 10u);
+  EXPECT_NEAR(on_item / items, j["legrad"]["pointing_game"].get<double>(), 1e-9);
+  EXPECT_NE(r.output.find("legrad by the prompted item's class:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ankle boot"), std::string::npos) << r.output;
 
   r = run_cli("evaluate --model " + model + " --scenes 1 --size 100");
   EXPECT_EQ(r.status, 1);

@@ -139,6 +139,18 @@ TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
     EXPECT_LE(m.class_sensitivity, 1.0);
   }
   EXPECT_NEAR(r.methods.at("rollout").class_sensitivity, 0.0, 1.0);
+  int items = 0;
+  for (const PointingShares& c : r.methods.at("legrad").by_class) {
+    items += c.items;
+    EXPECT_LE(c.on_item + c.on_other + c.near, 1.0 + 1e-9);
+  }
+  EXPECT_EQ(items, r.pairs);
+  ASSERT_EQ(r.prompt_similarity.size(), 10u);
+  for (int a = 0; a < 10; ++a)
+    for (int b = 0; b < 10; ++b) {
+      EXPECT_NEAR(r.prompt_similarity[a][b], r.prompt_similarity[b][a], 1e-6);
+      if (a == b) EXPECT_NEAR(r.prompt_similarity[a][a], 1.0, 1e-5);
+    }
   EXPECT_GT(r.grid_ceiling_miou, 0.8);  // 8-pixel patches can draw these items closely
   EXPECT_GT(r.grid_ceiling_pointing, 0.75);
 }

@@ -23,11 +23,19 @@ std::vector<ExplainMethod> parse_methods(const std::string& list) {
   return out;
 }
 
+// The class whose prompt is most similar to class c's (other than c).
+int closest_prompt(const LocalizationReport& r, int c) {
+  int best = c == 0 ? 1 : 0;
+  for (int o = 0; o < 10; ++o)
+    if (o != c && r.prompt_similarity[c][o] > r.prompt_similarity[c][best]) best = o;
+  return best;
+}
+
 }  // namespace
 
 int evaluate_command(int argc, char** argv) {
   const Args args(argc, argv, {"model", "scenes", "seed", "methods", "data", "threads", "device", "layer-index", "size"},
-                  {"json"});
+                  {"json", "per-class"});
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model", default_model_path());
@@ -53,6 +61,15 @@ int evaluate_command(int argc, char** argv) {
     std::printf("%-15s %9.3f %6.3f %6.3f %8.3f %9.3f %8.3f %11.3f %8.1f\n", method_name(m),
                 s.pixel_acc, s.miou, s.map, s.pointing_game, s.pointing_other, s.pointing_near,
                 s.class_sensitivity, s.seconds);
+    nlohmann::ordered_json by_class;
+    for (int c = 0; c < 10; ++c) {
+      const PointingShares& p = s.by_class[c];
+      const int closest = closest_prompt(r, c);
+      by_class[kFashionClasses[c]] = {{"items", p.items}, {"pointing_game", p.on_item},
+                                      {"pointing_other", p.on_other}, {"pointing_near", p.near},
+                                      {"closest_prompt", kFashionClasses[closest]},
+                                      {"closest_similarity", r.prompt_similarity[c][closest]}};
+    }
     json[method_name(m)] = {{"pixel_acc", s.pixel_acc}, {"miou", s.miou}, {"map", s.map},
                             {"pointing_game", s.pointing_game},
                             {"pointing_other", s.pointing_other},
@@ -61,12 +78,25 @@ int evaluate_command(int argc, char** argv) {
                             {"presence_auc", r.presence_auc}, {"absent_score", r.absent_score},
                             {"present_score", r.present_score},
                             {"grid_ceiling_miou", r.grid_ceiling_miou},
-                            {"grid_ceiling_pointing", r.grid_ceiling_pointing}};
+                            {"grid_ceiling_pointing", r.grid_ceiling_pointing},
+                            {"by_class", by_class}};
   }
   std::printf("model: presence ROC AUC %.3f; mean score of prompts for present items %.3f, for "
               "absent items %.3f; patch-grid ceiling of miou %.3f, of the pointing game %.3f\n",
               r.presence_auc, r.present_score, r.absent_score, r.grid_ceiling_miou,
               r.grid_ceiling_pointing);
+  if (args.has("per-class"))
+    for (ExplainMethod m : methods) {
+      std::printf("\n%s by the prompted item's class:\n%-11s %5s %8s %9s %6s  %s\n", method_name(m),
+                  "class", "items", "pointing", "on_other", "near", "closest prompt (cosine)");
+      for (int c = 0; c < 10; ++c) {
+        const PointingShares& p = r.methods.at(method_name(m)).by_class[c];
+        const int closest = closest_prompt(r, c);
+        std::printf("%-11s %5d %8.3f %9.3f %6.3f  %s (%.2f)\n", kFashionClasses[c], p.items,
+                    p.on_item, p.on_other, p.near, kFashionClasses[closest],
+                    r.prompt_similarity[c][closest]);
+      }
+    }
   if (args.has("json")) std::printf("%s\n", json.dump().c_str());
   return 0;
 }
