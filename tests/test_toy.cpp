@@ -209,6 +209,15 @@ TEST(ToyModel, BundledModelLocalisesItsPrompts) {
   EXPECT_GT(r.grid_ceiling_pointing, 0.9);
 }
 
+// A few steps on tiny batches: enough to exercise training, not to learn.
+ToyRecipe short_recipe() {
+  ToyRecipe recipe;
+  recipe.steps = 2;
+  recipe.batch = 2;
+  recipe.warmup_steps = 1;
+  return recipe;
+}
+
 // The weights after one step at a negligible learning rate: the start itself.
 NamedTensors start_of(const FashionMnist& data, ToyRecipe recipe) {
   recipe.steps = 1;
@@ -267,10 +276,7 @@ TEST(ToyModel, StartsAsTheRecipeSays) {
 TEST(ToyModel, ContinuesFromAModelAtAnotherSize) {
   REQUIRE_FASHION_MNIST();
   const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
-  ToyRecipe recipe;
-  recipe.steps = 2;
-  recipe.batch = 2;
-  recipe.warmup_steps = 1;
+  ToyRecipe recipe = short_recipe();
   const ToyModel small = train_toy_model(data, recipe);
   test::TempDir dir;
   save_toy_model(small, dir.path(), "{}\n");
@@ -290,10 +296,7 @@ TEST(ToyModel, ContinuesFromAModelAtAnotherSize) {
 TEST(ToyModel, PatchLossTrainsFromTheMasks) {
   REQUIRE_FASHION_MNIST();
   const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
-  ToyRecipe recipe;
-  recipe.steps = 2;
-  recipe.batch = 2;
-  recipe.warmup_steps = 1;
+  ToyRecipe recipe = short_recipe();
   const ToyModel without = train_toy_model(data, recipe);
   recipe.patch_weight = 1.0;
   const ToyModel with = train_toy_model(data, recipe);
