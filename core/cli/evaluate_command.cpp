@@ -23,12 +23,16 @@ std::vector<ExplainMethod> parse_methods(const std::string& list) {
   return out;
 }
 
-// The class whose prompt is most similar to class c's (other than c).
-int closest_prompt(const LocalizationReport& r, int c) {
-  int best = c == 0 ? 1 : 0;
-  for (int o = 0; o < 10; ++o)
-    if (o != c && r.prompt_similarity[c][o] > r.prompt_similarity[c][best]) best = o;
-  return best;
+// Per class, the other class whose prompt embedding is the most similar.
+std::vector<int> closest_prompts(const LocalizationReport& r) {
+  std::vector<int> closest;
+  for (int c = 0; c < 10; ++c) {
+    int best = c == 0 ? 1 : 0;
+    for (int o = 0; o < 10; ++o)
+      if (o != c && r.prompt_similarity[c][o] > r.prompt_similarity[c][best]) best = o;
+    closest.push_back(best);
+  }
+  return closest;
 }
 
 }  // namespace
@@ -56,6 +60,7 @@ int evaluate_command(int argc, char** argv) {
   std::printf("%-15s %9s %6s %6s %8s %9s %8s %11s %8s\n", "method", "pixel_acc", "miou", "map",
               "pointing", "on_other", "near", "class_sens", "seconds");
   nlohmann::ordered_json json;
+  const std::vector<int> closest = closest_prompts(r);
   for (ExplainMethod m : methods) {
     const MethodScores& s = r.methods.at(method_name(m));
     std::printf("%-15s %9.3f %6.3f %6.3f %8.3f %9.3f %8.3f %11.3f %8.1f\n", method_name(m),
@@ -64,11 +69,10 @@ int evaluate_command(int argc, char** argv) {
     nlohmann::ordered_json by_class;
     for (int c = 0; c < 10; ++c) {
       const PointingShares& p = s.by_class[c];
-      const int closest = closest_prompt(r, c);
       by_class[kFashionClasses[c]] = {{"items", p.items}, {"pointing_game", p.on_item},
                                       {"pointing_other", p.on_other}, {"pointing_near", p.near},
-                                      {"closest_prompt", kFashionClasses[closest]},
-                                      {"closest_similarity", r.prompt_similarity[c][closest]}};
+                                      {"closest_prompt", kFashionClasses[closest[c]]},
+                                      {"closest_similarity", r.prompt_similarity[c][closest[c]]}};
     }
     json[method_name(m)] = {{"pixel_acc", s.pixel_acc}, {"miou", s.miou}, {"map", s.map},
                             {"pointing_game", s.pointing_game},
@@ -91,10 +95,9 @@ int evaluate_command(int argc, char** argv) {
                   "class", "items", "pointing", "on_other", "near", "closest prompt (cosine)");
       for (int c = 0; c < 10; ++c) {
         const PointingShares& p = r.methods.at(method_name(m)).by_class[c];
-        const int closest = closest_prompt(r, c);
         std::printf("%-11s %5d %8.3f %9.3f %6.3f  %s (%.2f)\n", kFashionClasses[c], p.items,
-                    p.on_item, p.on_other, p.near, kFashionClasses[closest],
-                    r.prompt_similarity[c][closest]);
+                    p.on_item, p.on_other, p.near, kFashionClasses[closest[c]],
+                    r.prompt_similarity[c][closest[c]]);
       }
     }
   if (args.has("json")) std::printf("%s\n", json.dump().c_str());
