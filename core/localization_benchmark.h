@@ -35,7 +35,8 @@
 
 namespace legrad {
 
-// Where a set of maps has its maxima: fractions of `items` maps.
+// Where a set of maps has its maxima: fractions of `items` maps (the benchmark counts in it
+// first, then divides).
 struct PointingShares {
   int items = 0;
   double on_item = 0, on_other = 0, near = 0;
