@@ -77,13 +77,14 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   REQUIRE_FASHION_MNIST();
   test::TempDir dir;
   const std::string model = dir.file("model");
-  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2");
+  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4");
   ASSERT_EQ(r.status, 0) << r.output;
   std::ifstream record_file(model + "/training.json");
   const nlohmann::json record = nlohmann::json::parse(record_file);
   EXPECT_EQ(record["workers"], 2);
   EXPECT_EQ(record["threads"], 1);  // workers compute on one thread each unless told otherwise
   EXPECT_EQ(record["recipe"]["steps"], 2);
+  EXPECT_EQ(record["recipe"]["scenes"]["items"], nlohmann::json::array({2, 4}));
 
   r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json --per-class");
   ASSERT_EQ(r.status, 0) << r.output;
@@ -115,6 +116,9 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   r = run_cli("train-toy --out " + dir.file("other") + " --steps 1 --batch 2 --workers 3");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("workers"), std::string::npos) << r.output;
+  r = run_cli("train-toy --out " + dir.file("other") + " --steps 1 --batch 2 --max-items 11");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("max_items <= 10"), std::string::npos) << r.output;
 }
 
 TEST(Cli, ErrorsAreMessagesNotCrashes) {

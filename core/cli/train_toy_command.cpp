@@ -28,7 +28,7 @@ void print_progress(const TrainingProgress& p) {
 }  // namespace
 
 int train_toy_command(int argc, char** argv) {
-  const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "lr", "init",
+  const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "min-items", "max-items", "lr", "init",
                    "mean-token-weight", "mean-token-blocks", "patch-weight", "start", "weight-decay", "device", "scene-threads", "workers"});
   if (!args.has("out")) throw Error("--out DIR is required");
   ToyRecipe recipe;
@@ -39,6 +39,8 @@ int train_toy_command(int argc, char** argv) {
   recipe.batch = args.get_int("batch", recipe.batch);
   recipe.seed = static_cast<uint64_t>(args.get_int("seed", static_cast<int>(recipe.seed)));
   recipe.scenes = SceneOptions::for_size(args.get_int("size", recipe.scenes.size));
+  recipe.scenes.min_items = args.get_int("min-items", recipe.scenes.min_items);
+  recipe.scenes.max_items = args.get_int("max-items", recipe.scenes.max_items);
   if (args.has("lr")) recipe.lr = std::stod(args.get("lr"));
   if (args.has("mean-token-weight")) recipe.mean_token_weight = std::stod(args.get("mean-token-weight"));
   recipe.mean_token_blocks = args.get_int("mean-token-blocks", recipe.mean_token_blocks);
