@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Soak run (a benchmark-style check, not a unit test): pushes FRAMES (default 20000) frames
-# through legrad -> legradmetaconvert -> legradoverlay with MODEL and prints the resident
-# memory after the first 1000 frames and near the end, and the growth between them.
+# through legrad -> legradmetaconvert -> legradoverlay with MODEL and reads the resident
+# memory every second. Single readings swing by a few MB as large per-frame buffers are freed
+# and taken again, so it compares the peaks of the first and the second half of the run
+# (after 1000 frames of warm-up); a leak shows as growth between them.
 #   MODEL=... scripts/soak.sh [FRAMES]
 set -euo pipefail
 source "$(dirname "$0")/../pipelines/common.sh"
@@ -16,11 +18,24 @@ pid=$!
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$pid/status"; }
 lines() { [ -f "$log" ] && wc -l < "$log" || echo 0; }
 start_time=$(date +%s)
-until [ "$(lines)" -ge 1000 ]; do sleep 1; done
-first=$(rss)
-until [ "$(lines)" -ge $((frames - 200)) ]; do sleep 1; done
-last=$(rss)
+half=$(( (frames + 1000) / 2 ))
+first=0 second=0
+while :; do
+  n=$(lines)
+  [ "$n" -ge $((frames - 200)) ] && break
+  kill -0 "$pid" 2>/dev/null || break  # the pipeline ended early: wait reports how
+  if [ "$n" -ge 1000 ]; then
+    r=$(rss)
+    if [ "$n" -lt "$half" ]; then
+      [ "$r" -gt "$first" ] && first=$r
+    else
+      [ "$r" -gt "$second" ] && second=$r
+    fi
+  fi
+  sleep 1
+done
 wait "$pid"
 elapsed=$(( $(date +%s) - start_time ))
-echo "frames: $frames in ${elapsed}s; RSS after 1000 frames: ${first} kB; near the end: ${last} kB;" \
-  "growth: $(awk -v a="$first" -v b="$last" 'BEGIN { printf "%.2f%%", (b - a) * 100 / a }')"
+[ "$first" -gt 0 ] && [ "$second" -gt 0 ] || { echo "error: too few frames to compare (use 3000 or more)" >&2; exit 1; }
+echo "frames: $frames in ${elapsed}s; peak RSS, frames 1000-${half}: ${first} kB; frames ${half}-${frames}:" \
+  "${second} kB; growth: $(awk -v a="$first" -v b="$second" 'BEGIN { printf "%.2f%%", (b - a) * 100 / a }')"
