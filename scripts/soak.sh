@@ -25,7 +25,7 @@ while :; do
   [ "$n" -ge $((frames - 200)) ] && break
   kill -0 "$pid" 2>/dev/null || break  # the pipeline ended early: wait reports how
   if [ "$n" -ge 1000 ]; then
-    r=$(rss)
+    r=$(rss) || break  # the pipeline may end between the check above and this read
     if [ "$n" -lt "$half" ]; then
       [ "$r" -gt "$first" ] && first=$r
     else
