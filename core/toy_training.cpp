@@ -72,24 +72,24 @@ namespace {
 struct Batch {
   at::Tensor pixels;  // [B, 3, S, S] normalised
   at::Tensor labels;  // [B, 10]: +1 present, -1 absent
-  at::Tensor patch_labels;  // [B, g*g, 10]: +1 where the item covers a quarter of the patch
+  at::Tensor coverage;  // [B, g*g, 10]: the share of each patch the scene's item of each class covers
 };
 
-// Which patches an item covers, for the patch-level loss: its mask pooled over each patch.
+// Which patches an item covers, for the patch-level losses: its mask pooled over each patch.
 at::Tensor patch_coverage(const at::Tensor& mask, int patch) {
   const int64_t g = mask.size(0) / patch;
   return mask.to(at::kFloat).view({g, patch, g, patch}).mean({1, 3}).flatten();
 }
 
 // Scenes [first, first + count), composed on `threads` threads (each scene is a pure function
-// of its index, so the split does not change the batch); patch labels only for patch > 0.
+// of its index, so the split does not change the batch); patch coverage only for patch > 0.
 Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, int patch,
                  uint64_t first, int count, int threads) {
   std::vector<at::Tensor> pixels(count);
   Batch batch{at::Tensor(), at::full({count, 10}, -1.0f), at::Tensor()};
   if (patch > 0) {
     const int64_t g = scenes.options().size / patch;
-    batch.patch_labels = at::full({count, g * g, 10}, -1.0f);
+    batch.coverage = at::zeros({count, g * g, 10});
   }
   auto compose = [&](int begin, int end) {
     for (int b = begin; b < end; ++b) {
@@ -97,8 +97,8 @@ Batch make_batch(const SceneGenerator& scenes, const PixelNormalization& norm, i
       pixels[b] = normalize_pixels(s.image, norm);
       for (const SceneItem& item : s.items) {
         batch.labels[b][item.label] = 1.0f;
-        if (patch > 0)
-          batch.patch_labels[b].select(1, item.label).masked_fill_(patch_coverage(item.mask, patch) >= 0.25, 1.0f);
+        if (patch > 0)  // a scene's items are of different classes
+          batch.coverage[b].select(1, item.label).copy_(patch_coverage(item.mask, patch));
       }
     }
   };
@@ -160,6 +160,17 @@ void mimetic_attention(NamedTensors& weights, const VisionConfig& v, uint64_t se
 
 }  // namespace
 
+at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial) {
+  if (!leave_out_partial) return at::where(coverage >= 0.25, 1.0f, -1.0f);
+  return at::where(coverage > 0, at::where(coverage >= 0.25, 1.0f, 0.0f), -1.0f);
+}
+
+at::Tensor value_readout(const ClipModel& model, const ResidualBlock& block,
+                         const AttentionParts& parts) {
+  const at::Tensor values = parts.values.transpose(-2, -3).flatten(-2).slice(-2, 1);
+  return model.project_image(at::linear(values, block.out_proj_weight, block.out_proj_bias));
+}
+
 ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
                          const std::function<void(const TrainingProgress&)>& progress) {
   if (recipe.steps < 1 || recipe.batch < 1) throw Error("steps and batch must be >= 1");
@@ -217,7 +228,7 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
   // The next batch is composed while the current step computes.
   auto batch_of_step = [&](int step) {
     return std::async(std::launch::async, make_batch, std::cref(scenes), std::cref(norm),
-                      recipe.patch_weight > 0 ? out.config.vision.patch_size : 0,
+                      recipe.patch_weight > 0 || recipe.value_patch_weight > 0 ? out.config.vision.patch_size : 0,
                       static_cast<uint64_t>(step) * recipe.batch, recipe.batch, recipe.scene_threads);
   };
   std::future<Batch> next = batch_of_step(0);
@@ -252,16 +263,24 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
         const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
         return -at::log_sigmoid(targets * logits).sum(-1).mean();
       };
-      const at::Tensor patch_labels = batch.patch_labels.defined()
-                                          ? batch.patch_labels.slice(0, begin, end).to(recipe.device)
-                                          : at::Tensor();
+      at::Tensor patch_labels, value_labels;
+      if (batch.coverage.defined()) {
+        const at::Tensor coverage = batch.coverage.slice(0, begin, end).to(recipe.device);
+        patch_labels = patch_targets(coverage, false);
+        value_labels = patch_targets(coverage, true);
+      }
       at::Tensor x = model.embed_image(batch.pixels.slice(0, begin, end).to(recipe.device));
       at::Tensor loss;
       const auto& blocks = model.vision_blocks();
       for (size_t l = 0; l < blocks.size(); ++l) {
-        x = block_forward(blocks[l], x, model.activation());
-        if (l + recipe.mean_token_blocks < blocks.size()) continue;
         auto add = [&](const at::Tensor& aux) { loss = loss.defined() ? loss + aux : aux; };
+        const bool last = l + recipe.mean_token_blocks >= blocks.size();
+        const AttentionParts parts = attention(blocks[l], x);
+        if (last && recipe.value_patch_weight > 0)
+          add(recipe.value_patch_weight *
+              presence_loss(value_readout(model, blocks[l], parts), value_labels));
+        x = finish_block(blocks[l], x, parts.mixed, model.activation());
+        if (!last) continue;
         if (recipe.mean_token_weight > 0)
           add(recipe.mean_token_weight * presence_loss(model.project_image(x.mean(1)), labels));
         if (recipe.patch_weight > 0)

@@ -16,8 +16,11 @@
 #include "clip_config.h"
 #include "safetensors.h"
 #include "toy_scenes.h"
+#include "transformer.h"
 
 namespace legrad {
+
+class ClipModel;
 
 // How the vision tower starts: random weights; with 2-D sine-cosine positional embeddings;
 // or with those and mimetic attention weights (see toy_training.cpp).
@@ -40,6 +43,12 @@ struct ToyRecipe {
   // Weight of a patch-level loss on the same blocks: each patch token, projected, against the
   // prompts of the items covering at least a quarter of the patch (from the scene's masks).
   double patch_weight = 0.0;
+  // Weight of the same patch loss on what each patch passes on through those blocks' attention
+  // (its value vector through out_proj, then projected, as MaskCLIP reads CLIP densely); a
+  // prompt whose item covers less than a quarter of the patch is left out there. That path is
+  // the one attention-gradient explainers read (LeGrad, GradCAM, CheferCAM): without it the
+  // patches of other items pass on much of a prompt's evidence.
+  double value_patch_weight = 0.0;
   ToyStart start = ToyStart::Sincos;
   std::string init;     // start from this model folder's weights instead of random ones
   SceneOptions scenes;  // the training scenes (size = the model's input size)
@@ -69,6 +78,17 @@ struct ToyModel {
   double final_loss = 0.0;
   double seconds = 0.0;
 };
+
+// Targets of the patch losses from coverage [..., g*g, 10] (the share of each patch the item
+// of each class covers): +1 where it covers at least a quarter, else -1; with
+// `leave_out_partial`, 0 (no loss) where it covers less than a quarter but some.
+at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial);
+
+// MaskCLIP's dense readout of one block's attention: each patch's value vector through
+// out_proj, as if the patch alone were attended, then ln_post, proj and normalisation like
+// the class token: [B, g*g, E].
+at::Tensor value_readout(const ClipModel& model, const ResidualBlock& block,
+                         const AttentionParts& parts);
 
 // Deterministic for a recipe and a thread count. `progress` is called every few steps.
 ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,

@@ -77,7 +77,7 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   REQUIRE_FASHION_MNIST();
   test::TempDir dir;
   const std::string model = dir.file("model");
-  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4");
+  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4 --value-patch-weight 1");
   ASSERT_EQ(r.status, 0) << r.output;
   std::ifstream record_file(model + "/training.json");
   const nlohmann::json record = nlohmann::json::parse(record_file);
@@ -85,6 +85,7 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   EXPECT_EQ(record["threads"], 1);  // workers compute on one thread each unless told otherwise
   EXPECT_EQ(record["recipe"]["steps"], 2);
   EXPECT_EQ(record["recipe"]["scenes"]["items"], nlohmann::json::array({2, 4}));
+  EXPECT_EQ(record["recipe"]["value_patch_weight"], 1.0);
 
   r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json --per-class");
   ASSERT_EQ(r.status, 0) << r.output;
