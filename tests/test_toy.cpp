@@ -363,9 +363,9 @@ TEST(ToyModel, ValuePatchLossTeachesEachPatchItsOwnItem) {
   recipe.lr = 1e-3;
   recipe.scenes.min_items = 2;
   const double without = value_readout_contrast(train_toy_model(data, recipe), data);
-  recipe.value_patch_weight = 5.0;
+  recipe.value_patch_weight = 10.0;
   const double with = value_readout_contrast(train_toy_model(data, recipe), data);
-  EXPECT_GT(with, without + 0.02) << "without the loss " << without;
+  EXPECT_GT(with, without + 0.05) << "without the loss " << without;
 }
 
 }  // namespace
