@@ -39,7 +39,7 @@ struct ToyRecipe {
   // (projected like the class token): the features LeGrad differentiates. Large CLIPs align
   // them by themselves; a small model trained on its class token alone does not.
   double mean_token_weight = 1.0;
-  int mean_token_blocks = 2;  // how many of the last blocks get that loss (and the patch loss)
+  int mean_token_blocks = 2;  // how many of the last blocks get that loss (and the patch losses)
   // Weight of a patch-level loss on the same blocks: each patch token, projected, against the
   // prompts of the items covering at least a quarter of the patch (from the scene's masks).
   double patch_weight = 0.0;
