@@ -266,8 +266,8 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       at::Tensor patch_labels, value_labels;
       if (batch.coverage.defined()) {
         const at::Tensor coverage = batch.coverage.slice(0, begin, end).to(recipe.device);
-        patch_labels = patch_targets(coverage, false);
-        value_labels = patch_targets(coverage, true);
+        if (recipe.patch_weight > 0) patch_labels = patch_targets(coverage, false);
+        if (recipe.value_patch_weight > 0) value_labels = patch_targets(coverage, true);
       }
       at::Tensor x = model.embed_image(batch.pixels.slice(0, begin, end).to(recipe.device));
       at::Tensor loss;
