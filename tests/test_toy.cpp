@@ -315,7 +315,8 @@ TEST(ToyModel, PatchTargetsLeaveOutPartlyCoveredPatchesOnRequest) {
 }
 
 // How much more the last block's value readout gives each item's prompt on the item's own
-// patches than on the other items' patches, over a few held-out scenes.
+// patches than on the other items' patches (in units of that prompt's spread over all
+// patches), averaged over a few held-out scenes.
 double value_readout_contrast(const ToyModel& trained, const FashionMnist& data) {
   const ClipModel model(trained.config, TensorWeights(trained.weights, "toy model"), c10::kCPU);
   std::vector<std::string> prompts;
