@@ -57,6 +57,20 @@ const char* toy_start_name(ToyStart start) {
   return "?";
 }
 
+ValueTargets parse_value_targets(const std::string& name) {
+  for (ValueTargets t : {ValueTargets::Quarter, ValueTargets::Coverage})
+    if (name == value_targets_name(t)) return t;
+  throw Error("unknown value-patch targets '" + name + "' (quarter, coverage)");
+}
+
+const char* value_targets_name(ValueTargets targets) {
+  switch (targets) {
+    case ValueTargets::Quarter: return "quarter";
+    case ValueTargets::Coverage: return "coverage";
+  }
+  return "?";
+}
+
 std::vector<std::string> toy_words() {
   std::vector<std::string> words;
   for (int label = 0; label < 10; ++label) {
@@ -165,10 +179,19 @@ at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial) {
   return at::where(coverage > 0, at::where(coverage >= 0.25, 1.0f, 0.0f), -1.0f);
 }
 
+at::Tensor value_contributions(const ResidualBlock& block, const AttentionParts& parts, bool per_head) {
+  const at::Tensor values = parts.values.slice(-2, 1);  // [B, H, g*g, hd], class token dropped
+  if (!per_head)
+    return at::linear(values.transpose(-2, -3).flatten(-2), block.out_proj_weight, block.out_proj_bias);
+  const int64_t heads = values.size(-3), head_width = values.size(-1);
+  // out_proj's columns of head h: [H, hd, D]
+  const at::Tensor columns = block.out_proj_weight.view({-1, heads, head_width}).permute({1, 2, 0});
+  return at::matmul(values, columns);
+}
+
 at::Tensor value_readout(const ClipModel& model, const ResidualBlock& block,
-                         const AttentionParts& parts) {
-  const at::Tensor values = parts.values.transpose(-2, -3).flatten(-2).slice(-2, 1);
-  return model.project_image(at::linear(values, block.out_proj_weight, block.out_proj_bias));
+                         const AttentionParts& parts, bool per_head) {
+  return model.project_image(value_contributions(block, parts, per_head));
 }
 
 ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
@@ -257,17 +280,28 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       const at::Tensor labels = batch.labels.slice(0, begin, end).to(recipe.device);
       // Each worker encodes the (ten, short) prompts itself, so the workers' graphs share nothing.
       const at::Tensor text = model.encode_text(tokens);
-      // Embeddings [..., E] against their +1/-1 labels [..., 10]: summed over the prompts,
-      // averaged over the rest.
+      auto logits_of = [&](const at::Tensor& image) {
+        return at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
+      };
+      // Embeddings [..., E] against their +1/-1 labels [..., 10] (0: left out): summed over
+      // the prompts, averaged over the rest.
       auto presence_loss = [&](const at::Tensor& image, const at::Tensor& targets) {
-        const at::Tensor logits = at::matmul(image, text.t()) * logit_scale.exp() + logit_bias;
-        return -at::log_sigmoid(targets * logits).sum(-1).mean();
+        return -at::log_sigmoid(targets * logits_of(image)).sum(-1).mean();
+      };
+      // The same against probabilities of presence; 0 and 1 give the loss above.
+      auto probability_loss = [&](const at::Tensor& image, const at::Tensor& probability) {
+        const at::Tensor logits = logits_of(image);
+        return -(probability * at::log_sigmoid(logits) + (1 - probability) * at::log_sigmoid(-logits))
+                    .sum(-1)
+                    .mean();
       };
       at::Tensor patch_labels, value_labels;
       if (batch.coverage.defined()) {
         const at::Tensor coverage = batch.coverage.slice(0, begin, end).to(recipe.device);
         if (recipe.patch_weight > 0) patch_labels = patch_targets(coverage, false);
-        if (recipe.value_patch_weight > 0) value_labels = patch_targets(coverage, true);
+        if (recipe.value_patch_weight > 0)
+          value_labels = recipe.value_patch_targets == ValueTargets::Quarter ? patch_targets(coverage, true) : coverage;
+        if (recipe.value_patch_per_head) value_labels = value_labels.unsqueeze(1);  // the same for each head
       }
       at::Tensor x = model.embed_image(batch.pixels.slice(0, begin, end).to(recipe.device));
       at::Tensor loss;
@@ -276,9 +310,12 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
         auto add = [&](const at::Tensor& aux) { loss = loss.defined() ? loss + aux : aux; };
         const bool last = l + recipe.mean_token_blocks >= blocks.size();
         const AttentionParts parts = attention(blocks[l], x);
-        if (last && recipe.value_patch_weight > 0)
-          add(recipe.value_patch_weight *
-              presence_loss(value_readout(model, blocks[l], parts), value_labels));
+        if (last && recipe.value_patch_weight > 0) {
+          const at::Tensor readout = value_readout(model, blocks[l], parts, recipe.value_patch_per_head);
+          add(recipe.value_patch_weight * (recipe.value_patch_targets == ValueTargets::Quarter
+                                               ? presence_loss(readout, value_labels)
+                                               : probability_loss(readout, value_labels)));
+        }
         x = finish_block(blocks[l], x, parts.mixed, model.activation());
         if (!last) continue;
         if (recipe.mean_token_weight > 0)

@@ -28,6 +28,16 @@ enum class ToyStart { Random, Sincos, Mimetic };
 ToyStart parse_toy_start(const std::string& name);  // "random", "sincos", "mimetic"
 const char* toy_start_name(ToyStart start);
 
+// What the value-patch loss asks of each patch and prompt.
+enum class ValueTargets {
+  Quarter,   // present where the item covers at least a quarter of the patch, absent where
+             // none of it; left out in between
+  Coverage,  // the share of the patch the item covers, as the probability of presence: a
+             // patch the item only grazes scores below one it fills
+};
+ValueTargets parse_value_targets(const std::string& name);  // "quarter", "coverage"
+const char* value_targets_name(ValueTargets targets);
+
 struct ToyRecipe {
   uint64_t seed = 1;
   int steps = 9000;
@@ -49,6 +59,12 @@ struct ToyRecipe {
   // the one attention-gradient explainers read (LeGrad, GradCAM, CheferCAM): without it the
   // patches of other items pass on much of a prompt's evidence.
   double value_patch_weight = 0.0;
+  ValueTargets value_patch_targets = ValueTargets::Quarter;
+  // The same loss on each head's share of that readout (its slice of the value vector through
+  // its columns of out_proj) instead of on their sum. LeGrad clamps each head's gradient at
+  // zero before averaging the heads, so one head that passes on another item's evidence adds
+  // to the map however much the others take away.
+  bool value_patch_per_head = false;
   ToyStart start = ToyStart::Sincos;
   std::string init;     // start from this model folder's weights instead of random ones
   SceneOptions scenes;  // the training scenes (size = the model's input size)
@@ -84,11 +100,16 @@ struct ToyModel {
 // `leave_out_partial`, 0 (no loss) where it covers less than a quarter but some.
 at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial);
 
-// MaskCLIP's dense readout of one block's attention: each patch's value vector through
-// out_proj, as if the patch alone were attended, then ln_post, proj and normalisation like
-// the class token: [B, g*g, E].
+// What each patch passes on through one block's attention, as if it alone were attended:
+// its value vector through out_proj, [B, g*g, D]; with `per_head`, each head's slice through
+// that head's columns, bias left out, [B, H, g*g, D] (summed over heads plus the bias: the
+// whole).
+at::Tensor value_contributions(const ResidualBlock& block, const AttentionParts& parts, bool per_head);
+
+// MaskCLIP's dense readout of one block's attention: value_contributions, then ln_post, proj
+// and normalisation like the class token: [B, g*g, E] ([B, H, g*g, E] per head).
 at::Tensor value_readout(const ClipModel& model, const ResidualBlock& block,
-                         const AttentionParts& parts);
+                         const AttentionParts& parts, bool per_head = false);
 
 // Deterministic for a recipe and a thread count. `progress` is called every few steps.
 ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,

@@ -151,7 +151,9 @@ TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
   for (int a = 0; a < 10; ++a)
     for (int b = 0; b < 10; ++b) {
       EXPECT_NEAR(r.prompt_similarity[a][b], r.prompt_similarity[b][a], 1e-6);
-      if (a == b) EXPECT_NEAR(r.prompt_similarity[a][a], 1.0, 1e-5);
+      if (a == b) {
+        EXPECT_NEAR(r.prompt_similarity[a][a], 1.0, 1e-5);
+      }
     }
   EXPECT_GT(r.grid_ceiling_miou, 0.8);  // 8-pixel patches can draw these items closely
   EXPECT_GT(r.grid_ceiling_pointing, 0.75);
@@ -166,6 +168,8 @@ TEST(ToyModel, WorkersShareTheBatch) {
   recipe.warmup_steps = 1;
   recipe.patch_weight = 1.0;  // the patch labels are split too
   recipe.value_patch_weight = 1.0;
+  recipe.value_patch_targets = ValueTargets::Coverage;
+  recipe.value_patch_per_head = true;
   const ToyModel one = train_toy_model(data, recipe);
   recipe.workers = 2;
   const ToyModel two = train_toy_model(data, recipe);
@@ -314,10 +318,36 @@ TEST(ToyModel, PatchTargetsLeaveOutPartlyCoveredPatchesOnRequest) {
   EXPECT_TRUE(patch_targets(coverage, true).equal(at::tensor({-1.0f, 0.0f, 1.0f, 1.0f})));
 }
 
-// How much more the last block's value readout gives each item's prompt on the item's own
-// patches than on the other items' patches (in units of that prompt's spread over all
-// patches), averaged over a few held-out scenes.
-double value_readout_contrast(const ToyModel& trained, const FashionMnist& data) {
+TEST(ToyModel, ValueTargetsHaveNames) {
+  for (ValueTargets t : {ValueTargets::Quarter, ValueTargets::Coverage})
+    EXPECT_EQ(parse_value_targets(value_targets_name(t)), t);
+  EXPECT_THROW(parse_value_targets("half"), Error);
+}
+
+TEST(ToyModel, HeadsValueContributionsAddUpToTheWhole) {
+  const ClipConfig config = toy_clip_config(64);
+  const ClipModel model(config, TensorWeights(random_clip_weights(config, 3, WeightInit::Training), "random"),
+                        c10::kCPU);
+  at::NoGradGuard no_grad;
+  const ResidualBlock& block = model.vision_blocks().back();
+  const AttentionParts parts = attention(block, model.embed_image(at::randn({2, 3, 64, 64})));
+  const at::Tensor heads = value_contributions(block, parts, true);
+  const int64_t patches = config.vision.grid() * config.vision.grid();
+  const int64_t count = config.vision.width / config.vision.head_width;
+  EXPECT_EQ(heads.sizes(), at::IntArrayRef({2, count, patches, config.vision.width}));
+  EXPECT_TRUE((heads.sum(1) + block.out_proj_bias).allclose(value_contributions(block, parts, false), 1e-5, 1e-5));
+  EXPECT_EQ(value_readout(model, block, parts, true).sizes(), at::IntArrayRef({2, count, patches, config.embed_dim}));
+}
+
+// How the last block's value readout scores each item's prompt over the patches (in units of
+// that prompt's spread over all patches), averaged over a few held-out scenes (and over the
+// heads with `per_head`): how much more on the item's own patches than on another item's, and
+// on the patches it fills (three quarters) than on those it only grazes (under a quarter).
+struct ReadoutContrast {
+  double own_vs_other = 0, filled_vs_grazed = 0;
+};
+
+ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMnist& data, bool per_head = false) {
   const ClipModel model(trained.config, TensorWeights(trained.weights, "toy model"), c10::kCPU);
   std::vector<std::string> prompts;
   for (int label = 0; label < 10; ++label) prompts.push_back(class_prompt(label));
@@ -326,36 +356,48 @@ double value_readout_contrast(const ToyModel& trained, const FashionMnist& data)
       model.encode_text(WordTokenizer(trained.words).tokenize_batch(prompts, trained.config.text.context_length));
   const SceneGenerator scenes(data, SceneOptions::for_size(trained.config.vision.image_size), 5);
   const int patch = trained.config.vision.patch_size;
-  double contrast = 0;
-  int pairs = 0;
+  ReadoutContrast sum;
+  int pairs = 0, items = 0;
   for (int i = 0; i < 8; ++i) {
     const Scene scene = scenes.scene(i);
     at::Tensor x = model.embed_image(
         normalize_pixels(scene.image, PixelNormalization(trained.config.mean, trained.config.std)));
     const auto& blocks = model.vision_blocks();
     for (size_t l = 0; l + 1 < blocks.size(); ++l) x = block_forward(blocks[l], x, model.activation());
-    const at::Tensor scores =
-        at::matmul(value_readout(model, blocks.back(), attention(blocks.back(), x))[0], text.t());
-    auto patches_of = [&](const SceneItem& item) {
-      return at::avg_pool2d(item.mask.to(at::kFloat).unsqueeze(0), patch).flatten() >= 0.5;
+    at::Tensor scores =  // [readouts, g*g, 10]
+        at::matmul(value_readout(model, blocks.back(), attention(blocks.back(), x), per_head)[0], text.t());
+    if (!per_head) scores = scores.unsqueeze(0);
+    auto coverage_of = [&](const SceneItem& item) {
+      return at::avg_pool2d(item.mask.to(at::kFloat).unsqueeze(0), patch).flatten();
     };
-    for (const SceneItem& item : scene.items)
-      for (const SceneItem& other : scene.items) {
-        if (&other == &item) continue;
-        const at::Tensor own = scores.select(1, item.label);
-        contrast += (own.masked_select(patches_of(item)).mean().item<double>() -
-                     own.masked_select(patches_of(other)).mean().item<double>()) /
-                    own.std().item<double>();
-        ++pairs;
+    auto contrast = [&](int label, const at::Tensor& high, const at::Tensor& low) {
+      double c = 0;
+      for (int64_t r = 0; r < scores.size(0); ++r) {
+        const at::Tensor own = scores[r].select(1, label);
+        c += (own.masked_select(high).mean().item<double>() - own.masked_select(low).mean().item<double>()) /
+             own.std().item<double>();
       }
+      return c / scores.size(0);
+    };
+    for (const SceneItem& item : scene.items) {
+      const at::Tensor coverage = coverage_of(item);
+      const at::Tensor grazed = (coverage > 0) & (coverage < 0.25);
+      if (grazed.any().item<bool>()) {
+        sum.filled_vs_grazed += contrast(item.label, coverage >= 0.75, grazed);
+        ++items;
+      }
+      for (const SceneItem& other : scene.items)
+        if (&other != &item) {
+          sum.own_vs_other += contrast(item.label, coverage >= 0.5, coverage_of(other) >= 0.5);
+          ++pairs;
+        }
+    }
   }
-  return contrast / pairs;
+  return {sum.own_vs_other / pairs, sum.filled_vs_grazed / items};
 }
 
 // From the bundled model (a random start's value vectors carry no item for many steps).
-TEST(ToyModel, ValuePatchLossTeachesEachPatchItsOwnItem) {
-  REQUIRE_FASHION_MNIST();
-  const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
+ToyRecipe value_recipe() {
   ToyRecipe recipe = short_recipe();
   recipe.init = default_model_path();
   recipe.scenes = SceneOptions::for_size(128);
@@ -363,10 +405,30 @@ TEST(ToyModel, ValuePatchLossTeachesEachPatchItsOwnItem) {
   recipe.batch = 4;
   recipe.lr = 1e-3;
   recipe.scenes.min_items = 2;
-  const double without = value_readout_contrast(train_toy_model(data, recipe), data);
+  return recipe;
+}
+
+TEST(ToyModel, ValuePatchLossTeachesEachPatchItsOwnItem) {
+  REQUIRE_FASHION_MNIST();
+  const FashionMnist data = FashionMnist::load(kFashionMnistDir, false);
+  ToyRecipe recipe = value_recipe();
+  const ToyModel without = train_toy_model(data, recipe);
   recipe.value_patch_weight = 10.0;
-  const double with = value_readout_contrast(train_toy_model(data, recipe), data);
-  EXPECT_GT(with, without + 0.05) << "without the loss " << without;
+  const ToyModel quarter = train_toy_model(data, recipe);
+  recipe.value_patch_targets = ValueTargets::Coverage;
+  const ToyModel coverage = train_toy_model(data, recipe);
+  recipe.value_patch_per_head = true;
+  const ToyModel heads = train_toy_model(data, recipe);
+  const ReadoutContrast before = value_readout_contrast(without, data);
+  const ReadoutContrast after = value_readout_contrast(quarter, data);
+  EXPECT_GT(after.own_vs_other, before.own_vs_other + 0.05) << "without the loss " << before.own_vs_other;
+  // Quarter targets leave the grazed patches out; coverage targets rank them lower.
+  EXPECT_GT(value_readout_contrast(coverage, data).filled_vs_grazed, after.filled_vs_grazed)
+      << "without the loss " << before.filled_vs_grazed;
+  // Per head: each head's own readout learns the items.
+  const ReadoutContrast heads_before = value_readout_contrast(without, data, true);
+  const ReadoutContrast heads_after = value_readout_contrast(heads, data, true);
+  EXPECT_GT(heads_after.own_vs_other, heads_before.own_vs_other + 0.05) << "without the loss " << heads_before.own_vs_other;
 }
 
 }  // namespace

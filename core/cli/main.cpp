@@ -32,6 +32,7 @@ const char kUsage[] =
     "  train-toy --out DIR [--steps 9000] [--batch 32] [--seed 1] [--size 64] [--threads N]\n"
     "            [--workers N] [--lr 2e-3] [--mean-token-weight 1] [--init DIR]\n"
     "            [--patch-weight 0] [--value-patch-weight 0]\n"
+    "            [--value-patch-targets quarter|coverage] [--value-patch-readout whole|heads]\n"
     "            [--min-items 1] [--max-items 3] [--device cpu|cuda[:N]]\n"
     "            [--data /usr/share/datasets/fashion-mnist]\n"
     "      Trains the project's small CLIP on Fashion-MNIST scenes (deterministic for a seed).\n"

@@ -29,7 +29,7 @@ void print_progress(const TrainingProgress& p) {
 
 int train_toy_command(int argc, char** argv) {
   const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "min-items", "max-items", "lr", "init",
-                   "mean-token-weight", "mean-token-blocks", "patch-weight", "value-patch-weight", "start", "weight-decay", "device", "scene-threads", "workers"});
+                   "mean-token-weight", "mean-token-blocks", "patch-weight", "value-patch-weight", "value-patch-targets", "value-patch-readout", "start", "weight-decay", "device", "scene-threads", "workers"});
   if (!args.has("out")) throw Error("--out DIR is required");
   ToyRecipe recipe;
   recipe.workers = args.get_int("workers", recipe.workers);
@@ -46,6 +46,12 @@ int train_toy_command(int argc, char** argv) {
   recipe.mean_token_blocks = args.get_int("mean-token-blocks", recipe.mean_token_blocks);
   if (args.has("patch-weight")) recipe.patch_weight = std::stod(args.get("patch-weight"));
   if (args.has("value-patch-weight")) recipe.value_patch_weight = std::stod(args.get("value-patch-weight"));
+  if (args.has("value-patch-targets"))
+    recipe.value_patch_targets = parse_value_targets(args.get("value-patch-targets"));
+  const std::string readout = args.get("value-patch-readout", "whole");
+  if (readout != "whole" && readout != "heads")
+    throw Error("unknown value-patch readout '" + readout + "' (whole, heads)");
+  recipe.value_patch_per_head = readout == "heads";
   if (args.has("weight-decay")) recipe.weight_decay = std::stod(args.get("weight-decay"));
   recipe.device = parse_device(args.get("device", "cpu"));
   recipe.scene_threads = args.get_int("scene-threads", recipe.scene_threads);
@@ -67,6 +73,8 @@ int train_toy_command(int argc, char** argv) {
         {"mean_token_blocks", recipe.mean_token_blocks},
         {"patch_weight", recipe.patch_weight},
         {"value_patch_weight", recipe.value_patch_weight},
+        {"value_patch_targets", value_targets_name(recipe.value_patch_targets)},
+        {"value_patch_readout", readout},
         {"start", recipe.init.empty() ? toy_start_name(recipe.start) : "init"},
         {"init", recipe.init},
         {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style), on the "
@@ -74,8 +82,10 @@ int train_toy_command(int argc, char** argv) {
                  "tokens after each of the last mean_token_blocks blocks, plus patch_weight "
                  "times it on each patch token there against the items covering a quarter of "
                  "its patch, plus value_patch_weight times it on each patch's value vector in "
-                 "those blocks' attention (through out_proj, then projected), items covering "
-                 "less than a quarter left out"},
+                 "those blocks' attention (through out_proj, then projected; per head with "
+                 "value_patch_readout heads) against value_patch_targets: quarter = items "
+                 "covering a quarter present, less left out; coverage = the share each item "
+                 "covers as the probability of presence"},
         {"scenes",
          {{"size", recipe.scenes.size}, {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
           {"item_edge", {recipe.scenes.min_item, recipe.scenes.max_item}},
