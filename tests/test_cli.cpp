@@ -77,7 +77,8 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   REQUIRE_FASHION_MNIST();
   test::TempDir dir;
   const std::string model = dir.file("model");
-  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4 --value-patch-weight 1");
+  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4 --value-patch-weight 1 "
+                        "--value-patch-targets coverage --value-patch-readout heads");
   ASSERT_EQ(r.status, 0) << r.output;
   std::ifstream record_file(model + "/training.json");
   const nlohmann::json record = nlohmann::json::parse(record_file);
@@ -86,6 +87,10 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   EXPECT_EQ(record["recipe"]["steps"], 2);
   EXPECT_EQ(record["recipe"]["scenes"]["items"], nlohmann::json::array({2, 4}));
   EXPECT_EQ(record["recipe"]["value_patch_weight"], 1.0);
+  EXPECT_EQ(record["recipe"]["value_patch_targets"], "coverage");
+  EXPECT_EQ(record["recipe"]["value_patch_readout"], "heads");
+  EXPECT_EQ(run_cli("train-toy --out " + model + " --value-patch-targets half").status, 1);
+  EXPECT_EQ(run_cli("train-toy --out " + model + " --value-patch-readout rows").status, 1);
 
   r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json --per-class");
   ASSERT_EQ(r.status, 0) << r.output;
