@@ -299,9 +299,10 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
       if (batch.coverage.defined()) {
         const at::Tensor coverage = batch.coverage.slice(0, begin, end).to(recipe.device);
         if (recipe.patch_weight > 0) patch_labels = patch_targets(coverage, false);
-        if (recipe.value_patch_weight > 0)
+        if (recipe.value_patch_weight > 0) {
           value_labels = recipe.value_patch_targets == ValueTargets::Quarter ? patch_targets(coverage, true) : coverage;
-        if (recipe.value_patch_per_head) value_labels = value_labels.unsqueeze(1);  // the same for each head
+          if (recipe.value_patch_per_head) value_labels = value_labels.unsqueeze(1);  // the same for each head
+        }
       }
       at::Tensor x = model.embed_image(batch.pixels.slice(0, begin, end).to(recipe.device));
       at::Tensor loss;

@@ -306,6 +306,7 @@ TEST(ToyModel, PatchLossTrainsFromTheMasks) {
   ToyRecipe recipe = short_recipe();
   const ToyModel without = train_toy_model(data, recipe);
   recipe.patch_weight = 1.0;
+  recipe.value_patch_per_head = true;  // no value-patch loss (weight 0): nothing to do per head
   const ToyModel with = train_toy_model(data, recipe);
   EXPECT_TRUE(std::isfinite(with.final_loss));
   // Same start, same scenes: only the extra loss can tell the projections apart.
