@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "error.h"
-#include "safetensors.h"
+#include "base/error.h"
+#include "model/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string path = "/tmp/legrad-fuzz-" + std::to_string(getpid()) + ".safetensors";

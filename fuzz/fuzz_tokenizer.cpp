@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "error.h"
-#include "text_cleaner.h"
-#include "tokenizer.h"
+#include "base/error.h"
+#include "text/text_cleaner.h"
+#include "text/clip_tokenizer.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "word_tokenizer.h"
+#include "base/error.h"
+#include "text/word_tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);

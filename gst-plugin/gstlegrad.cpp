@@ -34,10 +34,10 @@
 #include <sstream>
 #include <string>
 
-#include "device.h"
-#include "error.h"
+#include "base/device.h"
+#include "base/error.h"
 #include "legradanalyzer.h"
-#include "model_files.h"
+#include "engine/model_files.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug

@@ -30,7 +30,7 @@
 #include <vector>
 #include <opencv2/imgproc.hpp>
 
-#include "heatmap_render.h"
+#include "heatmap/drawing.h"
 #include "meta/gstlegradmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_overlay_debug);

@@ -4,7 +4,7 @@
 #include "gstlegrad.h"
 #include "gstlegradmetaconvert.h"
 #include "gstlegradoverlay.h"
-#include "log.h"
+#include "base/log.h"
 
 GST_DEBUG_CATEGORY_STATIC (legrad_core_debug);
 

@@ -4,9 +4,9 @@
 
 #include <chrono>
 
-#include "error.h"
+#include "base/error.h"
 #include "meta/gstlegradmeta.h"
-#include "video_frame.h"
+#include "video/video_frame.h"
 
 namespace legrad {
 namespace {

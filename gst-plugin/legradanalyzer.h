@@ -12,9 +12,9 @@
 #include <mutex>
 #include <string>
 
-#include "async_analyzer.h"
-#include "engine.h"
-#include "heatmap_regions.h"
+#include "engine/async_analyzer.h"
+#include "engine/engine.h"
+#include "heatmap/boxes.h"
 
 namespace legrad {
 

@@ -5,7 +5,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -z "${GST_PLUGIN_PATH:-}" ] && [ -f "$root/build/gst-plugin/libgstlegrad.so" ]; then
   export GST_PLUGIN_PATH="$root/build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 fi
-LEGRAD="${LEGRAD:-$root/build/core/legrad}"
+LEGRAD="${LEGRAD:-$root/build/cli/legrad}"
 [ -x "$LEGRAD" ] || LEGRAD="$(command -v legrad || true)"
 # MODEL: a .safetensors file or an open_clip model folder. The default is the bundled model
 # (models/fashion-clip, trained here on Fashion-MNIST scenes: it knows the ten clothing

@@ -15,6 +15,6 @@ model="${MODEL:-$root/models/fashion-clip}"
 prompts="${PROMPTS:-a photo of a sneaker;a photo of a dress}"
 out="${OUT:-$root/out/explain}"
 mkdir -p "$(dirname "$out")"
-"${LEGRAD:-$root/build/core/legrad}" explain --model "$model" --prompts "$prompts" \
+"${LEGRAD:-$root/build/cli/legrad}" explain --model "$model" --prompts "$prompts" \
   --size "${SIZE:-0}" --method "${METHOD:-legrad}" --out "$out" "$image"
 echo "outputs: ${out}_*.png and ${out}_heatmaps.safetensors"

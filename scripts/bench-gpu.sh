@@ -5,7 +5,7 @@
 set -u
 BUILD=${1:-build-cuda}
 GOLDEN=${2:-$(dirname "$0")/../../shared/golden}
-L=$BUILD/core/legrad
+L=$BUILD/cli/legrad
 [ -x "$L" ] || { echo "no $L: build with -Dtorch_prefix=... -Dcuda=enabled first" >&2; exit 1; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 

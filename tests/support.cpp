@@ -8,10 +8,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "fashion_mnist.h"
-#include "random_init.h"
-#include "safetensors.h"
-#include "tokenizer.h"
+#include "lab/fashion_mnist.h"
+#include "lab/random_init.h"
+#include "model/safetensors.h"
+#include "text/clip_tokenizer.h"
 
 namespace legrad::test {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "clip_config.h"
+#include "model/clip_config.h"
 
 namespace legrad::test {
 

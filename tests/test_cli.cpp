@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "safetensors.h"
+#include "model/safetensors.h"
 #include "support.h"
 
 namespace legrad {

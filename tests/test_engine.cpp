@@ -1,10 +1,10 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "clip_model.h"
-#include "engine.h"
-#include "error.h"
-#include "preprocess.h"
+#include "model/clip_model.h"
+#include "engine/engine.h"
+#include "base/error.h"
+#include "video/preprocess.h"
 #include "support.h"
 
 namespace legrad {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "golden.h"
+#include "lab/golden.h"
 #include "support.h"
 
 namespace legrad {

@@ -2,14 +2,14 @@
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
 
-#include "clip_model.h"
-#include "error.h"
-#include "explainers.h"
-#include "legrad.h"
-#include "legrad_graph.h"
-#include "model_files.h"
+#include "model/clip_model.h"
+#include "base/error.h"
+#include "explain/classic_explainers.h"
+#include "explain/legrad.h"
+#include "explain/legrad_graph.h"
+#include "engine/model_files.h"
 #include "support.h"
-#include "transformer.h"
+#include "model/transformer.h"
 
 namespace legrad {
 namespace {

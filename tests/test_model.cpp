@@ -3,13 +3,13 @@
 
 #include <cstdio>
 
-#include "clip_config.h"
-#include "clip_model.h"
-#include "device.h"
-#include "error.h"
-#include "model_files.h"
-#include "random_init.h"
-#include "safetensors.h"
+#include "model/clip_config.h"
+#include "model/clip_model.h"
+#include "base/device.h"
+#include "base/error.h"
+#include "engine/model_files.h"
+#include "lab/random_init.h"
+#include "model/safetensors.h"
 #include "support.h"
 
 namespace legrad {

@@ -18,11 +18,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "device.h"
-#include "engine.h"
+#include "base/device.h"
+#include "engine/engine.h"
 #include "meta/gstlegradmeta.h"
-#include "preprocess.h"
-#include "random_init.h"
+#include "video/preprocess.h"
+#include "lab/random_init.h"
 #include "support.h"
 
 namespace legrad {

@@ -3,8 +3,8 @@
 
 #include <fstream>
 
-#include "error.h"
-#include "safetensors.h"
+#include "base/error.h"
+#include "model/safetensors.h"
 #include "support.h"
 
 namespace legrad {

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "golden.h"
+#include "base/error.h"
+#include "lab/golden.h"
 #include "support.h"
-#include "text_cleaner.h"
-#include "tokenizer.h"
-#include "utf8.h"
+#include "text/text_cleaner.h"
+#include "text/clip_tokenizer.h"
+#include "base/utf8.h"
 
 namespace legrad {
 namespace {

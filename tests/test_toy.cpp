@@ -6,22 +6,22 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "clip_model.h"
-#include "engine.h"
-#include "error.h"
-#include "explainers.h"
-#include "fashion_mnist.h"
-#include "localization_benchmark.h"
-#include "model_files.h"
-#include "preprocess.h"
-#include "random_init.h"
+#include "model/clip_model.h"
+#include "engine/engine.h"
+#include "base/error.h"
+#include "explain/classic_explainers.h"
+#include "lab/fashion_mnist.h"
+#include "lab/localization_benchmark.h"
+#include "engine/model_files.h"
+#include "video/preprocess.h"
+#include "lab/random_init.h"
 #include "support.h"
-#include "text_tokenizer.h"
-#include "toy_scenes.h"
-#include "toy_training.h"
-#include "transformer.h"
-#include "weight_source.h"
-#include "word_tokenizer.h"
+#include "text/tokenizer.h"
+#include "lab/toy_scenes.h"
+#include "lab/toy_training.h"
+#include "model/transformer.h"
+#include "model/weight_source.h"
+#include "text/word_tokenizer.h"
 
 namespace legrad {
 namespace {

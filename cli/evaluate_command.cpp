@@ -1,0 +1,107 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "model/clip_model.h"
+#include "base/device.h"
+#include "base/error.h"
+#include "lab/fashion_mnist.h"
+#include "lab/localization_benchmark.h"
+#include "engine/model_files.h"
+#include "args.h"
+#include "commands.h"
+
+namespace legrad::cli {
+namespace {
+
+std::vector<ExplainMethod> parse_methods(const std::string& list) {
+  std::vector<ExplainMethod> out;
+  std::istringstream in(list);
+  for (std::string name; std::getline(in, name, ',');)
+    if (!name.empty()) out.push_back(parse_method(name));
+  if (out.empty()) throw Error("--methods names no method");
+  return out;
+}
+
+// Per class, the other class whose prompt embedding is the most similar.
+std::vector<int> closest_prompts(const LocalizationReport& r) {
+  std::vector<int> closest;
+  for (int c = 0; c < 10; ++c) {
+    int best = c == 0 ? 1 : 0;
+    for (int o = 0; o < 10; ++o)
+      if (o != c && r.prompt_similarity[c][o] > r.prompt_similarity[c][best]) best = o;
+    closest.push_back(best);
+  }
+  return closest;
+}
+
+}  // namespace
+
+int evaluate_command(int argc, char** argv) {
+  const Args args(argc, argv, {"model", "scenes", "seed", "methods", "data", "threads", "device", "layer-index", "size"},
+                  {"json", "per-class"});
+  set_compute_threads(args.get_int("threads", 0));
+  EngineOptions options;
+  options.model = args.get("model", default_model_path());
+  options.device = args.get("device", "cpu");
+  options.layer_index = args.get_int("layer-index", -2);
+  options.input_size = args.get_int("size", 0);
+  const LegradEngine engine(options);
+  const int count = args.get_int("scenes", 500);
+  const auto methods =
+      parse_methods(args.get("methods", "legrad,rollout,raw-attention,gradcam,chefercam"));
+  const SceneOptions scene_options = SceneOptions::for_size(engine.model().config().vision.image_size);
+  const SceneGenerator scenes(FashionMnist::load(args.get("data", kFashionMnistDir), false),
+                              scene_options, static_cast<uint64_t>(args.get_int("seed", 1000)));
+  const LocalizationReport r = evaluate_localization(engine, scenes, count, methods);
+
+  std::printf("%s: %d test-split scenes (seed %d), %d prompted items\n", options.model.c_str(),
+              r.scenes, args.get_int("seed", 1000), r.pairs);
+  std::printf("%-15s %9s %6s %6s %8s %9s %8s %11s %8s\n", "method", "pixel_acc", "miou", "map",
+              "pointing", "on_other", "near", "class_sens", "seconds");
+  nlohmann::ordered_json json;
+  const std::vector<int> closest = closest_prompts(r);
+  for (ExplainMethod m : methods) {
+    const MethodScores& s = r.methods.at(method_name(m));
+    std::printf("%-15s %9.3f %6.3f %6.3f %8.3f %9.3f %8.3f %11.3f %8.1f\n", method_name(m),
+                s.pixel_acc, s.miou, s.map, s.pointing_game, s.pointing_other, s.pointing_near,
+                s.class_sensitivity, s.seconds);
+    nlohmann::ordered_json by_class;
+    for (int c = 0; c < 10; ++c) {
+      const PointingShares& p = s.by_class[c];
+      by_class[kFashionClasses[c]] = {{"items", p.items}, {"pointing_game", p.on_item},
+                                      {"pointing_other", p.on_other}, {"pointing_near", p.near},
+                                      {"closest_prompt", kFashionClasses[closest[c]]},
+                                      {"closest_similarity", r.prompt_similarity[c][closest[c]]}};
+    }
+    json[method_name(m)] = {{"pixel_acc", s.pixel_acc}, {"miou", s.miou}, {"map", s.map},
+                            {"pointing_game", s.pointing_game},
+                            {"pointing_other", s.pointing_other},
+                            {"pointing_near", s.pointing_near},
+                            {"class_sensitivity", s.class_sensitivity}, {"seconds", s.seconds},
+                            {"presence_auc", r.presence_auc}, {"absent_score", r.absent_score},
+                            {"present_score", r.present_score},
+                            {"grid_ceiling_miou", r.grid_ceiling_miou},
+                            {"grid_ceiling_pointing", r.grid_ceiling_pointing},
+                            {"by_class", by_class}};
+  }
+  std::printf("model: presence ROC AUC %.3f; mean score of prompts for present items %.3f, for "
+              "absent items %.3f; patch-grid ceiling of miou %.3f, of the pointing game %.3f\n",
+              r.presence_auc, r.present_score, r.absent_score, r.grid_ceiling_miou,
+              r.grid_ceiling_pointing);
+  if (args.has("per-class"))
+    for (ExplainMethod m : methods) {
+      std::printf("\n%s by the prompted item's class:\n%-11s %5s %8s %9s %6s  %s\n", method_name(m),
+                  "class", "items", "pointing", "on_other", "near", "closest prompt (cosine)");
+      for (int c = 0; c < 10; ++c) {
+        const PointingShares& p = r.methods.at(method_name(m)).by_class[c];
+        std::printf("%-11s %5d %8.3f %9.3f %6.3f  %s (%.2f)\n", kFashionClasses[c], p.items,
+                    p.on_item, p.on_other, p.near, kFashionClasses[closest[c]],
+                    r.prompt_similarity[c][closest[c]]);
+      }
+    }
+  if (args.has("json")) std::printf("%s\n", json.dump().c_str());
+  return 0;
+}
+
+}  // namespace legrad::cli

@@ -1,0 +1,94 @@
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "base/device.h"
+#include "engine/engine.h"
+#include "engine/model_files.h"
+#include "base/error.h"
+#include "heatmap/drawing.h"
+#include "model/safetensors.h"
+#include "args.h"
+#include "commands.h"
+
+namespace legrad::cli {
+namespace {
+
+// "A red car!" -> "a-red-car", for file names.
+std::string slug(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c))
+      out.push_back(static_cast<char>(std::tolower(c)));
+    else if (!out.empty() && out.back() != '-')
+      out.push_back('-');
+    if (out.size() >= 40) break;
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "prompt" : out;
+}
+
+}  // namespace
+
+int explain_command(int argc, char** argv) {
+  const Args args(argc, argv,
+                  {"model", "prompts", "size", "layer-index", "device", "vocab", "out",
+                   "colormap", "alpha", "threads", "method"});
+  if (args.positional().size() != 1) throw Error("give exactly one IMAGE");
+  if (!args.has("prompts")) throw Error("--prompts is required");
+  if (!args.has("out")) throw Error("--out PREFIX is required");
+  const std::string image_path = args.positional()[0];
+  const Colormap colormap = parse_colormap(args.get("colormap", "jet"));
+  const double alpha = std::stod(args.get("alpha", "0.5"));
+  if (!(alpha >= 0.0 && alpha <= 1.0)) throw Error("--alpha must lie in [0, 1]");
+
+  set_compute_threads(args.get_int("threads", 0));
+  EngineOptions options;
+  options.model = args.get("model", default_model_path());
+  options.vocab = args.get("vocab");
+  options.device = args.get("device", "cpu");
+  options.input_size = args.get_int("size", 0);
+  options.layer_index = args.get_int("layer-index", -2);
+  const LegradEngine engine(options);
+  const PromptSet prompts = engine.encode_prompts(parse_prompt_list(args.get("prompts")));
+
+  cv::Mat bgr = cv::imread(image_path, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw Error(image_path + ": cannot read the image");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  ImageView view;
+  view.data = rgb.data;
+  view.width = rgb.cols;
+  view.height = rgb.rows;
+  view.row_stride = static_cast<int64_t>(rgb.step);
+  view.pixel_stride = 3;
+  const Explanation ex = engine.explain(view, prompts, parse_method(args.get("method", "legrad")));
+
+  const std::string prefix = args.get("out");
+  const std::vector<std::string>& texts = prompts.texts;
+  std::printf("%-40s  %s\n", "prompt", "score");
+  for (size_t p = 0; p < texts.size(); ++p) {
+    const cv::Mat heat = heatmap_to_size(ex.heatmaps[p], rgb.cols, rgb.rows);
+    cv::Mat overlay = blend(rgb, colorize(heat, colormap), alpha);
+    cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
+    const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
+    if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");
+    std::printf("%-40s  %+.4f  -> %s\n", texts[p].c_str(), ex.scores[p].item<double>(),
+                png.c_str());
+  }
+  std::string joined;
+  for (const auto& p : texts) joined += (joined.empty() ? "" : ";") + p;
+  const std::string st = prefix + "_heatmaps.safetensors";
+  write_safetensors(st,
+                    {{"heatmaps", ex.heatmaps.cpu()},
+                     {"scores", ex.scores.to(at::kCPU, at::kFloat)},
+                     {"layer_grids", ex.layer_grids.cpu()}},
+                    {{"prompts", joined}, {"image", image_path}});
+  std::printf("heatmaps [%zu, %d, %d] -> %s\n", texts.size(), engine.input_size(),
+              engine.input_size(), st.c_str());
+  return 0;
+}
+
+}  // namespace legrad::cli

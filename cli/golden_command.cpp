@@ -1,0 +1,27 @@
+#include <cstdio>
+
+#include "base/error.h"
+#include "lab/golden.h"
+#include "args.h"
+#include "commands.h"
+
+namespace legrad::cli {
+
+int golden_command(int argc, char** argv) {
+  const Args args(argc, argv, {"vocab", "tokenizer-cases", "dtype", "device"});
+  GoldenReport report;
+  if (args.has("tokenizer-cases")) {
+    if (!args.has("vocab")) throw Error("--tokenizer-cases needs --vocab FILE");
+    report = run_tokenizer_cases(args.get("tokenizer-cases"), args.get("vocab"));
+  } else {
+    if (args.positional().size() != 1) throw Error("give one case folder (or --tokenizer-cases)");
+    report = run_golden_case(args.positional()[0], args.get("vocab"), args.get("dtype", "fp32"),
+                             args.get("device", "cpu"));
+  }
+  for (const auto& c : report.checks)
+    std::printf("%-4s  %-44s  %s\n", c.passed ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());
+  std::printf("%d passed, %d failed\n", report.passed(), report.failed());
+  return report.failed() == 0 ? 0 : 1;
+}
+
+}  // namespace legrad::cli

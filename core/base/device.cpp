@@ -1,0 +1,79 @@
+#include "base/device.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#ifdef LEGRAD_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+#include <algorithm>
+#include <thread>
+
+#include "base/error.h"
+
+namespace legrad {
+
+bool cuda_available() { return at::hasCUDA() && at::getNumGPUs() > 0; }
+
+void synchronize_device(c10::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index() < 0 ? -1 : device.index());
+}
+
+int64_t device_peak_bytes(c10::Device device) {
+#ifdef LEGRAD_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    return stats.allocated_bytes[0].peak;  // index 0: all pools together
+  }
+#endif
+  (void)device;
+  return -1;
+}
+
+void reset_device_peak(c10::Device device) {
+#ifdef LEGRAD_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#endif
+  (void)device;
+}
+
+c10::Device parse_device(const std::string& name) {
+  if (name == "cpu") return c10::Device(c10::kCPU);
+  if (name == "auto") return cuda_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (name.rfind("cuda", 0) != 0)
+    throw Error("unknown device '" + name + "' (use cpu, cuda, cuda:N or auto)");
+  int index = 0;
+  if (name.size() > 4) {
+    if (name[4] != ':' || name.size() == 5 ||
+        name.find_first_not_of("0123456789", 5) != std::string::npos)
+      throw Error("unknown device '" + name + "' (use cpu, cuda, cuda:N or auto)");
+    index = std::stoi(name.substr(5));
+  }
+  if (!at::hasCUDA())
+    throw Error("device '" + name + "' requested, but this LibTorch was built without CUDA " +
+                "(build against a CUDA LibTorch with -Dtorch_prefix=...)");
+  const int count = static_cast<int>(at::getNumGPUs());
+  if (index >= count)
+    throw Error("device '" + name + "' requested, but only " + std::to_string(count) +
+                " CUDA device(s) are visible");
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+void set_compute_threads(int n) {
+  if (n < 0) throw Error("thread count must be positive (0: all cores)");
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  at::set_num_threads(n > 0 ? n : std::max(cores, 1));
+}
+
+at::ScalarType parse_dtype(const std::string& name, c10::Device device) {
+  if (name == "fp32") return at::kFloat;
+  if (name == "bf16") return at::kBFloat16;
+  if (name == "fp16") {
+    if (!device.is_cuda()) throw Error("fp16 runs only on CUDA; use bf16 or fp32 on the CPU");
+    return at::kHalf;
+  }
+  throw Error("unknown dtype '" + name + "' (fp32, fp16, bf16)");
+}
+
+}  // namespace legrad

@@ -1,0 +1,196 @@
+#include "engine/engine.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <c10/util/Exception.h>
+
+#include <map>
+#include <mutex>
+#include <new>
+
+#include "model/clip_model.h"
+#include "base/device.h"
+#include "base/error.h"
+#include "explain/legrad_graph.h"
+#include "base/log.h"
+#include "text/text_cleaner.h"
+#include "text/tokenizer.h"
+#include "base/utf8.h"
+
+namespace legrad {
+
+std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
+                                              const std::string& device) {
+  auto loaded = std::make_shared<LoadedModel>();
+  loaded->files = locate_model_files(path, vocab);
+  loaded->device = device;
+  if (loaded->files.vocab.empty())
+    throw Error(path + ": no tokenizer vocabulary (bpe_simple_vocab_16e6.txt.gz, " +
+                "vocab.json + merges.txt, or words.txt) beside the model; give its path explicitly");
+  loaded->model = load_clip_model(loaded->files, parse_device(device));
+  loaded->tokenizer = load_tokenizer(loaded->files.vocab);
+  const size_t vocab_size = static_cast<size_t>(loaded->model->config().text.vocab_size);
+  if (loaded->tokenizer->vocab_size() > vocab_size)
+    throw Error(loaded->files.vocab + ": tokenizer has " +
+                std::to_string(loaded->tokenizer->vocab_size()) +
+                " tokens but the model's text tower only " + std::to_string(vocab_size));
+  return loaded;
+}
+
+std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
+                                                const std::string& path, const std::string& vocab,
+                                                const std::string& device) {
+  if (instance_id.empty()) return load_model(path, vocab, device);
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const LoadedModel>> live;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto existing = live[instance_id].lock()) {
+    if (locate_model_files(path, vocab).weights != existing->files.weights ||
+        device != existing->device)
+      throw Error("model-instance-id '" + instance_id + "' is already in use for " +
+                  existing->files.weights + " on " + existing->device);
+    return existing;
+  }
+  auto loaded = load_model(path, vocab, device);
+  live[instance_id] = loaded;
+  return loaded;
+}
+
+LegradEngine::LegradEngine(const EngineOptions& options)
+    : LegradEngine(load_model(options.model, options.vocab, options.device), options.input_size,
+                   options.layer_index) {}
+
+namespace {
+
+bool is_out_of_memory(const c10::Error& e) {
+  const std::string what = e.what_without_backtrace();
+  return dynamic_cast<const c10::OutOfMemoryError*>(&e) ||
+         what.find("can't allocate memory") != std::string::npos ||
+         what.find("out of memory") != std::string::npos;
+}
+
+int checked_input_size(const ClipModel& model, int input_size) {
+  const int size = input_size > 0 ? input_size : model.config().vision.image_size;
+  model.check_input_size(size);
+  return size;
+}
+
+}  // namespace
+
+LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size,
+                           int layer_index)
+    : loaded_(std::move(model)),
+      input_size_(checked_input_size(*loaded_->model, input_size)),
+      layer_index_(layer_index),
+      preprocessor_(loaded_->model->config().mean, loaded_->model->config().std, input_size_,
+                    loaded_->model->device()) {
+  legrad_start_layer(layer_index, loaded_->model->config().vision.layers);
+}
+
+PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) const {
+  if (prompts.empty()) throw Error("no prompts given");
+  const int context = loaded_->model->config().text.context_length;
+  at::Tensor tokens = at::zeros({static_cast<int64_t>(prompts.size()), context}, at::kLong);
+  auto acc = tokens.accessor<int64_t, 2>();
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    if (clean_text(prompts[p]).empty())
+      throw Error("prompt " + std::to_string(p + 1) + " is empty");
+    bool truncated = false;
+    const auto ids = loaded_->tokenizer->tokenize(prompts[p], context, &truncated);
+    if (truncated)
+      log(LogLevel::Warning, "prompt " + std::to_string(p + 1) + " is longer than " +
+                                 std::to_string(context) + " tokens and was cut");
+    for (int i = 0; i < context; ++i) acc[p][i] = ids[i];
+  }
+  return {prompts, loaded_->model->encode_text(tokens)};
+}
+
+template <typename F>
+auto LegradEngine::naming_out_of_memory(const PromptSet& prompts, F&& work) const {
+  // The message is only built when it is needed: this wraps every frame.
+  auto what = [&] {
+    return "out of memory on " + loaded_->model->device().str() + " for a " +
+           std::to_string(input_size_) + "x" + std::to_string(input_size_) + " input with " +
+           std::to_string(prompts.texts.size()) +
+           " prompt(s); use a smaller input size, fewer prompts or another device";
+  };
+  try {
+    return work();
+  } catch (const std::bad_alloc&) {
+    throw Error(what());
+  } catch (const c10::Error& e) {
+    if (!is_out_of_memory(e)) throw;
+    throw Error(what() + " (" + e.what_without_backtrace() + ")");
+  }
+}
+
+Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
+                                         ExplainMethod method) const {
+  if (prompts.empty()) throw Error("no prompts set");
+  return naming_out_of_memory(prompts, [&] {
+    if (method == ExplainMethod::Legrad)
+      if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
+        return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
+    LegradOptions opts;
+    opts.layer_index = layer_index_;
+    return explain_with(method, *loaded_->model, pixels, prompts.embeddings, opts);
+  });
+}
+
+Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts,
+                                  ExplainMethod method) const {
+  const at::Tensor pixels = naming_out_of_memory(prompts, [&] { return preprocessor_(frame); });
+  return explain_pixels(pixels, prompts, method);
+}
+
+at::Tensor LegradEngine::scores(const ImageView& frame, const PromptSet& prompts) const {
+  if (prompts.empty()) throw Error("no prompts set");
+  at::NoGradGuard no_grad;
+  const ClipModel& model = *loaded_->model;
+  const at::Tensor image = model.encode_image(preprocessor_(frame))[0];
+  return at::matmul(prompts.embeddings.to(model.device(), model.dtype()), image).to(at::kFloat);
+}
+
+std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& pixels,
+                                                             int64_t prompts) const {
+  if (!GraphedLegrad::supported() || !loaded_->model->device().is_cuda() ||
+      !pixels.sizes().equals({1, 3, input_size_, input_size_}))
+    return nullptr;
+  std::lock_guard<std::mutex> lock(graphs_mutex_);
+  if (graphs_failed_) return nullptr;
+  if (const auto it = graphs_.find(prompts); it != graphs_.end()) return it->second;
+  // Each graph holds its own activation memory: keep only the few prompt counts in use.
+  if (graphs_.size() >= 4) graphs_.clear();
+  LegradOptions opts;
+  opts.layer_index = layer_index_;
+  try {
+    auto graph = std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_, prompts, opts);
+    graphs_.emplace(prompts, graph);
+    return graph;
+  } catch (const Error& e) {
+    log(LogLevel::Warning, std::string(e.what()) + "; running without CUDA graphs");
+    graphs_failed_ = true;
+    return nullptr;
+  }
+}
+
+
+std::vector<std::string> parse_prompt_list(const std::string& text) {
+  utf8_decode(text);  // invalid UTF-8 is an error here, not later
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(';', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(pos, end - pos);
+    const size_t b = item.find_first_not_of(" \t\r\n");
+    const size_t e = item.find_last_not_of(" \t\r\n");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+    pos = end + 1;
+  }
+  if (out.empty()) throw Error("the prompt list '" + text + "' holds no prompt");
+  return out;
+}
+
+}  // namespace legrad

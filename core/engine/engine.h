@@ -1,0 +1,106 @@
+// The engine the CLI and the GStreamer elements drive: a loaded model and tokenizer (shared
+// between engines by instance id), prompt encoding, and "explain this frame". All methods
+// are const and thread-safe: callers keep their own prompts (PromptSet) and swap them freely.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "explain/classic_explainers.h"
+#include "explain/legrad.h"
+#include "engine/model_files.h"
+#include "video/preprocess.h"
+
+namespace legrad {
+
+class ClipModel;
+class TextTokenizer;
+class GraphedLegrad;
+
+// A model, its tokenizer and where they came from; immutable once loaded.
+struct LoadedModel {
+  ModelFiles files;
+  std::string device;
+  std::shared_ptr<const ClipModel> model;
+  std::shared_ptr<const TextTokenizer> tokenizer;
+};
+
+// Loads weights, config and vocabulary; throws legrad::Error naming the path and the reason
+// (a model without a tokenizer vocabulary is an error too).
+std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
+                                              const std::string& device);
+
+// As load_model, but engines asking with the same non-empty `instance_id` get the same model
+// while any of them holds it. Asking for a different path or device under a live id throws.
+std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
+                                                const std::string& path, const std::string& vocab,
+                                                const std::string& device);
+
+// Prompts with their text embeddings [P, E].
+struct PromptSet {
+  std::vector<std::string> texts;
+  at::Tensor embeddings;
+  bool empty() const { return texts.empty(); }
+};
+
+struct EngineOptions {
+  std::string model;   // .safetensors file or model folder
+  std::string vocab;   // optional: tokenizer vocabulary (else found beside the model)
+  std::string device = "cpu";
+  int input_size = 0;  // S; 0 = the size the model was trained at
+  int layer_index = -2;
+};
+
+class LegradEngine {
+ public:
+  // Loads the model; throws legrad::Error naming the path and the reason.
+  explicit LegradEngine(const EngineOptions& options);
+  // Uses an already loaded model; validates input_size and layer_index against it.
+  LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size, int layer_index);
+
+  // Tokenize and encode. An empty list, an empty prompt or one that is only whitespace
+  // throws; prompts longer than the context are cut as the reference does (the last token
+  // becomes end-of-text) and a warning is logged.
+  PromptSet encode_prompts(const std::vector<std::string>& prompts) const;
+
+  // Preprocess (Pillow-exact squash to S x S, normalise; on the model's device) and explain.
+  // Running out of memory on the device throws legrad::Error ("out of memory on ...").
+  // On CUDA the explanation is a CUDA graph replay (recorded on the first frame for each
+  // prompt count), falling back to plain launches, with a warning, where recording fails.
+  // Other methods than LeGrad (explainers.h) run with plain launches.
+  Explanation explain(const ImageView& frame, const PromptSet& prompts,
+                      ExplainMethod method = ExplainMethod::Legrad) const;
+  Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
+                             ExplainMethod method = ExplainMethod::Legrad) const;
+
+  // The prompts' presence scores alone ([P], cosine similarity with the image embedding).
+  at::Tensor scores(const ImageView& frame, const PromptSet& prompts) const;
+
+  int input_size() const { return input_size_; }
+  const ClipModel& model() const { return *loaded_->model; }
+  const TextTokenizer& tokenizer() const { return *loaded_->tokenizer; }
+
+ private:
+  std::shared_ptr<const GraphedLegrad> graph_for(const at::Tensor& pixels, int64_t prompts) const;
+  // Runs `work`; an allocation failure of the compute device becomes a legrad::Error saying so.
+  template <typename F>
+  auto naming_out_of_memory(const PromptSet& prompts, F&& work) const;
+
+  std::shared_ptr<const LoadedModel> loaded_;
+  int input_size_ = 0;
+  int layer_index_ = -2;
+  FramePreprocessor preprocessor_;
+  mutable std::mutex graphs_mutex_;
+  mutable std::map<int64_t, std::shared_ptr<const GraphedLegrad>> graphs_;  // by prompt count
+  mutable bool graphs_failed_ = false;
+};
+
+// Splits "a cat; a dog" at ';', trims whitespace, drops empty entries. Throws if none remain.
+std::vector<std::string> parse_prompt_list(const std::string& text);
+
+}  // namespace legrad

@@ -1,0 +1,123 @@
+#include "engine/model_files.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "model/clip_config.h"
+#include "model/clip_model.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "model/safetensors.h"
+
+namespace legrad {
+namespace {
+
+bool is_file(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool is_dir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string dirname(const std::string& p) {
+  const size_t slash = p.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string find_vocab(const std::string& dir) {
+  if (is_file(dir + "/bpe_simple_vocab_16e6.txt.gz")) return dir + "/bpe_simple_vocab_16e6.txt.gz";
+  if (is_file(dir + "/vocab.json") && is_file(dir + "/merges.txt")) return dir + "/vocab.json";
+  if (is_file(dir + "/words.txt")) return dir + "/words.txt";
+  return "";
+}
+
+// The tokenizer file a config names ("tokenizer": "words.txt", beside it), or "".
+std::string config_tokenizer(const std::string& config_path) {
+  if (config_path.empty()) return "";
+  const auto json = nlohmann::json::parse(slurp(config_path), nullptr, false);
+  if (!json.is_object() || !json.contains("tokenizer")) return "";
+  if (!json["tokenizer"].is_string() || json["tokenizer"].get<std::string>().empty() ||
+      json["tokenizer"].get<std::string>().find('/') != std::string::npos)
+    throw Error(config_path + ": 'tokenizer' must name a file beside the config");
+  return json["tokenizer"].get<std::string>();
+}
+
+}  // namespace
+
+std::string default_model_path() {
+  if (const char* env = std::getenv("LEGRAD_MODEL"); env && *env) return env;
+  if (is_dir(LEGRAD_INSTALLED_MODEL)) return LEGRAD_INSTALLED_MODEL;
+  return LEGRAD_SOURCE_MODEL;
+}
+
+ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override) {
+  ModelFiles files;
+  std::string dir;
+  if (is_dir(path)) {
+    dir = path;
+    for (const char* name : {"open_clip_model.safetensors", "model.safetensors"})
+      if (files.weights.empty() && is_file(dir + "/" + name)) files.weights = dir + "/" + name;
+    if (files.weights.empty())
+      throw Error(path + ": no open_clip_model.safetensors or model.safetensors in this folder");
+  } else if (is_file(path)) {
+    files.weights = path;
+    dir = dirname(path);
+  } else {
+    throw Error(path + ": model not found (give a .safetensors file or a model folder)");
+  }
+  for (const char* name : {"open_clip_config.json", "config.json"}) {
+    const std::string candidate = dir + "/" + name;
+    if (files.config.empty() && is_file(candidate) && is_open_clip_config(slurp(candidate)))
+      files.config = candidate;
+  }
+  if (!vocab_override.empty()) {
+    if (!is_file(vocab_override) && !is_dir(vocab_override))
+      throw Error(vocab_override + ": tokenizer vocabulary not found");
+    files.vocab = vocab_override;
+  } else if (const std::string named = config_tokenizer(files.config); !named.empty()) {
+    files.vocab = dir + "/" + named;
+    if (!is_file(files.vocab))
+      throw Error(files.config + ": names the tokenizer file '" + named + "', which is not beside it");
+  } else {
+    files.vocab = find_vocab(dir);
+    if (files.vocab.empty()) files.vocab = find_vocab(dirname(dir));
+  }
+  return files;
+}
+
+std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
+                                           at::ScalarType dtype) {
+  const SafetensorsFile weights(files.weights);
+  ClipConfig config;
+  if (!files.config.empty()) {
+    config = load_clip_config(files.config);
+  } else {
+    config = infer_clip_config(weights);
+    log(LogLevel::Info, "no open_clip config beside " + files.weights +
+                            ": architecture inferred from tensor shapes (ViT width " +
+                            std::to_string(config.vision.width) + ", " +
+                            std::to_string(config.vision.layers) + " layers, patch " +
+                            std::to_string(config.vision.patch_size) + ", image size " +
+                            std::to_string(config.vision.image_size) +
+                            ", head width 64, GELU, OpenAI mean/std)");
+  }
+  return std::make_shared<ClipModel>(config, weights, device, dtype);
+}
+
+}  // namespace legrad

@@ -1,0 +1,125 @@
+#include "heatmap/drawing.h"
+
+#include <ATen/ATen.h>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+
+#include "base/error.h"
+
+namespace legrad {
+
+Colormap parse_colormap(const std::string& name) {
+  if (name == "jet") return Colormap::Jet;
+  if (name == "turbo") return Colormap::Turbo;
+  if (name == "inferno") return Colormap::Inferno;
+  if (name == "viridis") return Colormap::Viridis;
+  throw Error("unknown colour map '" + name + "' (jet, turbo, inferno, viridis)");
+}
+
+cv::Mat heatmap_to_size(const at::Tensor& heatmap, int width, int height) {
+  if (heatmap.dim() != 2) throw Error("heatmap must be two-dimensional");
+  at::Tensor h = heatmap.detach().to(at::kCPU, at::kFloat).contiguous();
+  cv::Mat src(static_cast<int>(h.size(0)), static_cast<int>(h.size(1)), CV_32F, h.data_ptr<float>());
+  cv::Mat out;
+  cv::resize(src, out, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+  cv::min(cv::max(out, 0.0), 1.0, out);
+  return out;
+}
+
+cv::Mat colorize(const cv::Mat& heatmap, Colormap map) {
+  static const int kCv[] = {cv::COLORMAP_JET, cv::COLORMAP_TURBO, cv::COLORMAP_INFERNO,
+                            cv::COLORMAP_VIRIDIS};
+  cv::Mat u8, bgr, rgb;
+  heatmap.convertTo(u8, CV_8U, 255.0);
+  cv::applyColorMap(u8, bgr, kCv[static_cast<int>(map)]);
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+cv::Mat blend(const cv::Mat& frame_rgb, const cv::Mat& colors_rgb, double alpha) {
+  cv::Mat out;
+  cv::addWeighted(frame_rgb, 1.0 - alpha, colors_rgb, alpha, 0.0, out);
+  return out;
+}
+
+}  // namespace legrad
+
+namespace legrad {
+namespace {
+
+// The frame as an OpenCV image of its own channel count, and a colour in its channel order.
+cv::Mat as_mat(const PixelView& view) {
+  return cv::Mat(view.height, view.width, view.pixel_stride == 4 ? CV_8UC4 : CV_8UC3, view.data,
+                 static_cast<size_t>(view.row_stride));
+}
+
+cv::Scalar in_frame_order(const PixelView& view, Rgb c) {
+  cv::Scalar s(255, 255, 255, 255);
+  s[view.red] = c.r;
+  s[view.green] = c.g;
+  s[view.blue] = c.b;
+  return s;
+}
+
+}  // namespace
+
+Rgb prompt_color(size_t index) {
+  static const Rgb kPalette[] = {{230, 25, 75},  {60, 180, 75},  {0, 130, 200}, {255, 225, 25},
+                                 {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}};
+  return kPalette[index % (sizeof kPalette / sizeof kPalette[0])];
+}
+
+void blend_heatmap(const PixelView& view, const cv::Mat& heat, const cv::Mat& colors, Rgb solid,
+                   double alpha) {
+  for (int y = 0; y < view.height; ++y) {
+    uint8_t* row = view.data + y * view.row_stride;
+    const float* h = heat.ptr<float>(y);
+    const uint8_t* c = colors.empty() ? nullptr : colors.ptr<uint8_t>(y);
+    for (int x = 0; x < view.width; ++x) {
+      const double a = alpha * h[x];
+      if (a <= 0.0) continue;
+      uint8_t* px = row + static_cast<int64_t>(x) * view.pixel_stride;
+      const uint8_t rgb[3] = {c ? c[3 * x] : solid.r, c ? c[3 * x + 1] : solid.g,
+                              c ? c[3 * x + 2] : solid.b};
+      const int offsets[3] = {view.red, view.green, view.blue};
+      for (int k = 0; k < 3; ++k)
+        px[offsets[k]] = static_cast<uint8_t>(px[offsets[k]] * (1.0 - a) + rgb[k] * a + 0.5);
+      if (view.alpha >= 0)
+        px[view.alpha] = static_cast<uint8_t>(px[view.alpha] * (1.0 - a) + 255.0 * a + 0.5);
+    }
+  }
+}
+
+void unpremultiply(const PixelView& view) {
+  if (view.alpha < 0) return;
+  for (int y = 0; y < view.height; ++y) {
+    uint8_t* px = view.data + y * view.row_stride;
+    for (int x = 0; x < view.width; ++x, px += view.pixel_stride) {
+      const int a = px[view.alpha];
+      if (a == 0 || a == 255) continue;
+      for (int c : {view.red, view.green, view.blue})
+        px[c] = static_cast<uint8_t>(std::min(255, (px[c] * 255 + a / 2) / a));
+    }
+  }
+}
+
+void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color) {
+  cv::Mat m = as_mat(view);
+  cv::rectangle(m, cv::Rect(x, y, width, height), in_frame_order(view, color), 2);
+}
+
+void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color) {
+  cv::Mat m = as_mat(view);
+  int baseline = 0;
+  const double scale = std::max(0.35, std::min(view.width, view.height) / 600.0);
+  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline);
+  x = std::clamp(x, 0, std::max(0, view.width - size.width));
+  y = std::clamp(y, size.height + 2, std::max(size.height + 2, view.height - baseline));
+  cv::rectangle(m, cv::Rect(x, y - size.height - 2, size.width + 2, size.height + baseline + 2),
+                in_frame_order(view, {0, 0, 0}), cv::FILLED);
+  cv::putText(m, text, cv::Point(x + 1, y), cv::FONT_HERSHEY_SIMPLEX, scale,
+              in_frame_order(view, color), 1, cv::LINE_AA);
+}
+
+}  // namespace legrad

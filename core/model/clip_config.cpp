@@ -1,0 +1,206 @@
+#include "model/clip_config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/error.h"
+#include "model/safetensors.h"
+
+namespace legrad {
+namespace {
+
+using nlohmann::json;
+
+// open_clip writes sizes either as an int or as [h, w]; only square ones are supported.
+int square_size(const json& value, const std::string& source, const std::string& key) {
+  if (value.is_number_integer()) return value.get<int>();
+  if (value.is_array() && value.size() == 2 && value[0].is_number_integer() &&
+      value[0] == value[1])
+    return value[0].get<int>();
+  throw Error(source + ": '" + key + "' must be an integer or a square [n, n] pair");
+}
+
+template <typename T>
+T get_or(const json& obj, const char* key, T fallback, const std::string& source,
+         const std::string& section) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw Error(source + ": '" + section + "." + key + "' has the wrong type");
+  }
+}
+
+void reject_if_set(const json& cfg, const char* key, const std::string& source,
+                   const std::string& section, const char* why) {
+  auto it = cfg.find(key);
+  if (it != cfg.end() && !it->is_null() && !(it->is_boolean() && !it->get<bool>()))
+    throw Error(source + ": '" + section + "." + key + "' is not supported (" + why + ")");
+}
+
+std::array<float, 3> triple(const json& value, const std::string& source, const char* key) {
+  if (!value.is_array() || value.size() != 3)
+    throw Error(source + ": preprocess_cfg." + key + " must be three numbers");
+  std::array<float, 3> out{};
+  for (int i = 0; i < 3; ++i) {
+    if (!value[i].is_number())
+      throw Error(source + ": preprocess_cfg." + key + " must be three numbers");
+    out[i] = value[i].get<float>();
+  }
+  return out;
+}
+
+void check_positive(int value, const std::string& source, const std::string& key) {
+  if (value <= 0) throw Error(source + ": '" + key + "' must be positive");
+}
+
+}  // namespace
+
+bool is_open_clip_config(const std::string& json_text) {
+  json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  if (doc.contains("model_cfg")) return true;
+  return doc.contains("embed_dim") && doc.contains("vision_cfg");
+}
+
+ClipConfig parse_clip_config(const std::string& json_text, const std::string& source) {
+  json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded()) throw Error(source + ": not well-formed JSON");
+  if (!doc.is_object()) throw Error(source + ": not a JSON object");
+  ClipConfig cfg;
+  cfg.source = source;
+
+  const json* model = &doc;
+  if (doc.contains("model_cfg")) {
+    model = &doc["model_cfg"];
+    if (!model->is_object()) throw Error(source + ": 'model_cfg' is not an object");
+    auto pre = doc.find("preprocess_cfg");
+    if (pre != doc.end() && pre->is_object()) {
+      if (pre->contains("mean")) cfg.mean = triple((*pre)["mean"], source, "mean");
+      if (pre->contains("std")) cfg.std = triple((*pre)["std"], source, "std");
+    }
+  }
+  auto embed = model->find("embed_dim");
+  if (embed == model->end() || !embed->is_number_integer())
+    throw Error(source + ": missing integer 'embed_dim'");
+  cfg.embed_dim = embed->get<int>();
+  cfg.quick_gelu = get_or<bool>(*model, "quick_gelu", false, source, "model");
+
+  auto vit = model->find("vision_cfg");
+  if (vit == model->end() || !vit->is_object())
+    throw Error(source + ": missing object 'vision_cfg'");
+  reject_if_set(*vit, "timm_model_name", source, "vision_cfg", "only open_clip's own ViT runs");
+  reject_if_set(*vit, "attentional_pool", source, "vision_cfg", "class-token models only");
+  reject_if_set(*vit, "ls_init_value", source, "vision_cfg", "no layer scale");
+  reject_if_set(*vit, "no_ln_pre", source, "vision_cfg", "ln_pre is required");
+  if (get_or<std::string>(*vit, "pool_type", "tok", source, "vision_cfg") != "tok")
+    throw Error(source + ": 'vision_cfg.pool_type' must be \"tok\" (class token)");
+  VisionConfig& v = cfg.vision;
+  if (vit->contains("image_size"))
+    v.image_size = square_size((*vit)["image_size"], source, "vision_cfg.image_size");
+  if (vit->contains("patch_size"))
+    v.patch_size = square_size((*vit)["patch_size"], source, "vision_cfg.patch_size");
+  v.width = get_or<int>(*vit, "width", v.width, source, "vision_cfg");
+  v.layers = get_or<int>(*vit, "layers", v.layers, source, "vision_cfg");
+  v.head_width = get_or<int>(*vit, "head_width", v.head_width, source, "vision_cfg");
+  const double vit_ratio = get_or<double>(*vit, "mlp_ratio", 4.0, source, "vision_cfg");
+  v.mlp_width = static_cast<int>(v.width * vit_ratio);
+  for (auto [value, key] : {std::pair{v.image_size, "vision_cfg.image_size"},
+                            {v.patch_size, "vision_cfg.patch_size"},
+                            {v.width, "vision_cfg.width"},
+                            {v.layers, "vision_cfg.layers"},
+                            {v.head_width, "vision_cfg.head_width"}})
+    check_positive(value, source, key);
+  if (v.width % v.head_width != 0)
+    throw Error(source + ": vision_cfg.width " + std::to_string(v.width) +
+                " is not a multiple of head_width " + std::to_string(v.head_width));
+  if (v.image_size % v.patch_size != 0)
+    throw Error(source + ": vision_cfg.image_size is not a multiple of patch_size");
+
+  auto txt = model->find("text_cfg");
+  if (txt == model->end() || !txt->is_object())
+    throw Error(source + ": missing object 'text_cfg'");
+  reject_if_set(*txt, "hf_model_name", source, "text_cfg", "only open_clip's own text tower");
+  reject_if_set(*txt, "ls_init_value", source, "text_cfg", "no layer scale");
+  reject_if_set(*txt, "embed_cls", source, "text_cfg", "CoCa-style text towers");
+  if (get_or<std::string>(*txt, "pool_type", "argmax", source, "text_cfg") != "argmax")
+    throw Error(source + ": 'text_cfg.pool_type' must be \"argmax\" (end-of-text token)");
+  TextConfig& t = cfg.text;
+  t.context_length = get_or<int>(*txt, "context_length", t.context_length, source, "text_cfg");
+  t.vocab_size = get_or<int>(*txt, "vocab_size", t.vocab_size, source, "text_cfg");
+  t.width = get_or<int>(*txt, "width", t.width, source, "text_cfg");
+  t.heads = get_or<int>(*txt, "heads", t.heads, source, "text_cfg");
+  t.layers = get_or<int>(*txt, "layers", t.layers, source, "text_cfg");
+  const double txt_ratio = get_or<double>(*txt, "mlp_ratio", 4.0, source, "text_cfg");
+  t.mlp_width = static_cast<int>(t.width * txt_ratio);
+  for (auto [value, key] : {std::pair{t.context_length, "text_cfg.context_length"},
+                            {t.vocab_size, "text_cfg.vocab_size"},
+                            {t.width, "text_cfg.width"},
+                            {t.heads, "text_cfg.heads"},
+                            {t.layers, "text_cfg.layers"}})
+    check_positive(value, source, key);
+  if (t.width % t.heads != 0)
+    throw Error(source + ": text_cfg.width is not a multiple of text_cfg.heads");
+  check_positive(cfg.embed_dim, source, "embed_dim");
+  return cfg;
+}
+
+ClipConfig load_clip_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open model config");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_clip_config(text.str(), path);
+}
+
+ClipConfig infer_clip_config(const SafetensorsFile& weights) {
+  const std::string& src = weights.path();
+  auto shape = [&](const std::string& name) {
+    const TensorInfo* info = weights.find(name);
+    if (!info)
+      throw Error(src + ": tensor '" + name +
+                  "' is missing, so the architecture cannot be inferred (give a config)");
+    return info->shape;
+  };
+  auto count_blocks = [&](const std::string& prefix) {
+    int n = 0;
+    while (weights.contains(prefix + std::to_string(n) + ".ln_1.weight")) ++n;
+    return n;
+  };
+  ClipConfig cfg;
+  cfg.source = src + " (inferred from tensor shapes)";
+  const auto conv = shape("visual.conv1.weight");
+  const auto pos = shape("visual.positional_embedding");
+  const auto proj = shape("visual.proj");
+  if (conv.size() != 4 || pos.size() != 2 || proj.size() != 2)
+    throw Error(src + ": unexpected ranks of visual.conv1/positional_embedding/proj");
+  VisionConfig& v = cfg.vision;
+  v.width = static_cast<int>(conv[0]);
+  v.patch_size = static_cast<int>(conv[2]);
+  int grid = 0;
+  while ((grid + 1) * (grid + 1) + 1 <= pos[0]) ++grid;
+  if (grid * grid + 1 != pos[0])
+    throw Error(src + ": visual.positional_embedding has " + std::to_string(pos[0]) +
+                " rows, not 1 + a square grid");
+  v.image_size = grid * v.patch_size;
+  v.layers = count_blocks("visual.transformer.resblocks.");
+  v.head_width = 64;
+  v.mlp_width = static_cast<int>(shape("visual.transformer.resblocks.0.mlp.c_fc.weight")[0]);
+  cfg.embed_dim = static_cast<int>(proj[1]);
+
+  TextConfig& t = cfg.text;
+  const auto tok = shape("token_embedding.weight");
+  t.vocab_size = static_cast<int>(tok[0]);
+  t.width = static_cast<int>(tok[1]);
+  t.context_length = static_cast<int>(shape("positional_embedding")[0]);
+  t.layers = count_blocks("transformer.resblocks.");
+  t.heads = t.width / 64;
+  t.mlp_width = static_cast<int>(shape("transformer.resblocks.0.mlp.c_fc.weight")[0]);
+  if (v.width % 64 != 0 || t.width % 64 != 0 || t.heads == 0)
+    throw Error(src + ": widths are not multiples of 64; give a config with head widths");
+  return cfg;
+}
+
+}  // namespace legrad

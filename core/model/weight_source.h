@@ -1,0 +1,49 @@
+// Where a model's tensors come from: a safetensors file, or tensors already in memory
+// (randomly initialised architectures for benchmarks).
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/safetensors.h"
+
+namespace legrad {
+
+class WeightSource {
+ public:
+  virtual ~WeightSource() = default;
+  // For messages: the file, or a description.
+  virtual const std::string& name() const = 0;
+  virtual std::optional<std::vector<int64_t>> shape(const std::string& key) const = 0;
+  // The tensor converted to `dtype`; only called for keys whose shape() is set.
+  virtual at::Tensor load(const std::string& key, at::ScalarType dtype) const = 0;
+};
+
+class SafetensorsWeights : public WeightSource {
+ public:
+  explicit SafetensorsWeights(const SafetensorsFile& file) : file_(file) {}
+  const std::string& name() const override { return file_.path(); }
+  std::optional<std::vector<int64_t>> shape(const std::string& key) const override;
+  at::Tensor load(const std::string& key, at::ScalarType dtype) const override;
+
+ private:
+  const SafetensorsFile& file_;
+};
+
+class TensorWeights : public WeightSource {
+ public:
+  TensorWeights(const NamedTensors& tensors, std::string name);
+  const std::string& name() const override { return name_; }
+  std::optional<std::vector<int64_t>> shape(const std::string& key) const override;
+  at::Tensor load(const std::string& key, at::ScalarType dtype) const override;
+
+ private:
+  std::unordered_map<std::string, at::Tensor> tensors_;
+  std::string name_;
+};
+
+}  // namespace legrad

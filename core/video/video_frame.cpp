@@ -1,0 +1,101 @@
+#include "video/video_frame.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace legrad {
+namespace {
+
+struct PackedLayout {
+  int bytes, r, g, b;
+};
+
+PackedLayout packed_layout(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::RGB: return {3, 0, 1, 2};
+    case PixelFormat::BGR: return {3, 2, 1, 0};
+    case PixelFormat::RGBx:
+    case PixelFormat::RGBA: return {4, 0, 1, 2};
+    case PixelFormat::BGRx:
+    case PixelFormat::BGRA: return {4, 2, 1, 0};
+    case PixelFormat::xRGB:
+    case PixelFormat::ARGB: return {4, 1, 2, 3};
+    case PixelFormat::xBGR:
+    case PixelFormat::ABGR: return {4, 3, 2, 1};
+    default: throw Error("not a packed RGB format");
+  }
+}
+
+uint8_t clamp8(float v) { return static_cast<uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f)); }
+
+}  // namespace
+
+bool is_packed_rgb(PixelFormat format) {
+  return format != PixelFormat::I420 && format != PixelFormat::NV12;
+}
+
+ImageView packed_view(const FramePlanes& frame) {
+  const PackedLayout l = packed_layout(frame.format);
+  ImageView v;
+  v.data = frame.data[0];
+  v.width = frame.width;
+  v.height = frame.height;
+  v.row_stride = frame.stride[0];
+  v.pixel_stride = l.bytes;
+  v.red = l.r;
+  v.green = l.g;
+  v.blue = l.b;
+  return v;
+}
+
+at::Tensor frame_to_rgb(const FramePlanes& frame) {
+  if (frame.width <= 0 || frame.height <= 0 || !frame.data[0])
+    throw Error("empty video frame (" + std::to_string(frame.width) + "x" +
+                std::to_string(frame.height) + ")");
+  at::Tensor out = at::empty({frame.height, frame.width, 3}, at::kByte);
+  uint8_t* o = out.data_ptr<uint8_t>();
+  if (is_packed_rgb(frame.format)) {
+    const ImageView v = packed_view(frame);
+    for (int y = 0; y < frame.height; ++y) {
+      const uint8_t* row = v.data + y * v.row_stride;
+      uint8_t* dst = o + static_cast<size_t>(y) * frame.width * 3;
+      for (int x = 0; x < frame.width; ++x) {
+        dst[3 * x] = row[x * v.pixel_stride + v.red];
+        dst[3 * x + 1] = row[x * v.pixel_stride + v.green];
+        dst[3 * x + 2] = row[x * v.pixel_stride + v.blue];
+      }
+    }
+    return out;
+  }
+  // Y'CbCr -> R'G'B' from the matrix's Kr, Kb and the range.
+  const float kr = frame.matrix == YuvMatrix::BT709 ? 0.2126f : 0.299f;
+  const float kb = frame.matrix == YuvMatrix::BT709 ? 0.0722f : 0.114f;
+  const float y_scale = frame.full_range ? 1.0f : 255.0f / 219.0f;
+  const float c_scale = frame.full_range ? 1.0f : 255.0f / 224.0f;
+  const float y_off = frame.full_range ? 0.0f : 16.0f;
+  const float rv = 2 * (1 - kr) * c_scale, bu = 2 * (1 - kb) * c_scale;
+  const float gu = -2 * kb * (1 - kb) / (1 - kr - kb) * c_scale;
+  const float gv = -2 * kr * (1 - kr) / (1 - kr - kb) * c_scale;
+  const bool nv12 = frame.format == PixelFormat::NV12;
+  for (int y = 0; y < frame.height; ++y) {
+    const uint8_t* yrow = frame.data[0] + y * frame.stride[0];
+    const uint8_t* urow = frame.data[1] + (y / 2) * frame.stride[1];
+    const uint8_t* vrow = nv12 ? urow + 1 : frame.data[2] + (y / 2) * frame.stride[2];
+    uint8_t* dst = o + static_cast<size_t>(y) * frame.width * 3;
+    for (int x = 0; x < frame.width; ++x) {
+      const int c = nv12 ? (x / 2) * 2 : x / 2;
+      const float luma = (yrow[x] - y_off) * y_scale;
+      const float u = urow[c] - 128.0f, v = vrow[c] - 128.0f;
+      dst[3 * x] = clamp8(luma + rv * v);
+      dst[3 * x + 1] = clamp8(luma + gu * u + gv * v);
+      dst[3 * x + 2] = clamp8(luma + bu * u);
+    }
+  }
+  return out;
+}
+
+}  // namespace legrad

@@ -1,0 +1,192 @@
+#include "lab/localization_benchmark.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "model/clip_model.h"
+#include "base/error.h"
+
+namespace legrad {
+namespace {
+
+struct Counts {
+  double inter_fg = 0, union_fg = 0, inter_bg = 0, union_bg = 0;
+  void add(const at::Tensor& pred, const at::Tensor& mask) {
+    inter_fg += (pred & mask).sum().item<double>();
+    union_fg += (pred | mask).sum().item<double>();
+    inter_bg += (~pred & ~mask).sum().item<double>();
+    union_bg += (~pred | ~mask).sum().item<double>();
+  }
+  double miou() const {
+    return 0.5 * (inter_fg / std::max(union_fg, 1.0) + inter_bg / std::max(union_bg, 1.0));
+  }
+};
+
+double iou(const at::Tensor& pred, const at::Tensor& mask) {
+  const double u = (pred | mask).sum().item<double>();
+  return u > 0 ? (pred & mask).sum().item<double>() / u : 0.0;
+}
+
+// Average precision of ranking pixels by `score` against `mask`.
+double average_precision(const at::Tensor& score, const at::Tensor& mask) {
+  const at::Tensor order = score.flatten().argsort(/*stable=*/true, /*dim=*/0, /*descending=*/true);
+  const at::Tensor hits = mask.flatten().index_select(0, order).to(at::kDouble);
+  const double positives = hits.sum().item<double>();
+  if (positives == 0) return 0.0;
+  const at::Tensor ranks = at::arange(1, hits.numel() + 1, at::kDouble);
+  return (hits * hits.cumsum(0) / ranks).sum().item<double>() / positives;
+}
+
+int64_t peak(const at::Tensor& map) { return map.flatten().argmax().item<int64_t>(); }
+
+// The item whose mask holds pixel `at` (a flat index), or null for the background.
+const SceneItem* item_at(const Scene& scene, int64_t at) {
+  for (const SceneItem& item : scene.items)
+    if (item.mask.flatten()[at].item<bool>()) return &item;
+  return nullptr;
+}
+
+// Whether pixel `at` lies within `radius` pixels (on both axes) of the mask.
+bool near_mask(const at::Tensor& mask, int64_t at, int radius) {
+  const int64_t size = mask.size(0);
+  const at::Tensor grown =
+      at::max_pool2d(mask.to(at::kFloat).view({1, 1, size, size}), 2 * radius + 1, 1, radius);
+  return grown.flatten()[at].item<float>() > 0;
+}
+
+// Mann-Whitney: the probability that a present pair outscores an absent one (ties half).
+double roc_auc(const std::vector<std::pair<double, bool>>& scored) {
+  std::vector<std::pair<double, bool>> s = scored;
+  std::sort(s.begin(), s.end());
+  double positives = 0, negatives = 0, rank_sum = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && s[j].first == s[i].first) ++j;
+    const double mid_rank = 0.5 * (i + 1 + j);  // ranks i+1..j share their mean
+    for (size_t k = i; k < j; ++k)
+      if (s[k].second) rank_sum += mid_rank;
+    i = j;
+  }
+  for (const auto& p : s) (p.second ? positives : negatives) += 1;
+  if (positives == 0 || negatives == 0) return 0.5;
+  return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
+}
+
+}  // namespace
+
+LocalizationReport evaluate_localization(const LegradEngine& engine, const SceneGenerator& scenes,
+                                         int count, const std::vector<ExplainMethod>& methods) {
+  if (count < 1) throw Error("the benchmark needs at least one scene");
+  const ClipModel& model = engine.model();
+  const int size = scenes.options().size;
+  const int patch = model.config().vision.patch_size;
+  std::vector<std::string> all_prompts;
+  for (int label = 0; label < 10; ++label) all_prompts.push_back(class_prompt(label));
+  const PromptSet all = engine.encode_prompts(all_prompts);
+
+  struct Accumulator {
+    Counts counts;
+    double acc = 0, ap = 0;
+    std::vector<PointingShares> by_class = std::vector<PointingShares>(10);  // counts until the end
+    double sensitivity = 0, seconds = 0;
+    int sensitivity_pairs = 0;
+  };
+  std::map<std::string, Accumulator> acc;
+  Counts ceiling;
+  double ceiling_pointing = 0;
+  std::vector<std::pair<double, bool>> presence;
+  double absent_sum = 0, present_sum = 0;
+  int absent_n = 0, present_n = 0, pairs = 0;
+
+  for (int i = 0; i < count; ++i) {
+    const Scene scene = scenes.scene(static_cast<uint64_t>(i));
+    // Every class prompt's score: the model's own presence decision.
+    const at::Tensor scores = engine.scores(image_view(scene.image), all).cpu();
+    for (int label = 0; label < 10; ++label) {
+      const double s = scores[label].item<double>();
+      const bool present = scene.contains(label);
+      presence.push_back({s, present});
+      (present ? present_sum : absent_sum) += s;
+      (present ? present_n : absent_n) += 1;
+    }
+    PromptSet present;
+    std::vector<int64_t> rows;
+    for (const SceneItem& item : scene.items) {
+      present.texts.push_back(all.texts[item.label]);
+      rows.push_back(item.label);
+    }
+    present.embeddings = all.embeddings.index_select(0, at::tensor(rows).to(all.embeddings.device()));
+    for (const SceneItem& item : scene.items) {
+      const at::Tensor cells = at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}), patch);
+      const at::Tensor back = upsample_relevance(cells, patch).view({size, size});
+      ceiling.add(back > 0.5, item.mask);
+      ceiling_pointing += item_at(scene, peak(back)) == &item ? 1.0 : 0.0;
+    }
+    pairs += static_cast<int>(scene.items.size());
+
+    for (ExplainMethod method : methods) {
+      Accumulator& a = acc[method_name(method)];
+      const auto start = std::chrono::steady_clock::now();
+      const Explanation ex = engine.explain(image_view(scene.image), present, method);
+      a.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
+      if (maps.size(-1) != size)  // explained at another input size: back to the scene's
+        maps = at::adaptive_avg_pool2d(maps.unsqueeze(1), {size, size}).squeeze(1);
+      for (size_t k = 0; k < scene.items.size(); ++k) {
+        const at::Tensor map = maps[static_cast<int64_t>(k)];
+        const at::Tensor& mask = scene.items[k].mask;
+        const at::Tensor pred = map > map.mean();
+        a.counts.add(pred, mask);
+        a.acc += pred.eq(mask).to(at::kDouble).mean().item<double>();
+        a.ap += average_precision(map, mask);
+        const int64_t at = peak(map);
+        const SceneItem* pointed = item_at(scene, at);
+        PointingShares& c = a.by_class[scene.items[k].label];
+        c.items += 1;
+        c.on_item += pointed == &scene.items[k] ? 1.0 : 0.0;
+        c.on_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
+        c.near += !pointed && near_mask(mask, at, patch / 2) ? 1.0 : 0.0;
+        for (size_t other = 0; other < scene.items.size(); ++other) {
+          if (other == k) continue;
+          a.sensitivity += iou(pred, mask) - iou(pred, scene.items[other].mask);
+          ++a.sensitivity_pairs;
+        }
+      }
+    }
+  }
+
+  LocalizationReport report;
+  report.scenes = count;
+  report.pairs = pairs;
+  for (const auto& [name, a] : acc) {
+    MethodScores m;
+    m.pixel_acc = a.acc / pairs;
+    m.miou = a.counts.miou();
+    m.map = a.ap / pairs;
+    for (PointingShares c : a.by_class) {
+      m.pointing_game += c.on_item / pairs;
+      m.pointing_other += c.on_other / pairs;
+      m.pointing_near += c.near / pairs;
+      const double n = std::max(c.items, 1);
+      m.by_class.push_back({c.items, c.on_item / n, c.on_other / n, c.near / n});
+    }
+    m.class_sensitivity = a.sensitivity_pairs ? a.sensitivity / a.sensitivity_pairs : 0.0;
+    m.seconds = a.seconds;
+    report.methods[name] = m;
+  }
+  report.presence_auc = roc_auc(presence);
+  report.absent_score = absent_n ? absent_sum / absent_n : 0.0;
+  report.present_score = present_n ? present_sum / present_n : 0.0;
+  report.grid_ceiling_miou = ceiling.miou();
+  report.grid_ceiling_pointing = ceiling_pointing / pairs;
+  const at::Tensor cosines = at::matmul(all.embeddings, all.embeddings.t()).to(at::kCPU, at::kDouble);
+  for (int64_t a = 0; a < 10; ++a) {
+    report.prompt_similarity.emplace_back();
+    for (int64_t b = 0; b < 10; ++b) report.prompt_similarity.back().push_back(cosines[a][b].item<double>());
+  }
+  return report;
+}
+
+}  // namespace legrad

@@ -1,0 +1,26 @@
+// Randomly initialised CLIP weights with open_clip's key names and shapes, for tests and
+// benchmarks that need a model of a given architecture but no trained weights.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "model/clip_config.h"
+#include "model/safetensors.h"
+
+namespace legrad {
+
+enum class WeightInit {
+  Structured,  // attention input projections scaled up and layer norms perturbed, so that an
+               // untrained model's attention is far from uniform and its heatmaps have structure
+  Training,    // open_clip-like scales, identity layer norms, zero biases: a start for training
+};
+
+// Seeded and deterministic.
+NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed,
+                                 WeightInit kind = WeightInit::Structured);
+
+// The bare open_clip JSON form of `config` (readable by parse_clip_config).
+std::string clip_config_to_json(const ClipConfig& config);
+
+}  // namespace legrad
