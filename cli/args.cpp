@@ -29,17 +29,35 @@ std::string Args::get(const std::string& name, const std::string& fallback) cons
   return it == values_.end() ? fallback : it->second;
 }
 
+namespace {
+
+// `parse` (std::stoi, std::stod) over the whole text, or an error naming the option.
+template <typename T, typename Parse>
+T parse_whole(const std::string& name, const std::string& text, const char* kind, Parse parse) {
+  try {
+    size_t used = 0;
+    const T v = parse(text, &used);
+    if (used != text.size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    throw Error("option --" + name + " needs " + kind + ", got '" + text + "'");
+  }
+}
+
+}  // namespace
+
 int Args::get_int(const std::string& name, int fallback) const {
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
-  try {
-    size_t used = 0;
-    const int v = std::stoi(it->second, &used);
-    if (used != it->second.size()) throw std::invalid_argument("trailing");
-    return v;
-  } catch (const std::exception&) {
-    throw Error("option --" + name + " needs an integer, got '" + it->second + "'");
-  }
+  return parse_whole<int>(name, it->second, "an integer",
+                          [](const std::string& t, size_t* used) { return std::stoi(t, used); });
+}
+
+double Args::get_double(const std::string& name, double fallback) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  return parse_whole<double>(name, it->second, "a number",
+                             [](const std::string& t, size_t* used) { return std::stod(t, used); });
 }
 
 }  // namespace legrad::cli

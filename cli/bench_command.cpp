@@ -11,10 +11,8 @@
 #include "model/clip_model.h"
 #include "base/device.h"
 #include "base/error.h"
-#include "explain/legrad.h"
-#include "explain/legrad_graph.h"
+#include "engine/engine.h"
 #include "engine/model_files.h"
-#include "video/preprocess.h"
 #include "lab/random_init.h"
 #include "model/transformer.h"
 #include "model/weight_source.h"
@@ -55,24 +53,41 @@ struct FrameTimes {
   double total = 0, preprocess = 0, forward = 0, gradients = 0, postprocess = 0;
 };
 
-// One frame as the element runs it: preprocess, explain (a graph replay where given),
-// heatmaps back on the host.
-FrameTimes run_frame(const ClipModel& model, const FramePreprocessor& preprocess,
-                     const at::Tensor& frame, const at::Tensor& text, const LegradOptions& options,
-                     const GraphedLegrad* graph = nullptr) {
+// One frame as the element runs it: the engine's preprocessing and explanation (a graph
+// replay where the engine records one), heatmaps back on the host.
+FrameTimes run_frame(const LegradEngine& engine, const ImageView& frame, const PromptSet& prompts,
+                     bool synchronize) {
   const auto start = Clock::now();
-  const at::Tensor pixels = preprocess(image_view(frame));
-  if (options.synchronize_timings) synchronize_device(model.device());
+  const at::Tensor pixels = engine.preprocess(frame);
+  if (synchronize) synchronize_device(engine.model().device());
   FrameTimes t;
   t.preprocess = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  const Explanation ex =
-      graph ? graph->explain(pixels, text) : explain_legrad(model, pixels, text, options);
+  const Explanation ex = engine.explain_pixels(pixels, prompts);
   const at::Tensor maps = ex.heatmaps.cpu();  // waits for the device
   t.total = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   t.forward = ex.timings.forward_ms;
   t.gradients = ex.timings.gradient_ms;
   t.postprocess = ex.timings.postprocess_ms;
   return t;
+}
+
+// The model of --arch (random weights) or --model, without a tokenizer: the bench's prompts
+// are random unit vectors.
+std::shared_ptr<const LoadedModel> bench_model(const Args& args, const std::string& device_name,
+                                               at::ScalarType dtype) {
+  auto loaded = std::make_shared<LoadedModel>();
+  loaded->device = device_name;
+  const c10::Device device = parse_device(device_name);
+  if (args.has("arch")) {
+    const ClipConfig cfg = builtin_arch(args.get("arch"));
+    loaded->model = std::make_shared<ClipModel>(
+        cfg, TensorWeights(random_clip_weights(cfg, 0), "random " + args.get("arch")), device,
+        dtype);
+  } else {
+    loaded->files = locate_model_files(args.get("model"));
+    loaded->model = load_clip_model(loaded->files, device, dtype);
+  }
+  return loaded;
 }
 
 }  // namespace
@@ -84,7 +99,7 @@ int bench_command(int argc, char** argv) {
                   {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   set_compute_threads(args.get_int("threads", 0));
-  const std::string device_name = args.get("device", "cpu");
+  const std::string device_name = args.get("device", kDefaultDevice);
   const c10::Device device = parse_device(device_name);
   const std::string dtype_name = args.get("dtype", "fp32");
   const at::ScalarType dtype = parse_dtype(dtype_name, device);
@@ -93,32 +108,23 @@ int bench_command(int argc, char** argv) {
   const int warmup = args.get_int("warmup", 2);
   if (prompts < 1 || iters < 1 || warmup < 0) throw Error("--prompts and --iters must be >= 1");
 
-  std::shared_ptr<ClipModel> model;
-  std::string label;
-  if (args.has("arch")) {
-    label = args.get("arch");
-    const ClipConfig cfg = builtin_arch(label);
-    model = std::make_shared<ClipModel>(
-        cfg, TensorWeights(random_clip_weights(cfg, 0), "random " + label), device, dtype);
-  } else {
-    label = args.get("model");
-    model = load_clip_model(locate_model_files(label), device, dtype);
-  }
-  const ClipConfig& cfg = model->config();
-  const int size = args.get_int("size", cfg.vision.image_size);
-  LegradOptions options;
-  options.layer_index = args.get_int("layer-index", -2);
+  const std::string label = args.has("arch") ? args.get("arch") : args.get("model");
+  const auto loaded = bench_model(args, device_name, dtype);
+  EngineOptions options;
+  options.input_size = args.get_int("size", 0);
+  options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
+  options.cuda_graphs = !args.has("no-cuda-graph");
+  const LegradEngine engine(loaded, options);
+  const int size = engine.input_size();
   // Text embeddings are computed once per prompt set, never per frame: random unit vectors.
-  const at::Tensor text =
-      l2_normalize(at::randn({prompts, cfg.embed_dim}, at::detail::createCPUGenerator(1)))
-          .to(device);
-  const at::Tensor frame = bench_frame(640, 480);
-  const FramePreprocessor preprocess(cfg.mean, cfg.std, size, device);
+  PromptSet prompt_set;
+  prompt_set.texts.assign(prompts, "random prompt");
+  prompt_set.embeddings = l2_normalize(at::randn({prompts, loaded->model->config().embed_dim},
+                                                 at::detail::createCPUGenerator(1)));
+  const at::Tensor frame_pixels = bench_frame(640, 480);
+  const ImageView frame = image_view(frame_pixels);
 
   reset_device_peak(device);
-  std::unique_ptr<GraphedLegrad> graph;
-  if (device.is_cuda() && GraphedLegrad::supported() && !args.has("no-cuda-graph"))
-    graph = std::make_unique<GraphedLegrad>(*model, size, prompts, options);
   std::vector<double> total, pre, fwd, grad, post;
   auto record_breakdown = [&](const FrameTimes& t) {
     pre.push_back(t.preprocess);
@@ -127,18 +133,21 @@ int bench_command(int argc, char** argv) {
     post.push_back(t.postprocess);
   };
   for (int i = 0; i < warmup + iters; ++i) {
-    const FrameTimes t = run_frame(*model, preprocess, frame, text, options, graph.get());
+    const FrameTimes t = run_frame(engine, frame, prompt_set, false);
     if (i < warmup) continue;
     total.push_back(t.total);
     if (device.is_cpu()) record_breakdown(t);
   }
+  const bool graphed = engine.uses_cuda_graph(prompts);
   // On CUDA the split needs a wait at each step (and plain launches, not a graph), which would
   // slow the frames timed above.
   const int breakdown_frames = device.is_cpu() ? iters : std::min(iters, 20);
   if (!device.is_cpu()) {
+    options.cuda_graphs = false;
     options.synchronize_timings = true;
+    const LegradEngine measuring(loaded, options);
     for (int i = 0; i < breakdown_frames; ++i)
-      record_breakdown(run_frame(*model, preprocess, frame, text, options));
+      record_breakdown(run_frame(measuring, frame, prompt_set, true));
   }
   const int64_t device_peak = device_peak_bytes(device);
   const double device_mb = device_peak / (1024.0 * 1024.0);
@@ -147,7 +156,7 @@ int bench_command(int argc, char** argv) {
   const double best = *std::min_element(total.begin(), total.end());
   nlohmann::ordered_json result = {
       {"model", label}, {"size", size}, {"prompts", prompts}, {"device", device.str()},
-      {"dtype", dtype_name}, {"cuda_graph", graph != nullptr}, {"threads", at::get_num_threads()},
+      {"dtype", dtype_name}, {"cuda_graph", graphed}, {"threads", at::get_num_threads()},
       {"iters", iters},
       {"median_ms", med}, {"min_ms", best}, {"fps", 1000.0 / med},
       {"peak_rss_mb", peak_rss_mb()},
@@ -155,7 +164,7 @@ int bench_command(int argc, char** argv) {
       {"breakdown_ms", {{"preprocess", median(pre)}, {"forward", median(fwd)},
                         {"gradients", median(grad)}, {"postprocess", median(post)}}}};
   std::printf("%s  S=%d  P=%d  %s %s%s  threads=%d  iters=%d\n", label.c_str(), size, prompts,
-              device.str().c_str(), dtype_name.c_str(), graph ? " (CUDA graph)" : "",
+              device.str().c_str(), dtype_name.c_str(), graphed ? " (CUDA graph)" : "",
               at::get_num_threads(), iters);
   const std::string device_memory =
       device_peak >= 0 ? std::to_string(static_cast<int>(device_mb + 0.5)) + " MB" : "n/a";

@@ -43,8 +43,8 @@ int evaluate_command(int argc, char** argv) {
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model", default_model_path());
-  options.device = args.get("device", "cpu");
-  options.layer_index = args.get_int("layer-index", -2);
+  options.device = args.get("device", kDefaultDevice);
+  options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   options.input_size = args.get_int("size", 0);
   const LegradEngine engine(options);
   const int count = args.get_int("scenes", 500);

@@ -8,7 +8,9 @@
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "base/error.h"
+#include "heatmap/colormap.h"
 #include "heatmap/drawing.h"
+#include "heatmap/heatmap_view.h"
 #include "model/safetensors.h"
 #include "args.h"
 #include "commands.h"
@@ -40,17 +42,18 @@ int explain_command(int argc, char** argv) {
   if (!args.has("prompts")) throw Error("--prompts is required");
   if (!args.has("out")) throw Error("--out PREFIX is required");
   const std::string image_path = args.positional()[0];
-  const Colormap colormap = parse_colormap(args.get("colormap", "jet"));
-  const double alpha = std::stod(args.get("alpha", "0.5"));
+  const Colormap colormap =
+      parse_colormap(args.get("colormap", colormap_info(kDefaultColormap).name));
+  const double alpha = args.get_double("alpha", kDefaultAlpha);
   if (!(alpha >= 0.0 && alpha <= 1.0)) throw Error("--alpha must lie in [0, 1]");
 
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model", default_model_path());
   options.vocab = args.get("vocab");
-  options.device = args.get("device", "cpu");
+  options.device = args.get("device", kDefaultDevice);
   options.input_size = args.get_int("size", 0);
-  options.layer_index = args.get_int("layer-index", -2);
+  options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   const LegradEngine engine(options);
   const PromptSet prompts = engine.encode_prompts(parse_prompt_list(args.get("prompts")));
 
@@ -58,19 +61,18 @@ int explain_command(int argc, char** argv) {
   if (bgr.empty()) throw Error(image_path + ": cannot read the image");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  ImageView view;
-  view.data = rgb.data;
-  view.width = rgb.cols;
-  view.height = rgb.rows;
-  view.row_stride = static_cast<int64_t>(rgb.step);
-  view.pixel_stride = 3;
-  const Explanation ex = engine.explain(view, prompts, parse_method(args.get("method", "legrad")));
+  const ImageView view = packed_pixels<const uint8_t>(rgb.data, rgb.cols, rgb.rows,
+                                                      static_cast<int64_t>(rgb.step), PixelFormat::RGB);
+  const Explanation ex =
+      engine.explain(view, prompts, parse_method(args.get("method", method_name(kDefaultMethod))));
+  const at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
 
   const std::string prefix = args.get("out");
   const std::vector<std::string>& texts = prompts.texts;
   std::printf("%-40s  %s\n", "prompt", "score");
   for (size_t p = 0; p < texts.size(); ++p) {
-    const cv::Mat heat = heatmap_to_size(ex.heatmaps[p], rgb.cols, rgb.rows);
+    const HeatmapView map{maps[p].data_ptr<float>(), engine.input_size(), engine.input_size()};
+    const cv::Mat heat = resize_heatmap(map, rgb.cols, rgb.rows);
     cv::Mat overlay = blend(rgb, colorize(heat, colormap), alpha);
     cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
     const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";

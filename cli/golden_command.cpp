@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "base/device.h"
 #include "base/error.h"
 #include "lab/golden.h"
 #include "args.h"
@@ -16,7 +17,7 @@ int golden_command(int argc, char** argv) {
   } else {
     if (args.positional().size() != 1) throw Error("give one case folder (or --tokenizer-cases)");
     report = run_golden_case(args.positional()[0], args.get("vocab"), args.get("dtype", "fp32"),
-                             args.get("device", "cpu"));
+                             args.get("device", kDefaultDevice));
   }
   for (const auto& c : report.checks)
     std::printf("%-4s  %-44s  %s\n", c.passed ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());

@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "text/clip_tokenizer.h"
+#include "text/vocabulary.h"
 #include "args.h"
 #include "commands.h"
 
@@ -11,15 +12,17 @@ int tokenize_command(int argc, char** argv) {
   const Args args(argc, argv, {"vocab", "context-length"}, {"strings"});
   if (!args.has("vocab")) throw Error("--vocab FILE is required");
   if (args.positional().empty()) throw Error("give at least one text");
-  const ClipTokenizer tokenizer = ClipTokenizer::from_file(args.get("vocab"));
+  const auto tokenizer = load_tokenizer(args.get("vocab"));
+  const auto* clip = dynamic_cast<const ClipTokenizer*>(tokenizer.get());
+  if (args.has("strings") && !clip) throw Error("--strings needs a CLIP BPE vocabulary");
   const int context = args.get_int("context-length", 77);
   for (const std::string& text : args.positional()) {
-    const auto ids = tokenizer.tokenize(text, context);
+    const auto ids = tokenizer->tokenize(text, context);
     const char* sep = "";
     for (int64_t id : ids) {
       if (args.has("strings")) {
         if (id == 0) break;
-        std::printf("%s%s", sep, tokenizer.token_string(id).c_str());
+        std::printf("%s%s", sep, clip->token_string(id).c_str());
       } else {
         std::printf("%s%lld", sep, static_cast<long long>(id));
       }

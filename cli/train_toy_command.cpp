@@ -41,19 +41,19 @@ int train_toy_command(int argc, char** argv) {
   recipe.scenes = SceneOptions::for_size(args.get_int("size", recipe.scenes.size));
   recipe.scenes.min_items = args.get_int("min-items", recipe.scenes.min_items);
   recipe.scenes.max_items = args.get_int("max-items", recipe.scenes.max_items);
-  if (args.has("lr")) recipe.lr = std::stod(args.get("lr"));
-  if (args.has("mean-token-weight")) recipe.mean_token_weight = std::stod(args.get("mean-token-weight"));
+  recipe.lr = args.get_double("lr", recipe.lr);
+  recipe.mean_token_weight = args.get_double("mean-token-weight", recipe.mean_token_weight);
   recipe.mean_token_blocks = args.get_int("mean-token-blocks", recipe.mean_token_blocks);
-  if (args.has("patch-weight")) recipe.patch_weight = std::stod(args.get("patch-weight"));
-  if (args.has("value-patch-weight")) recipe.value_patch_weight = std::stod(args.get("value-patch-weight"));
+  recipe.patch_weight = args.get_double("patch-weight", recipe.patch_weight);
+  recipe.value_patch_weight = args.get_double("value-patch-weight", recipe.value_patch_weight);
   if (args.has("value-patch-targets"))
     recipe.value_patch_targets = parse_value_targets(args.get("value-patch-targets"));
   const std::string readout = args.get("value-patch-readout", "whole");
   if (readout != "whole" && readout != "heads")
     throw Error("unknown value-patch readout '" + readout + "' (whole, heads)");
   recipe.value_patch_per_head = readout == "heads";
-  if (args.has("weight-decay")) recipe.weight_decay = std::stod(args.get("weight-decay"));
-  recipe.device = parse_device(args.get("device", "cpu"));
+  recipe.weight_decay = args.get_double("weight-decay", recipe.weight_decay);
+  recipe.device = parse_device(args.get("device", kDefaultDevice));
   recipe.scene_threads = args.get_int("scene-threads", recipe.scene_threads);
   recipe.init = args.get("init");
   if (args.has("start")) recipe.start = parse_toy_start(args.get("start"));

@@ -34,7 +34,7 @@ std::unique_ptr<legrad::ClipTokenizer> make_tokenizer() {
   vocab["<|endoftext|>"] = id++;
   std::ofstream(dir + "/vocab.json") << vocab.dump();
   merges.close();
-  return std::make_unique<legrad::ClipTokenizer>(legrad::ClipTokenizer::from_file(dir + "/vocab.json"));
+  return std::make_unique<legrad::ClipTokenizer>(legrad::ClipTokenizer::from_vocab_json(dir + "/vocab.json", dir + "/merges.txt"));
 }
 
 }  // namespace

@@ -36,8 +36,9 @@
 
 #include "base/device.h"
 #include "base/error.h"
-#include "legradanalyzer.h"
 #include "engine/model_files.h"
+#include "gstlegradenums.h"
+#include "legradanalyzer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug
@@ -78,12 +79,8 @@ struct _GstLegrad {
   gchar *model_instance_id;
   gint input_size;
   gint layer_index;
-  guint inference_interval;
-  GstLegradMode mode;
-  legrad::ExplainMethod method;
-  gboolean attach_roi;
-  gfloat roi_threshold;
-  gfloat min_score;
+  /* inference-interval, mode, method, attach-roi, roi-threshold, min-score */
+  legrad::AnalyzerSettings settings;
   guint stats_interval;
   guint threads;
   /* prompts from the property or an event, applied at the next frame */
@@ -110,26 +107,6 @@ gst_legrad_mode_get_type (void)
   };
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstLegradMode", values));
-  return type;
-}
-
-/* The explainers of the core, nick = the core's method name. */
-static GType
-gst_legrad_method_get_type (void)
-{
-  static GType type = 0;
-  using legrad::ExplainMethod;
-  static const GEnumValue values[] = {
-    {(gint) ExplainMethod::Legrad, "LeGrad (layerwise attention gradients)", "legrad"},
-    {(gint) ExplainMethod::RawAttention, "Last block's class-token attention", "raw-attention"},
-    {(gint) ExplainMethod::Rollout, "Attention rollout", "rollout"},
-    {(gint) ExplainMethod::GradCam, "GradCAM on the last block's attention", "gradcam"},
-    {(gint) ExplainMethod::CheferCam, "CheferCAM over all blocks", "chefercam"},
-    {(gint) ExplainMethod::CheferCamLast, "CheferCAM, last block only", "chefercam-last"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstLegradMethod", values));
   return type;
 }
 
@@ -187,12 +164,14 @@ gst_legrad_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   /* Without a model: the bundled one (legrad::default_model_path). */
   const std::string model = self->model && *self->model ? self->model : legrad::default_model_path ();
-  const std::string device = self->device ? self->device : "cpu";
+  const std::string device = self->device ? self->device : legrad::kDefaultDevice;
   const std::string instance = self->model_instance_id ? self->model_instance_id : "";
   const std::string prompts_file = self->prompts_file ? self->prompts_file : "";
   std::string prompts = self->prompts ? self->prompts : "";
-  const int input_size = self->input_size;
-  const int layer_index = self->layer_index;
+  legrad::EngineOptions options;
+  options.model = model;
+  options.input_size = self->input_size;
+  options.layer_index = self->layer_index;
   const int threads = (int) self->threads;
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
@@ -211,8 +190,8 @@ gst_legrad_start (GstBaseTransform * trans)
   std::unique_ptr < legrad::LegradAnalyzer > analyzer;
   try {
     legrad::set_compute_threads (threads);
-    analyzer = std::make_unique < legrad::LegradAnalyzer > (model, resolved_device, input_size,
-        layer_index, instance);
+    options.device = resolved_device;
+    analyzer = std::make_unique < legrad::LegradAnalyzer > (options, instance);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
             model.c_str ()), ("%s", e.what ()));
@@ -285,14 +264,8 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     return GST_FLOW_FLUSHING;
   gst_legrad_apply_pending_prompts (self);
 
-  legrad::AnalyzerSettings settings;
   GST_OBJECT_LOCK (self);
-  settings.inference_interval = self->inference_interval;
-  settings.async = self->mode == GST_LEGRAD_MODE_ASYNC;
-  settings.method = self->method;
-  settings.attach_roi = self->attach_roi;
-  settings.roi_threshold = self->roi_threshold;
-  settings.min_score = self->min_score;
+  const legrad::AnalyzerSettings settings = self->settings;
   const guint stats_interval = self->stats_interval;
   GST_OBJECT_UNLOCK (self);
 
@@ -370,7 +343,7 @@ gst_legrad_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery 
       query);
   if (ret && direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     GST_OBJECT_LOCK (self);
-    const gboolean sync = self->mode == GST_LEGRAD_MODE_SYNC;
+    const gboolean sync = !self->settings.async;
     const double mean_ms = self->analyzer ? self->analyzer->stats ().mean_inference_ms : 0.0;
     GST_OBJECT_UNLOCK (self);
     if (sync) {
@@ -425,22 +398,22 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
       self->layer_index = g_value_get_int (value);
       break;
     case PROP_INFERENCE_INTERVAL:
-      self->inference_interval = g_value_get_uint (value);
+      self->settings.inference_interval = g_value_get_uint (value);
       break;
     case PROP_MODE:
-      self->mode = (GstLegradMode) g_value_get_enum (value);
+      self->settings.async = g_value_get_enum (value) == GST_LEGRAD_MODE_ASYNC;
       break;
     case PROP_METHOD:
-      self->method = (legrad::ExplainMethod) g_value_get_enum (value);
+      self->settings.method = (legrad::ExplainMethod) g_value_get_enum (value);
       break;
     case PROP_ATTACH_ROI:
-      self->attach_roi = g_value_get_boolean (value);
+      self->settings.attach_roi = g_value_get_boolean (value);
       break;
     case PROP_ROI_THRESHOLD:
-      self->roi_threshold = g_value_get_float (value);
+      self->settings.roi_threshold = g_value_get_float (value);
       break;
     case PROP_MIN_SCORE:
-      self->min_score = g_value_get_float (value);
+      self->settings.min_score = g_value_get_float (value);
       break;
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
@@ -486,22 +459,23 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       g_value_set_int (value, self->layer_index);
       break;
     case PROP_INFERENCE_INTERVAL:
-      g_value_set_uint (value, self->inference_interval);
+      g_value_set_uint (value, self->settings.inference_interval);
       break;
     case PROP_MODE:
-      g_value_set_enum (value, self->mode);
+      g_value_set_enum (value, self->settings.async ? GST_LEGRAD_MODE_ASYNC :
+          GST_LEGRAD_MODE_SYNC);
       break;
     case PROP_METHOD:
-      g_value_set_enum (value, (gint) self->method);
+      g_value_set_enum (value, (gint) self->settings.method);
       break;
     case PROP_ATTACH_ROI:
-      g_value_set_boolean (value, self->attach_roi);
+      g_value_set_boolean (value, self->settings.attach_roi);
       break;
     case PROP_ROI_THRESHOLD:
-      g_value_set_float (value, self->roi_threshold);
+      g_value_set_float (value, self->settings.roi_threshold);
       break;
     case PROP_MIN_SCORE:
-      g_value_set_float (value, self->min_score);
+      g_value_set_float (value, self->settings.min_score);
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
@@ -570,34 +544,36 @@ gst_legrad_class_init (GstLegradClass * klass)
           "read at start (before the 'prompts' property's prompts)", NULL, ready));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_string ("device", "Device", "Compute device: auto, cpu, cuda or cuda:N "
-          "(auto falls back to the CPU with a warning)", "cpu", ready));
+          "(auto falls back to the CPU with a warning)", legrad::kDefaultDevice, ready));
   g_object_class_install_property (gobject_class, PROP_INPUT_SIZE,
       g_param_spec_int ("input-size", "Input size", "Model input size S (frames are squashed "
           "to S x S; a multiple of the patch size; 0 = the model's trained size)",
           0, 4096, 0, ready));
   g_object_class_install_property (gobject_class, PROP_LAYER_INDEX,
       g_param_spec_int ("layer-index", "Layer index", "First block used by LeGrad "
-          "(negative: counted from the end; -2 = the last two blocks)", -256, 255, -2, ready));
+          "(negative: counted from the end; -2 = the last two blocks)", -256, 255,
+          legrad::kDefaultLayerIndex, ready));
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval", "Analyse every Nth frame; "
-          "frames between carry the newest heatmap and its age", 1, G_MAXUINT, 1, playing));
+          "frames between carry the newest heatmap and its age", 1, G_MAXUINT,
+          legrad::kDefaultInferenceInterval, playing));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "sync: analysed frames wait for their heatmap; "
           "async: the streaming thread never waits", gst_legrad_mode_get_type (),
-          GST_LEGRAD_MODE_SYNC, playing));
+          legrad::kDefaultAsync ? GST_LEGRAD_MODE_ASYNC : GST_LEGRAD_MODE_SYNC, playing));
   g_object_class_install_property (gobject_class, PROP_METHOD,
       g_param_spec_enum ("method", "Method", "Explainer: LeGrad, or a classic one to compare "
-          "with (raw-attention and rollout ignore the prompt)", gst_legrad_method_get_type (),
-          (gint) legrad::ExplainMethod::Legrad, playing));
+          "with (raw-attention and rollout ignore the prompt)", GST_TYPE_LEGRAD_METHOD,
+          (gint) legrad::kDefaultMethod, playing));
   g_object_class_install_property (gobject_class, PROP_ATTACH_ROI,
       g_param_spec_boolean ("attach-roi", "Attach ROI", "Attach a GstVideoRegionOfInterestMeta "
           "around each prompt's largest region above roi-threshold", FALSE, playing));
   g_object_class_install_property (gobject_class, PROP_ROI_THRESHOLD,
       g_param_spec_float ("roi-threshold", "ROI threshold", "Heatmap level that bounds a "
-          "region of interest", 0.0f, 1.0f, 0.5f, playing));
+          "region of interest", 0.0f, 1.0f, legrad::kDefaultRoiThreshold, playing));
   g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
       g_param_spec_float ("min-score", "Minimum score", "Presence score (cosine similarity) a "
-          "prompt needs for a region of interest", -1.0f, 1.0f, -1.0f, playing));
+          "prompt needs for a region of interest", -1.0f, 1.0f, legrad::kDefaultMinScore, playing));
   g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE_ID,
       g_param_spec_string ("model-instance-id", "Model instance id", "Elements with the same "
           "id share one loaded model (same model and device required)", NULL, ready));
@@ -635,20 +611,16 @@ gst_legrad_class_init (GstLegradClass * klass)
   trans_class->query = GST_DEBUG_FUNCPTR (gst_legrad_query);
 
   gst_type_mark_as_plugin_api (gst_legrad_mode_get_type (), (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (gst_legrad_method_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_METHOD, (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_legrad_debug, "legrad", 0, "LeGrad analyzer");
 }
 
 static void
 gst_legrad_init (GstLegrad * self)
 {
-  self->device = g_strdup ("cpu");
-  self->layer_index = -2;
-  self->inference_interval = 1;
-  self->mode = GST_LEGRAD_MODE_SYNC;
-  self->method = legrad::ExplainMethod::Legrad;
-  self->roi_threshold = 0.5f;
-  self->min_score = -1.0f;
+  self->device = g_strdup (legrad::kDefaultDevice);
+  self->layer_index = legrad::kDefaultLayerIndex;
+  self->settings = legrad::AnalyzerSettings ();
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only
    * read, so a shared buffer costs a shallow copy and no pixel copy. */

@@ -23,27 +23,22 @@
 
 #include <gst/video/video.h>
 
-#include <ATen/ATen.h>
-
 #include <cstdio>
 #include <cstring>
 #include <vector>
 #include <opencv2/imgproc.hpp>
 
+#include "gstlegradenums.h"
+#include "heatmap/colormap.h"
 #include "heatmap/drawing.h"
+#include "heatmap/heatmap_view.h"
+#include "legradframe.h"
 #include "meta/gstlegradmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_overlay_debug);
 #define GST_CAT_DEFAULT gst_legrad_overlay_debug
 
 #define OVERLAY_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
-
-typedef enum {
-  COLORMAP_JET,
-  COLORMAP_TURBO,
-  COLORMAP_INFERNO,
-  COLORMAP_VIRIDIS,
-} GstLegradColormap;
 
 enum {
   PROP_0,
@@ -57,7 +52,7 @@ enum {
 
 struct _GstLegradOverlay {
   GstBaseTransform parent;
-  GstLegradColormap colormap;
+  legrad::Colormap colormap;
   gdouble alpha;
   gchar *prompt;
   gboolean draw_labels;
@@ -71,22 +66,6 @@ struct _GstLegradOverlay {
 G_DEFINE_TYPE (GstLegradOverlay, gst_legrad_overlay, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (legradoverlay, "legradoverlay", GST_RANK_NONE,
     GST_TYPE_LEGRAD_OVERLAY);
-
-static GType
-gst_legrad_colormap_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {COLORMAP_JET, "Jet", "jet"},
-    {COLORMAP_TURBO, "Turbo", "turbo"},
-    {COLORMAP_INFERNO, "Inferno", "inferno"},
-    {COLORMAP_VIRIDIS, "Viridis", "viridis"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstLegradColormap", values));
-  return type;
-}
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
     GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
@@ -122,24 +101,9 @@ prompt_selected (const gchar * selector, const GstLegradHeatmapMeta * meta)
   return g_strcmp0 (selector, meta->prompt) == 0;
 }
 
-static legrad::PixelView
-pixel_view (GstVideoFrame * frame)
-{
-  legrad::PixelView v;
-  v.data = static_cast<uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (frame, 0));
-  v.width = GST_VIDEO_FRAME_WIDTH (frame);
-  v.height = GST_VIDEO_FRAME_HEIGHT (frame);
-  v.row_stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
-  v.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 0);
-  v.red = (int) GST_VIDEO_FRAME_COMP_OFFSET (frame, GST_VIDEO_COMP_R);
-  v.green = (int) GST_VIDEO_FRAME_COMP_OFFSET (frame, GST_VIDEO_COMP_G);
-  v.blue = (int) GST_VIDEO_FRAME_COMP_OFFSET (frame, GST_VIDEO_COMP_B);
-  return v;
-}
-
 struct DrawSettings {
-  legrad::Colormap colormap = legrad::Colormap::Jet;
-  double alpha = 0.5;
+  legrad::Colormap colormap = legrad::kDefaultColormap;
+  double alpha = legrad::kDefaultAlpha;
   bool all = true;
   bool labels = true;
   bool boxes = true;
@@ -153,9 +117,9 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
   /* Several prompts: each in its own colour; one prompt: through the colour map. */
   const bool solid = s.all && metas.size () > 1;
   for (GstLegradHeatmapMeta *m:metas) {
-    at::Tensor map = at::from_blob (const_cast < gfloat * >(gst_legrad_heatmap_meta_get_values (m)),
-        {(int64_t) m->height, (int64_t) m->width}, at::kFloat);
-    const cv::Mat heat = legrad::heatmap_to_size (map, view.width, view.height);
+    const legrad::HeatmapView map {
+    gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
+    const cv::Mat heat = legrad::resize_heatmap (map, view.width, view.height);
     legrad::blend_heatmap (view, heat, solid ? cv::Mat () : legrad::colorize (heat, s.colormap),
         legrad::prompt_color (m->prompt_index), s.alpha);
   }
@@ -193,18 +157,11 @@ gst_legrad_overlay_attach (GstLegradOverlay * self, GstBuffer * buffer,
   GstMapInfo map;
   gst_buffer_map (canvas, &map, GST_MAP_WRITE);
   memset (map.data, 0, map.size);
-  legrad::PixelView view;
-  view.data = map.data;
-  view.width = width;
-  view.height = height;
-  view.row_stride = (int64_t) width * 4;
-  view.pixel_stride = 4;
   /* GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB: BGRA little-endian, ARGB big-endian. */
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-  view.blue = 0, view.green = 1, view.red = 2, view.alpha = 3;
-#else
-  view.alpha = 0, view.red = 1, view.green = 2, view.blue = 3;
-#endif
+  const legrad::PixelFormat format = G_BYTE_ORDER == G_LITTLE_ENDIAN ?
+      legrad::PixelFormat::BGRA : legrad::PixelFormat::ARGB;
+  const legrad::PixelView view = legrad::packed_pixels (map.data, width, height,
+      (int64_t) width * 4, format);
   try {
     draw (view, buffer, metas, s);
   } catch (...) {
@@ -229,7 +186,7 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
   DrawSettings settings;
   GST_OBJECT_LOCK (self);
-  settings.colormap = static_cast < legrad::Colormap > (self->colormap);
+  settings.colormap = self->colormap;
   settings.alpha = self->alpha;
   gchar *selector = g_strdup (self->prompt);
   settings.labels = self->draw_labels;
@@ -259,7 +216,7 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     if (self->attach_composition)
       gst_legrad_overlay_attach (self, buffer, metas, settings);
     else
-      draw (pixel_view (&frame), buffer, metas, settings);
+      draw (legrad::writable_pixels (&frame), buffer, metas, settings);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Drawing the heatmap failed"), ("%s", e.what ()));
     ret = GST_FLOW_ERROR;
@@ -277,7 +234,7 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_COLORMAP:
-      self->colormap = (GstLegradColormap) g_value_get_enum (value);
+      self->colormap = (legrad::Colormap) g_value_get_enum (value);
       break;
     case PROP_ALPHA:
       self->alpha = g_value_get_double (value);
@@ -310,7 +267,7 @@ gst_legrad_overlay_get_property (GObject * object, guint prop_id, GValue * value
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_COLORMAP:
-      g_value_set_enum (value, self->colormap);
+      g_value_set_enum (value, (gint) self->colormap);
       break;
     case PROP_ALPHA:
       g_value_set_double (value, self->alpha);
@@ -356,10 +313,10 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_COLORMAP,
       g_param_spec_enum ("colormap", "Colour map", "Colour map for a single prompt's heatmap",
-          gst_legrad_colormap_get_type (), COLORMAP_JET, playing));
+          GST_TYPE_LEGRAD_COLORMAP, (gint) legrad::kDefaultColormap, playing));
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha", "Opacity of the heatmap where it is 1 (it scales "
-          "with the heat)", 0.0, 1.0, 0.5, playing));
+          "with the heat)", 0.0, 1.0, legrad::kDefaultAlpha, playing));
   g_object_class_install_property (gobject_class, PROP_PROMPT,
       g_param_spec_string ("prompt", "Prompt", "Which prompt to draw: its index, its text, or "
           "\"all\" (several prompts each in its own colour)", "all", playing));
@@ -382,7 +339,7 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_overlay_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_overlay_transform_ip);
 
-  gst_type_mark_as_plugin_api (gst_legrad_colormap_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_COLORMAP, (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_legrad_overlay_debug, "legradoverlay", 0,
       "LeGrad heatmap overlay");
 }
@@ -390,8 +347,8 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
 static void
 gst_legrad_overlay_init (GstLegradOverlay * self)
 {
-  self->colormap = COLORMAP_JET;
-  self->alpha = 0.5;
+  self->colormap = legrad::kDefaultColormap;
+  self->alpha = legrad::kDefaultAlpha;
   self->prompt = g_strdup ("all");
   self->draw_labels = TRUE;
   self->draw_boxes = TRUE;

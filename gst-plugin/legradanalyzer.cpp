@@ -6,67 +6,16 @@
 
 #include "base/error.h"
 #include "meta/gstlegradmeta.h"
+#include "legradframe.h"
 #include "video/video_frame.h"
 
 namespace legrad {
-namespace {
-
-bool to_pixel_format(GstVideoFormat format, PixelFormat* out) {
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGB: *out = PixelFormat::RGB; return true;
-    case GST_VIDEO_FORMAT_BGR: *out = PixelFormat::BGR; return true;
-    case GST_VIDEO_FORMAT_RGBx: *out = PixelFormat::RGBx; return true;
-    case GST_VIDEO_FORMAT_BGRx: *out = PixelFormat::BGRx; return true;
-    case GST_VIDEO_FORMAT_xRGB: *out = PixelFormat::xRGB; return true;
-    case GST_VIDEO_FORMAT_xBGR: *out = PixelFormat::xBGR; return true;
-    case GST_VIDEO_FORMAT_RGBA: *out = PixelFormat::RGBA; return true;
-    case GST_VIDEO_FORMAT_BGRA: *out = PixelFormat::BGRA; return true;
-    case GST_VIDEO_FORMAT_ARGB: *out = PixelFormat::ARGB; return true;
-    case GST_VIDEO_FORMAT_ABGR: *out = PixelFormat::ABGR; return true;
-    case GST_VIDEO_FORMAT_I420: *out = PixelFormat::I420; return true;
-    case GST_VIDEO_FORMAT_NV12: *out = PixelFormat::NV12; return true;
-    default: return false;
-  }
-}
-
-// A frame mapped for reading, described for the core.
-class MappedFrame {
- public:
-  MappedFrame(GstBuffer* buffer, const GstVideoInfo& info) {
-    if (!to_pixel_format(GST_VIDEO_INFO_FORMAT(&info), &planes_.format))
-      throw Error(std::string("unsupported video format ") +
-                  gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)));
-    if (!gst_video_frame_map(&frame_, const_cast<GstVideoInfo*>(&info), buffer, GST_MAP_READ))
-      throw Error("cannot map the video frame for reading");
-    planes_.width = GST_VIDEO_FRAME_WIDTH(&frame_);
-    planes_.height = GST_VIDEO_FRAME_HEIGHT(&frame_);
-    for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(&frame_) && i < 3; ++i) {
-      planes_.data[i] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame_, i));
-      planes_.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame_, i);
-    }
-    planes_.matrix = info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709
-                                                                              : YuvMatrix::BT601;
-    planes_.full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-  }
-  ~MappedFrame() { gst_video_frame_unmap(&frame_); }
-  MappedFrame(const MappedFrame&) = delete;
-  MappedFrame& operator=(const MappedFrame&) = delete;
-  const FramePlanes& planes() const { return planes_; }
-
- private:
-  GstVideoFrame frame_;
-  FramePlanes planes_;
-};
-
-}  // namespace
-
 AnalysisResult::~AnalysisResult() {
   for (GBytes* b : heatmaps) g_bytes_unref(b);
 }
 
-LegradAnalyzer::LegradAnalyzer(const std::string& model, const std::string& device,
-                               int input_size, int layer_index, const std::string& instance_id)
-    : engine_(shared_model(instance_id, model, "", device), input_size, layer_index) {}
+LegradAnalyzer::LegradAnalyzer(const EngineOptions& options, const std::string& instance_id)
+    : engine_(shared_model(instance_id, options.model, options.vocab, options.device), options) {}
 
 LegradAnalyzer::~LegradAnalyzer() { worker_.reset(); }
 
@@ -110,7 +59,8 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
       const at::Tensor map = heat[p];
       result->heatmaps.push_back(g_bytes_new(map.data_ptr<float>(), map.numel() * sizeof(float)));
       result->scores.push_back(scores[p].item<float>());
-      result->boxes.push_back(roi_threshold >= 0 ? largest_region(map, roi_threshold)
+      const HeatmapView view{map.data_ptr<float>(), result->size, result->size};
+      result->boxes.push_back(roi_threshold >= 0 ? largest_region(view, roi_threshold)
                                                  : std::nullopt);
     }
   } catch (const std::exception& e) {
@@ -132,60 +82,65 @@ void LegradAnalyzer::record(const AnalysisResult& result) {
 
 void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
                              const AnalyzerSettings& settings) {
-  uint64_t frame_number;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    frame_number = frame_number_++;
-  }
+  const uint64_t frame_number = next_frame_number();
   // Boxes are only computed while someone wants them (a negative threshold: none).
-  const float box_threshold = settings.attach_roi ? settings.roi_threshold : -1.0f;
-  roi_threshold_ = box_threshold;
+  const float roi_threshold = settings.attach_roi ? settings.roi_threshold : -1.0f;
+  roi_threshold_ = roi_threshold;
   const bool due = frame_number % std::max(settings.inference_interval, 1u) == 0;
-  std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
-  bool analysed = false;
-  if (due && prompts) {
+  const std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
+  const bool analysed = due && prompts;
+  if (analysed) {
     Job job{at::Tensor(), prompts, GST_BUFFER_PTS(buffer), frame_number, settings.method};
     const MappedFrame mapped(buffer, info);
-    if (settings.async) {
-      // The buffer moves on before the worker is done: the worker gets a copy.
-      job.rgb = frame_to_rgb(mapped.planes());
-      if (!worker_) {
-        worker_ = std::make_unique<AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>>(
-            [this](const Job& j) {
-              auto r = analyse(image_view(j.rgb), j, roi_threshold_);
-              record(*r);
-              return r;
-            });
-      }
-      analysed = true;
-      if (worker_->submit(std::move(job))) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stats_.frames_skipped++;  // the job it replaced will never run
-      }
-    } else {
-      if (worker_) worker_->flush();  // mode switched to sync: forget async work
-      // Packed RGB is read in place; YUV is converted first.
-      at::Tensor rgb;
-      if (!is_packed_rgb(mapped.planes().format)) rgb = frame_to_rgb(mapped.planes());
-      const ImageView image = rgb.defined() ? image_view(rgb) : packed_view(mapped.planes());
-      auto result = analyse(image, job, box_threshold);
-      record(*result);
-      std::lock_guard<std::mutex> lock(mutex_);
-      latest_ = std::move(result);
-      analysed = true;
-    }
+    if (settings.async)
+      submit(std::move(job), mapped.planes());
+    else
+      analyse_now(job, mapped.planes(), roi_threshold);
   }
-  std::shared_ptr<const AnalysisResult> latest;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!analysed) stats_.frames_skipped++;
-    if (settings.async && worker_)
-      if (auto r = worker_->latest()) latest_ = *r;
-    latest = latest_;
-  }
+  const std::shared_ptr<const AnalysisResult> latest = newest_result(analysed, settings.async);
   if (!latest) return;
   if (!latest->error.empty()) throw Error("analysis failed: " + latest->error);
   attach(buffer, info, *latest, frame_number, settings);
+}
+
+uint64_t LegradAnalyzer::next_frame_number() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return frame_number_++;
+}
+
+void LegradAnalyzer::submit(Job job, const FramePlanes& frame) {
+  // The buffer moves on before the worker is done: the worker gets a copy.
+  job.rgb = frame_to_rgb(frame);
+  if (!worker_) {
+    worker_ = std::make_unique<Worker>([this](const Job& j) {
+      auto r = analyse(image_view(j.rgb), j, roi_threshold_);
+      record(*r);
+      return r;
+    });
+  }
+  if (worker_->submit(std::move(job))) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.frames_skipped++;  // the job it replaced will never run
+  }
+}
+
+void LegradAnalyzer::analyse_now(const Job& job, const FramePlanes& frame, float roi_threshold) {
+  if (worker_) worker_->flush();  // mode switched to sync: forget async work
+  // Packed RGB is read in place; YUV is converted first.
+  at::Tensor rgb;
+  if (!is_packed_rgb(frame.format)) rgb = frame_to_rgb(frame);
+  auto result = analyse(rgb.defined() ? image_view(rgb) : packed_view(frame), job, roi_threshold);
+  record(*result);
+  std::lock_guard<std::mutex> lock(mutex_);
+  latest_ = std::move(result);
+}
+
+std::shared_ptr<const AnalysisResult> LegradAnalyzer::newest_result(bool analysed, bool async) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!analysed) stats_.frames_skipped++;
+  if (async && worker_)
+    if (auto r = worker_->latest()) latest_ = *r;
+  return latest_;
 }
 
 void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,

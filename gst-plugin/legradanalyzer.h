@@ -15,16 +15,21 @@
 #include "engine/async_analyzer.h"
 #include "engine/engine.h"
 #include "heatmap/boxes.h"
+#include "video/video_frame.h"
 
 namespace legrad {
 
+constexpr unsigned kDefaultInferenceInterval = 1;
+constexpr bool kDefaultAsync = false;
+
+// The element's per-frame properties, with their defaults.
 struct AnalyzerSettings {
-  ExplainMethod method = ExplainMethod::Legrad;
-  unsigned inference_interval = 1;
-  bool async = false;
+  ExplainMethod method = kDefaultMethod;
+  unsigned inference_interval = kDefaultInferenceInterval;
+  bool async = kDefaultAsync;
   bool attach_roi = false;
-  float roi_threshold = 0.5f;
-  float min_score = -1.0f;
+  float roi_threshold = kDefaultRoiThreshold;
+  float min_score = kDefaultMinScore;
 };
 
 struct AnalyzerStats {
@@ -54,8 +59,7 @@ struct AnalysisResult {
 class LegradAnalyzer {
  public:
   // Loads (or shares, with a non-empty instance_id) the model; throws legrad::Error.
-  LegradAnalyzer(const std::string& model, const std::string& device, int input_size,
-                 int layer_index, const std::string& instance_id);
+  LegradAnalyzer(const EngineOptions& options, const std::string& instance_id);
   ~LegradAnalyzer();
 
   // Parses and encodes a `;`-separated list now; throws legrad::Error. Frames after this
@@ -82,6 +86,13 @@ class LegradAnalyzer {
   // roi_threshold < 0: no boxes.
   std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,
                                                 float roi_threshold) const;
+  using Worker = AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>;
+  uint64_t next_frame_number();
+  // The frame's analysis on the worker (async) or now (sync), its result kept as the newest.
+  void submit(Job job, const FramePlanes& frame);
+  void analyse_now(const Job& job, const FramePlanes& frame, float roi_threshold);
+  // The newest finished analysis, counting the frame as skipped when it was not analysed.
+  std::shared_ptr<const AnalysisResult> newest_result(bool analysed, bool async);
   std::shared_ptr<const PromptSet> prompts_for(GstBuffer* buffer);
   void attach(GstBuffer* buffer, const GstVideoInfo& info, const AnalysisResult& result,
               uint64_t frame_number, const AnalyzerSettings& settings) const;
@@ -95,8 +106,8 @@ class LegradAnalyzer {
   AnalyzerStats stats_;
   double total_ms_ = 0.0;
   uint64_t frame_number_ = 0;
-  std::atomic<float> roi_threshold_{0.5f};
-  std::unique_ptr<AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>> worker_;
+  std::atomic<float> roi_threshold_{-1.0f};  // the worker's: < 0 while boxes are off
+  std::unique_ptr<Worker> worker_;
 };
 
 }  // namespace legrad

@@ -17,7 +17,7 @@
 #include "video/preprocess.h"
 #include "model/safetensors.h"
 #include "text/tokenizer.h"
-#include "text/clip_tokenizer.h"
+#include "text/vocabulary.h"
 
 namespace legrad {
 namespace {
@@ -94,7 +94,7 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
   const int layer_index = cfg_json.value("layer_index", -2);
   const int size = cfg_json.value("image_size", cfg.vision.image_size);
 
-  const at::Tensor tokens = tokenizer.tokenize_batch(prompts, cfg.text.context_length);
+  const at::Tensor tokens = tokenizer.tokenize_prompts(prompts, cfg.text.context_length);
   const at::Tensor want_tokens = io.load("text_tokens");
   rec.add("text_tokens", tokens.equal(want_tokens),
           tokens.equal(want_tokens) ? "exact" : "differ");
@@ -173,7 +173,8 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
 GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::string& vocab) {
   const nlohmann::json cases = read_json(cases_json);
   if (!cases.is_array()) throw Error(cases_json + ": expected a JSON array of cases");
-  const ClipTokenizer tokenizer = ClipTokenizer::from_file(vocab);
+  const auto tokenizer_ptr = load_tokenizer(vocab);
+  const TextTokenizer& tokenizer = *tokenizer_ptr;
   GoldenReport report;
   int index = 0;
   for (const auto& c : cases) {

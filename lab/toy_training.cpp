@@ -245,7 +245,7 @@ ToyModel train_toy_model(const FashionMnist& train, const ToyRecipe& recipe,
   std::vector<std::string> prompts;
   for (int label = 0; label < 10; ++label) prompts.push_back(class_prompt(label));
   const at::Tensor tokens =
-      tokenizer.tokenize_batch(prompts, out.config.text.context_length).to(recipe.device);
+      tokenizer.tokenize_prompts(prompts, out.config.text.context_length).to(recipe.device);
   const SceneGenerator scenes(train, recipe.scenes, recipe.seed);
   const PixelNormalization norm(out.config.mean, out.config.std);
   // The next batch is composed while the current step computes.

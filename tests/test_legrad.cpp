@@ -4,7 +4,7 @@
 
 #include "model/clip_model.h"
 #include "base/error.h"
-#include "explain/classic_explainers.h"
+#include "explain/methods.h"
 #include "explain/legrad.h"
 #include "explain/legrad_graph.h"
 #include "engine/model_files.h"
@@ -138,7 +138,7 @@ TEST_F(TinyModel, EveryMethodGivesNormalisedMapsAndTheModelsScores) {
     EXPECT_LE(ex.heatmaps.max().item<float>(), 1.0f) << name;
     EXPECT_TRUE(ex.scores.allclose(legrad.scores, 1e-5, 1e-6)) << name;
     const bool same = ex.heatmaps[0].equal(ex.heatmaps[1]) && ex.heatmaps[1].equal(ex.heatmaps[2]);
-    EXPECT_EQ(same, !method_uses_prompt(m)) << name;
+    EXPECT_EQ(same, !method_info(m).uses_prompt) << name;
   }
   EXPECT_THROW(parse_method("lime"), Error);
 }

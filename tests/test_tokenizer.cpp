@@ -5,6 +5,7 @@
 #include "support.h"
 #include "text/text_cleaner.h"
 #include "text/clip_tokenizer.h"
+#include "text/vocabulary.h"
 #include "base/utf8.h"
 
 namespace legrad {
@@ -61,7 +62,8 @@ class SyntheticVocab : public ::testing::Test {
 };
 
 TEST_F(SyntheticVocab, MergesWordsAndFramesWithSpecialTokens) {
-  const ClipTokenizer tok = ClipTokenizer::from_file(dir_.file("vocab.json"));
+  const auto loaded = load_tokenizer(dir_.file("vocab.json"));
+  const TextTokenizer& tok = *loaded;
   // write_tiny_model numbers bytes 0-255, then "<byte></w>", then the merges in order.
   const int64_t cat = 513, red = 517, a = 256 + 'a', bang = 256 + '!';
   EXPECT_EQ(tok.encode("A Cat"), (std::vector<int64_t>{a, cat}));
@@ -74,7 +76,8 @@ TEST_F(SyntheticVocab, MergesWordsAndFramesWithSpecialTokens) {
 }
 
 TEST_F(SyntheticVocab, LongTextIsCutWithEndToken) {
-  const ClipTokenizer tok = ClipTokenizer::from_file(dir_.path());
+  const auto loaded = load_tokenizer(dir_.path());
+  const TextTokenizer& tok = *loaded;
   std::string text;
   for (int i = 0; i < 2000; ++i) text += "x";
   bool truncated = false;
@@ -85,11 +88,12 @@ TEST_F(SyntheticVocab, LongTextIsCutWithEndToken) {
 }
 
 TEST_F(SyntheticVocab, InvalidUtf8AndMissingFiles) {
-  const ClipTokenizer tok = ClipTokenizer::from_file(dir_.file("vocab.json"));
+  const auto loaded = load_tokenizer(dir_.file("vocab.json"));
+  const TextTokenizer& tok = *loaded;
   EXPECT_THROW(tok.encode("\xc3"), Error);
-  EXPECT_THROW(ClipTokenizer::from_file(dir_.file("nope.txt.gz")), Error);
+  EXPECT_THROW(load_tokenizer(dir_.file("nope.txt.gz")), Error);
   test::write_text(dir_.file("broken.gz"), "not gzip at all");
-  EXPECT_THROW(ClipTokenizer::from_file(dir_.file("broken.gz")), Error);
+  EXPECT_THROW(load_tokenizer(dir_.file("broken.gz")), Error);
 }
 
 TEST(GoldenTokenizer, AllCasesMatchTheReference) {

@@ -354,7 +354,7 @@ ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMni
   for (int label = 0; label < 10; ++label) prompts.push_back(class_prompt(label));
   at::NoGradGuard no_grad;
   const at::Tensor text =
-      model.encode_text(WordTokenizer(trained.words).tokenize_batch(prompts, trained.config.text.context_length));
+      model.encode_text(WordTokenizer(trained.words).tokenize_prompts(prompts, trained.config.text.context_length));
   const SceneGenerator scenes(data, SceneOptions::for_size(trained.config.vision.image_size), 5);
   const int patch = trained.config.vision.patch_size;
   ReadoutContrast sum;

@@ -9,6 +9,8 @@
 
 namespace legrad {
 
+constexpr const char* kDefaultDevice = "cpu";
+
 // Parses and checks availability; asking for CUDA from a LibTorch without CUDA, or for a
 // device index that does not exist, throws legrad::Error. "auto" picks CUDA when present.
 c10::Device parse_device(const std::string& name);

@@ -14,8 +14,8 @@
 #include "base/error.h"
 #include "explain/legrad_graph.h"
 #include "base/log.h"
-#include "text/text_cleaner.h"
 #include "text/tokenizer.h"
+#include "text/vocabulary.h"
 #include "base/utf8.h"
 
 namespace legrad {
@@ -26,8 +26,8 @@ std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std
   loaded->files = locate_model_files(path, vocab);
   loaded->device = device;
   if (loaded->files.vocab.empty())
-    throw Error(path + ": no tokenizer vocabulary (bpe_simple_vocab_16e6.txt.gz, " +
-                "vocab.json + merges.txt, or words.txt) beside the model; give its path explicitly");
+    throw Error(path + ": no tokenizer vocabulary (" + vocabulary_file_names() +
+                ") beside the model; give its path explicitly");
   loaded->model = load_clip_model(loaded->files, parse_device(device));
   loaded->tokenizer = load_tokenizer(loaded->files.vocab);
   const size_t vocab_size = static_cast<size_t>(loaded->model->config().text.vocab_size);
@@ -58,8 +58,7 @@ std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
 }
 
 LegradEngine::LegradEngine(const EngineOptions& options)
-    : LegradEngine(load_model(options.model, options.vocab, options.device), options.input_size,
-                   options.layer_index) {}
+    : LegradEngine(load_model(options.model, options.vocab, options.device), options) {}
 
 namespace {
 
@@ -76,33 +75,31 @@ int checked_input_size(const ClipModel& model, int input_size) {
   return size;
 }
 
+LegradOptions legrad_options(const ClipModel& model, const EngineOptions& options) {
+  legrad_start_layer(options.layer_index, model.config().vision.layers);  // throws if invalid
+  LegradOptions out;
+  out.layer_index = options.layer_index;
+  out.synchronize_timings = options.synchronize_timings;
+  return out;
+}
+
 }  // namespace
 
-LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size,
-                           int layer_index)
+LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, const EngineOptions& options)
     : loaded_(std::move(model)),
-      input_size_(checked_input_size(*loaded_->model, input_size)),
-      layer_index_(layer_index),
+      input_size_(checked_input_size(*loaded_->model, options.input_size)),
+      legrad_options_(legrad_options(*loaded_->model, options)),
+      cuda_graphs_(options.cuda_graphs),
       preprocessor_(loaded_->model->config().mean, loaded_->model->config().std, input_size_,
-                    loaded_->model->device()) {
-  legrad_start_layer(layer_index, loaded_->model->config().vision.layers);
-}
+                    loaded_->model->device()) {}
 
 PromptSet LegradEngine::encode_prompts(const std::vector<std::string>& prompts) const {
   if (prompts.empty()) throw Error("no prompts given");
   const int context = loaded_->model->config().text.context_length;
-  at::Tensor tokens = at::zeros({static_cast<int64_t>(prompts.size()), context}, at::kLong);
-  auto acc = tokens.accessor<int64_t, 2>();
-  for (size_t p = 0; p < prompts.size(); ++p) {
-    if (clean_text(prompts[p]).empty())
-      throw Error("prompt " + std::to_string(p + 1) + " is empty");
-    bool truncated = false;
-    const auto ids = loaded_->tokenizer->tokenize(prompts[p], context, &truncated);
-    if (truncated)
-      log(LogLevel::Warning, "prompt " + std::to_string(p + 1) + " is longer than " +
-                                 std::to_string(context) + " tokens and was cut");
-    for (int i = 0; i < context; ++i) acc[p][i] = ids[i];
-  }
+  const at::Tensor tokens = loaded_->tokenizer->tokenize_prompts(prompts, context, [&](size_t p) {
+    log(LogLevel::Warning, "prompt " + std::to_string(p + 1) + " is longer than " +
+                               std::to_string(context) + " tokens and was cut");
+  });
   return {prompts, loaded_->model->encode_text(tokens)};
 }
 
@@ -129,18 +126,21 @@ Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptS
                                          ExplainMethod method) const {
   if (prompts.empty()) throw Error("no prompts set");
   return naming_out_of_memory(prompts, [&] {
-    if (method == ExplainMethod::Legrad)
+    const MethodInfo& info = method_info(method);
+    if (info.graph_capable)
       if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
         return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
-    LegradOptions opts;
-    opts.layer_index = layer_index_;
-    return explain_with(method, *loaded_->model, pixels, prompts.embeddings, opts);
+    return info.explain(*loaded_->model, pixels, prompts.embeddings, legrad_options_);
   });
+}
+
+at::Tensor LegradEngine::preprocess(const ImageView& frame) const {
+  return preprocessor_(frame);
 }
 
 Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts,
                                   ExplainMethod method) const {
-  const at::Tensor pixels = naming_out_of_memory(prompts, [&] { return preprocessor_(frame); });
+  const at::Tensor pixels = naming_out_of_memory(prompts, [&] { return preprocess(frame); });
   return explain_pixels(pixels, prompts, method);
 }
 
@@ -152,9 +152,14 @@ at::Tensor LegradEngine::scores(const ImageView& frame, const PromptSet& prompts
   return at::matmul(prompts.embeddings.to(model.device(), model.dtype()), image).to(at::kFloat);
 }
 
+bool LegradEngine::uses_cuda_graph(int64_t prompts) const {
+  std::lock_guard<std::mutex> lock(graphs_mutex_);
+  return graphs_.count(prompts) > 0;
+}
+
 std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& pixels,
                                                              int64_t prompts) const {
-  if (!GraphedLegrad::supported() || !loaded_->model->device().is_cuda() ||
+  if (!cuda_graphs_ || !GraphedLegrad::supported() || !loaded_->model->device().is_cuda() ||
       !pixels.sizes().equals({1, 3, input_size_, input_size_}))
     return nullptr;
   std::lock_guard<std::mutex> lock(graphs_mutex_);
@@ -162,10 +167,9 @@ std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& p
   if (const auto it = graphs_.find(prompts); it != graphs_.end()) return it->second;
   // Each graph holds its own activation memory: keep only the few prompt counts in use.
   if (graphs_.size() >= 4) graphs_.clear();
-  LegradOptions opts;
-  opts.layer_index = layer_index_;
   try {
-    auto graph = std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_, prompts, opts);
+    auto graph =
+        std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_, prompts, legrad_options_);
     graphs_.emplace(prompts, graph);
     return graph;
   } catch (const Error& e) {

@@ -11,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "explain/classic_explainers.h"
 #include "explain/legrad.h"
+#include "explain/methods.h"
+#include "base/device.h"
 #include "engine/model_files.h"
 #include "video/preprocess.h"
 
@@ -51,17 +52,22 @@ struct PromptSet {
 struct EngineOptions {
   std::string model;   // .safetensors file or model folder
   std::string vocab;   // optional: tokenizer vocabulary (else found beside the model)
-  std::string device = "cpu";
+  std::string device = kDefaultDevice;
   int input_size = 0;  // S; 0 = the size the model was trained at
-  int layer_index = -2;
+  int layer_index = kDefaultLayerIndex;
+  // LeGrad on CUDA as a recorded graph (off: plain launches, as the other methods).
+  bool cuda_graphs = true;
+  // Exact Explanation::timings on CUDA too (LegradOptions::synchronize_timings).
+  bool synchronize_timings = false;
 };
 
 class LegradEngine {
  public:
   // Loads the model; throws legrad::Error naming the path and the reason.
   explicit LegradEngine(const EngineOptions& options);
-  // Uses an already loaded model; validates input_size and layer_index against it.
-  LegradEngine(std::shared_ptr<const LoadedModel> model, int input_size, int layer_index);
+  // Uses an already loaded model (options.model, vocab and device are not read); validates
+  // input_size and layer_index against it.
+  LegradEngine(std::shared_ptr<const LoadedModel> model, const EngineOptions& options);
 
   // Tokenize and encode. An empty list, an empty prompt or one that is only whitespace
   // throws; prompts longer than the context are cut as the reference does (the last token
@@ -72,15 +78,20 @@ class LegradEngine {
   // Running out of memory on the device throws legrad::Error ("out of memory on ...").
   // On CUDA the explanation is a CUDA graph replay (recorded on the first frame for each
   // prompt count), falling back to plain launches, with a warning, where recording fails.
-  // Other methods than LeGrad (explainers.h) run with plain launches.
+  // Methods that are not graph-capable (methods.h) run with plain launches.
   Explanation explain(const ImageView& frame, const PromptSet& prompts,
-                      ExplainMethod method = ExplainMethod::Legrad) const;
+                      ExplainMethod method = kDefaultMethod) const;
+  // explain() in its two steps: the model input [1, 3, S, S] on the model's device, and its
+  // explanation.
+  at::Tensor preprocess(const ImageView& frame) const;
   Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
-                             ExplainMethod method = ExplainMethod::Legrad) const;
+                             ExplainMethod method = kDefaultMethod) const;
 
   // The prompts' presence scores alone ([P], cosine similarity with the image embedding).
   at::Tensor scores(const ImageView& frame, const PromptSet& prompts) const;
 
+  // Whether explanations for `prompts` prompts run as a CUDA graph replay (after a first one).
+  bool uses_cuda_graph(int64_t prompts) const;
   int input_size() const { return input_size_; }
   const ClipModel& model() const { return *loaded_->model; }
   const TextTokenizer& tokenizer() const { return *loaded_->tokenizer; }
@@ -93,7 +104,8 @@ class LegradEngine {
 
   std::shared_ptr<const LoadedModel> loaded_;
   int input_size_ = 0;
-  int layer_index_ = -2;
+  LegradOptions legrad_options_;
+  bool cuda_graphs_ = true;
   FramePreprocessor preprocessor_;
   mutable std::mutex graphs_mutex_;
   mutable std::map<int64_t, std::shared_ptr<const GraphedLegrad>> graphs_;  // by prompt count

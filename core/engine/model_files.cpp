@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "model/safetensors.h"
+#include "text/vocabulary.h"
 
 namespace legrad {
 namespace {
@@ -38,13 +39,6 @@ std::string slurp(const std::string& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string find_vocab(const std::string& dir) {
-  if (is_file(dir + "/bpe_simple_vocab_16e6.txt.gz")) return dir + "/bpe_simple_vocab_16e6.txt.gz";
-  if (is_file(dir + "/vocab.json") && is_file(dir + "/merges.txt")) return dir + "/vocab.json";
-  if (is_file(dir + "/words.txt")) return dir + "/words.txt";
-  return "";
 }
 
 // The tokenizer file a config names ("tokenizer": "words.txt", beside it), or "".
@@ -95,8 +89,8 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
     if (!is_file(files.vocab))
       throw Error(files.config + ": names the tokenizer file '" + named + "', which is not beside it");
   } else {
-    files.vocab = find_vocab(dir);
-    if (files.vocab.empty()) files.vocab = find_vocab(dirname(dir));
+    files.vocab = find_vocabulary(dir);
+    if (files.vocab.empty()) files.vocab = find_vocabulary(dirname(dir));
   }
   return files;
 }

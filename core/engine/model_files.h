@@ -15,13 +15,13 @@ class ClipModel;
 struct ModelFiles {
   std::string weights;  // *.safetensors
   std::string config;   // open_clip JSON, or empty: infer from the weights
-  std::string vocab;    // bpe_simple_vocab_16e6.txt.gz or vocab.json, or empty: none found
+  std::string vocab;    // a tokenizer vocabulary (text/vocabulary.h), or empty: none found
 };
 
 // `path` is a .safetensors file or a folder. The config is open_clip_config.json (or a
 // config.json that is an open_clip config) beside the weights; the vocabulary is
 // `vocab_override` if given, else the file the config names ("tokenizer": "words.txt"), else
-// bpe_simple_vocab_16e6.txt.gz, vocab.json + merges.txt or words.txt beside the weights or
+// the first vocabulary file (text/vocabulary.h) beside the weights or
 // one folder up. Throws legrad::Error naming what is missing.
 ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override = "");
 

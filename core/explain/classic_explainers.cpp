@@ -5,20 +5,10 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "model/clip_model.h"
-#include "base/error.h"
 #include "model/transformer.h"
 
 namespace legrad {
 namespace {
-
-struct MethodName {
-  ExplainMethod method;
-  const char* name;
-};
-constexpr MethodName kMethods[] = {
-    {ExplainMethod::Legrad, "legrad"},       {ExplainMethod::RawAttention, "raw-attention"},
-    {ExplainMethod::Rollout, "rollout"},     {ExplainMethod::GradCam, "gradcam"},
-    {ExplainMethod::CheferCam, "chefercam"}, {ExplainMethod::CheferCamLast, "chefercam-last"}};
 
 // One forward pass over `copies` copies of the image, keeping every block's attention
 // probabilities; with `for_gradients` the probabilities are in an autograd graph.
@@ -49,84 +39,111 @@ at::Tensor identity_like(const at::Tensor& a) {
   return at::eye(n, a.options()).expand(a.sizes());
 }
 
-}  // namespace
-
-ExplainMethod parse_method(const std::string& name) {
-  std::string choices;
-  for (const auto& m : kMethods) {
-    if (name == m.name) return m.method;
-    choices += std::string(choices.empty() ? "" : ", ") + m.name;
-  }
-  throw Error("unknown method '" + name + "' (" + choices + ")");
-}
-
-const char* method_name(ExplainMethod method) {
-  for (const auto& m : kMethods)
-    if (m.method == method) return m.name;
-  return "?";
-}
-
-bool method_uses_prompt(ExplainMethod method) {
-  return method != ExplainMethod::RawAttention && method != ExplainMethod::Rollout;
-}
-
-Explanation explain_with(ExplainMethod method, const ClipModel& model, const at::Tensor& pixels,
-                         const at::Tensor& text_embeddings, const LegradOptions& options) {
-  if (method == ExplainMethod::Legrad) return explain_legrad(model, pixels, text_embeddings, options);
-  const ClipConfig& cfg = model.config();
-  check_explanation_inputs(model, pixels, text_embeddings);
-  const int64_t prompts = text_embeddings.size(0);
-  const int64_t g = pixels.size(2) / cfg.vision.patch_size;
-  const at::Tensor text = text_embeddings.to(model.device(), model.dtype());
-
-  at::Tensor rows;  // [P, N - 1]
-  at::Tensor embedding;
-  if (!method_uses_prompt(method)) {
-    at::NoGradGuard no_grad;
-    const AttentionTrace t = trace(model, pixels, 1, false);
-    embedding = t.embedding[0];
-    at::Tensor map;
-    if (method == ExplainMethod::RawAttention) {
-      map = class_row(t.probs.back().mean(1))[0];
-    } else {
-      at::Tensor r = identity_like(t.probs[0].mean(1)[0]);
-      for (const at::Tensor& a : t.probs) {
-        at::Tensor mixed = a.mean(1)[0] + identity_like(r);
-        r = at::matmul(mixed / mixed.sum(-1, true), r);
-      }
-      map = class_row(r);
-    }
-    rows = map.unsqueeze(0).expand({prompts, map.size(0)});
-  } else {
-    at::AutoGradMode enable_grad(true);
-    const AttentionTrace t = trace(model, pixels, prompts, true);
-    embedding = t.embedding[0].detach();
-    const at::Tensor score = (t.embedding * text).sum();  // each copy with its own prompt
-    const bool all_layers = method == ExplainMethod::CheferCam;
-    std::vector<at::Tensor> wanted = all_layers ? t.probs : std::vector<at::Tensor>{t.probs.back()};
-    const std::vector<at::Tensor> grads = torch::autograd::grad({score}, wanted);
-    at::NoGradGuard no_grad;
-    if (method == ExplainMethod::GradCam) {
-      const at::Tensor a = wanted.back().detach();                  // [P, H, N, N]
-      const at::Tensor weights = grads.back().select(2, 0).mean(-1);  // [P, H]
-      rows = (weights.unsqueeze(-1) * class_row(a)).sum(1).clamp_min(0);
-    } else {
-      at::Tensor r = identity_like(wanted[0].detach().mean(1));  // [P, N, N]
-      for (size_t l = 0; l < wanted.size(); ++l) {
-        const at::Tensor cam = (grads[l] * wanted[l].detach()).clamp_min(0).mean(1);
-        r = r + at::matmul(cam, r);
-      }
-      rows = class_row(r);
-    }
-  }
-
+// The explanation from each prompt's class-token row [P, N - 1] of relevance.
+Explanation finish(const ClipModel& model, const at::Tensor& pixels, const at::Tensor& text,
+                   const at::Tensor& embedding, const at::Tensor& rows) {
+  const int patch = model.config().vision.patch_size;
+  const int64_t g = pixels.size(2) / patch;
   Explanation result;
   result.image_embedding = embedding.detach();
   result.scores = at::matmul(text, result.image_embedding);
-  result.layer_grids = rows.reshape({1, prompts, g, g}).to(at::kFloat).detach();
-  result.heatmaps =
-      min_max_normalize(upsample_relevance(result.layer_grids, cfg.vision.patch_size).sum(0));
+  result.layer_grids = rows.reshape({1, text.size(0), g, g}).to(at::kFloat).detach();
+  result.heatmaps = min_max_normalize(upsample_relevance(result.layer_grids, patch).sum(0));
   return result;
+}
+
+at::Tensor text_on_model(const ClipModel& model, const at::Tensor& pixels,
+                         const at::Tensor& text_embeddings) {
+  check_explanation_inputs(model, pixels, text_embeddings);
+  return text_embeddings.to(model.device(), model.dtype());
+}
+
+// A prompt-independent map [N - 1] from a plain forward pass, given to every prompt.
+template <typename MapOfTrace>
+Explanation same_map_for_every_prompt(const ClipModel& model, const at::Tensor& pixels,
+                                      const at::Tensor& text_embeddings, MapOfTrace map_of) {
+  const at::Tensor text = text_on_model(model, pixels, text_embeddings);
+  at::NoGradGuard no_grad;
+  const AttentionTrace t = trace(model, pixels, 1, false);
+  const at::Tensor map = map_of(t);
+  return finish(model, pixels, text, t.embedding[0],
+                map.unsqueeze(0).expand({text.size(0), map.size(0)}));
+}
+
+// Each prompt's score differentiated with respect to the attention of the last block (or of
+// every block): one image copy per prompt in one batch.
+struct PromptGradients {
+  at::Tensor text;
+  at::Tensor embedding;               // [E]
+  std::vector<at::Tensor> attention;  // per block used [P, H, N, N], detached
+  std::vector<at::Tensor> gradients;  // the same shapes
+};
+
+PromptGradients prompt_gradients(const ClipModel& model, const at::Tensor& pixels,
+                                 const at::Tensor& text_embeddings, bool every_block) {
+  PromptGradients out;
+  out.text = text_on_model(model, pixels, text_embeddings);
+  at::AutoGradMode enable_grad(true);
+  const AttentionTrace t = trace(model, pixels, out.text.size(0), true);
+  out.embedding = t.embedding[0].detach();
+  const at::Tensor score = (t.embedding * out.text).sum();  // each copy with its own prompt
+  const std::vector<at::Tensor> wanted =
+      every_block ? t.probs : std::vector<at::Tensor>{t.probs.back()};
+  out.gradients = torch::autograd::grad({score}, wanted);
+  for (const at::Tensor& a : wanted) out.attention.push_back(a.detach());
+  return out;
+}
+
+Explanation chefercam_over(const ClipModel& model, const at::Tensor& pixels,
+                           const at::Tensor& text_embeddings, bool every_block) {
+  const PromptGradients g = prompt_gradients(model, pixels, text_embeddings, every_block);
+  at::NoGradGuard no_grad;
+  at::Tensor r = identity_like(g.attention[0].mean(1));  // [P, N, N]
+  for (size_t l = 0; l < g.attention.size(); ++l) {
+    const at::Tensor cam = (g.gradients[l] * g.attention[l]).clamp_min(0).mean(1);
+    r = r + at::matmul(cam, r);
+  }
+  return finish(model, pixels, g.text, g.embedding, class_row(r));
+}
+
+}  // namespace
+
+Explanation explain_raw_attention(const ClipModel& model, const at::Tensor& pixels,
+                                  const at::Tensor& text_embeddings, const LegradOptions&) {
+  return same_map_for_every_prompt(model, pixels, text_embeddings, [](const AttentionTrace& t) {
+    return class_row(t.probs.back().mean(1))[0];
+  });
+}
+
+Explanation explain_rollout(const ClipModel& model, const at::Tensor& pixels,
+                            const at::Tensor& text_embeddings, const LegradOptions&) {
+  return same_map_for_every_prompt(model, pixels, text_embeddings, [](const AttentionTrace& t) {
+    at::Tensor r = identity_like(t.probs[0].mean(1)[0]);
+    for (const at::Tensor& a : t.probs) {
+      const at::Tensor mixed = a.mean(1)[0] + identity_like(r);
+      r = at::matmul(mixed / mixed.sum(-1, true), r);
+    }
+    return class_row(r);
+  });
+}
+
+Explanation explain_gradcam(const ClipModel& model, const at::Tensor& pixels,
+                            const at::Tensor& text_embeddings, const LegradOptions&) {
+  const PromptGradients g = prompt_gradients(model, pixels, text_embeddings, false);
+  at::NoGradGuard no_grad;
+  const at::Tensor weights = g.gradients.back().select(2, 0).mean(-1);  // [P, H]
+  const at::Tensor rows = (weights.unsqueeze(-1) * class_row(g.attention.back())).sum(1);
+  return finish(model, pixels, g.text, g.embedding, rows.clamp_min(0));
+}
+
+Explanation explain_chefercam(const ClipModel& model, const at::Tensor& pixels,
+                              const at::Tensor& text_embeddings, const LegradOptions&) {
+  return chefercam_over(model, pixels, text_embeddings, true);
+}
+
+Explanation explain_chefercam_last(const ClipModel& model, const at::Tensor& pixels,
+                                   const at::Tensor& text_embeddings, const LegradOptions&) {
+  return chefercam_over(model, pixels, text_embeddings, false);
 }
 
 }  // namespace legrad

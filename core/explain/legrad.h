@@ -13,9 +13,12 @@ namespace legrad {
 
 class ClipModel;
 
+// Layers used by default: the last two, as the reference.
+constexpr int kDefaultLayerIndex = -2;
+
 struct LegradOptions {
-  // Layers used: layer_index..L-1 when >= 0, else L+layer_index..L-1 (default: the last two).
-  int layer_index = -2;
+  // Layers used: layer_index..L-1 when >= 0, else L+layer_index..L-1.
+  int layer_index = kDefaultLayerIndex;
   // Wait for the device at each timing point, so that LegradTimings splits the time exactly
   // on CUDA too (at the cost of the overlap between host and device; for measurements).
   bool synchronize_timings = false;

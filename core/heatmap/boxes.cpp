@@ -1,6 +1,5 @@
 #include "heatmap/boxes.h"
 
-#include <ATen/ATen.h>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -10,11 +9,11 @@
 
 namespace legrad {
 
-std::optional<Box> largest_region(const at::Tensor& heatmap, float threshold) {
-  if (heatmap.dim() != 2) throw Error("heatmap must be two-dimensional");
-  at::Tensor mask = heatmap.detach().to(at::kCPU).gt(threshold).to(at::kByte).contiguous();
-  cv::Mat m(static_cast<int>(mask.size(0)), static_cast<int>(mask.size(1)), CV_8U,
-            mask.data_ptr<uint8_t>());
+std::optional<Box> largest_region(const HeatmapView& heatmap, float roi_threshold) {
+  if (!heatmap.values || heatmap.width <= 0 || heatmap.height <= 0)
+    throw Error("cannot find regions in an empty heatmap");
+  const cv::Mat map(heatmap.height, heatmap.width, CV_32F, const_cast<float*>(heatmap.values));
+  const cv::Mat m = map > roi_threshold;
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(m, labels, stats, centroids, 8, CV_32S);
   int best = -1;

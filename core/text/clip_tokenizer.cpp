@@ -170,22 +170,6 @@ std::string clip_byte_symbol(uint8_t byte) {
   return table[byte];
 }
 
-ClipTokenizer ClipTokenizer::from_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": tokenizer vocabulary not found");
-  if (S_ISDIR(st.st_mode)) {
-    const std::string gz = path + "/bpe_simple_vocab_16e6.txt.gz";
-    if (::stat(gz.c_str(), &st) == 0) return from_bpe_merges(gz);
-    return from_vocab_json(path + "/vocab.json", path + "/merges.txt");
-  }
-  const std::string base = path.substr(path.find_last_of('/') + 1);
-  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".json") == 0) {
-    const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.find_last_of('/'));
-    return from_vocab_json(path, dir + "/merges.txt");
-  }
-  return from_bpe_merges(path);
-}
-
 ClipTokenizer ClipTokenizer::from_bpe_merges(const std::string& gz_path) {
   const std::vector<std::string> lines = split_lines(read_gzip(gz_path));
   if (static_cast<int>(lines.size()) < kClipMerges + 1)

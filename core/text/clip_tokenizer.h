@@ -23,9 +23,8 @@ std::string clip_byte_symbol(uint8_t byte);
 
 class ClipTokenizer : public TextTokenizer {
  public:
-  // bpe_simple_vocab_16e6.txt.gz (gzip, read with zlib), or a folder/vocab.json with the
-  // hub's vocab.json + merges.txt beside it. Throws legrad::Error naming the file.
-  static ClipTokenizer from_file(const std::string& path);
+  // bpe_simple_vocab_16e6.txt.gz (gzip, read with zlib), or the hub's vocab.json + merges.txt
+  // (vocabulary.h finds them). Throws legrad::Error naming the file.
   static ClipTokenizer from_bpe_merges(const std::string& gz_path);
   static ClipTokenizer from_vocab_json(const std::string& vocab_json, const std::string& merges);
 

@@ -70,13 +70,9 @@ ImageView image_view(const at::Tensor& rgb) {
   if (rgb.dim() != 3 || (rgb.size(2) != 3 && rgb.size(2) != 4) || rgb.scalar_type() != at::kByte ||
       !rgb.device().is_cpu() || rgb.stride(2) != 1 || rgb.stride(1) != rgb.size(2))
     throw Error("frames must be HxWx3 or HxWx4 uint8 on the CPU with packed pixels");
-  ImageView v;
-  v.data = rgb.data_ptr<uint8_t>();
-  v.height = static_cast<int>(rgb.size(0));
-  v.width = static_cast<int>(rgb.size(1));
-  v.row_stride = rgb.stride(0);
-  v.pixel_stride = static_cast<int>(rgb.size(2));
-  return v;
+  return packed_pixels<const uint8_t>(rgb.data_ptr<uint8_t>(), static_cast<int>(rgb.size(1)),
+                                      static_cast<int>(rgb.size(0)), rgb.stride(0),
+                                      rgb.size(2) == 3 ? PixelFormat::RGB : PixelFormat::RGBx);
 }
 
 at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height) {

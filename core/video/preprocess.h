@@ -12,17 +12,9 @@
 #include <map>
 #include <mutex>
 
-namespace legrad {
+#include "video/pixel_view.h"
 
-// A view of 8-bit interleaved pixels; channels 0, 1, 2 at `channel_offset` are R, G, B.
-struct ImageView {
-  const uint8_t* data = nullptr;
-  int width = 0;
-  int height = 0;
-  int64_t row_stride = 0;    // bytes between rows
-  int pixel_stride = 3;      // bytes between pixels (3 for RGB, 4 for RGBx/RGBA)
-  int red = 0, green = 1, blue = 2;  // byte offsets of each channel within a pixel
-};
+namespace legrad {
 
 // HxWx3 (or HxWx4: the first three channels used) uint8 CPU tensor -> view. The tensor must
 // outlive the view.

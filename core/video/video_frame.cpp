@@ -10,46 +10,12 @@
 namespace legrad {
 namespace {
 
-struct PackedLayout {
-  int bytes, r, g, b;
-};
-
-PackedLayout packed_layout(PixelFormat f) {
-  switch (f) {
-    case PixelFormat::RGB: return {3, 0, 1, 2};
-    case PixelFormat::BGR: return {3, 2, 1, 0};
-    case PixelFormat::RGBx:
-    case PixelFormat::RGBA: return {4, 0, 1, 2};
-    case PixelFormat::BGRx:
-    case PixelFormat::BGRA: return {4, 2, 1, 0};
-    case PixelFormat::xRGB:
-    case PixelFormat::ARGB: return {4, 1, 2, 3};
-    case PixelFormat::xBGR:
-    case PixelFormat::ABGR: return {4, 3, 2, 1};
-    default: throw Error("not a packed RGB format");
-  }
-}
-
 uint8_t clamp8(float v) { return static_cast<uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f)); }
 
 }  // namespace
 
-bool is_packed_rgb(PixelFormat format) {
-  return format != PixelFormat::I420 && format != PixelFormat::NV12;
-}
-
 ImageView packed_view(const FramePlanes& frame) {
-  const PackedLayout l = packed_layout(frame.format);
-  ImageView v;
-  v.data = frame.data[0];
-  v.width = frame.width;
-  v.height = frame.height;
-  v.row_stride = frame.stride[0];
-  v.pixel_stride = l.bytes;
-  v.red = l.r;
-  v.green = l.g;
-  v.blue = l.b;
-  return v;
+  return packed_pixels(frame.data[0], frame.width, frame.height, frame.stride[0], frame.format);
 }
 
 at::Tensor frame_to_rgb(const FramePlanes& frame) {

@@ -6,14 +6,13 @@
 
 #include <cstdint>
 
-#include "video/preprocess.h"
+#include "video/pixel_view.h"
 
 namespace legrad {
 
-enum class PixelFormat { RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 };
-
 enum class YuvMatrix { BT601, BT709 };
 
+// A frame in any of the formats, as planes (one for packed RGB, three for I420, two for NV12).
 struct FramePlanes {
   PixelFormat format = PixelFormat::RGB;
   int width = 0;
@@ -23,8 +22,6 @@ struct FramePlanes {
   YuvMatrix matrix = YuvMatrix::BT601;
   bool full_range = false;  // YUV only
 };
-
-bool is_packed_rgb(PixelFormat format);
 
 // Packed RGB formats as a view of the frame's own memory (no copy). Throws for YUV.
 ImageView packed_view(const FramePlanes& frame);

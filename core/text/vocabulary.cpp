@@ -1,0 +1,63 @@
+#include "text/vocabulary.h"
+
+#include <sys/stat.h>
+
+#include "base/error.h"
+#include "text/clip_tokenizer.h"
+#include "text/word_tokenizer.h"
+
+namespace legrad {
+namespace {
+
+constexpr const char* kClipMerges = "bpe_simple_vocab_16e6.txt.gz";
+constexpr const char* kHubVocab = "vocab.json";
+constexpr const char* kHubMerges = "merges.txt";
+constexpr const char* kWordList = "words.txt";
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+std::string vocabulary_file_names() {
+  return std::string(kClipMerges) + ", " + kHubVocab + " + " + kHubMerges + " or " + kWordList;
+}
+
+std::string find_vocabulary(const std::string& dir) {
+  if (is_file(dir + "/" + kClipMerges)) return dir + "/" + kClipMerges;
+  if (is_file(dir + "/" + kHubVocab) && is_file(dir + "/" + kHubMerges))
+    return dir + "/" + kHubVocab;
+  if (is_file(dir + "/" + kWordList)) return dir + "/" + kWordList;
+  return "";
+}
+
+std::shared_ptr<const TextTokenizer> load_tokenizer(const std::string& path) {
+  std::string file = path;
+  if (is_dir(path)) {
+    file = find_vocabulary(path);
+    if (file.empty())
+      throw Error(path + ": no tokenizer vocabulary (" + vocabulary_file_names() + ") in this folder");
+  }
+  if (ends_with(file, kWordList))
+    return std::make_shared<const WordTokenizer>(WordTokenizer::from_file(file));
+  if (ends_with(file, ".json")) {
+    const size_t slash = file.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
+    return std::make_shared<const ClipTokenizer>(
+        ClipTokenizer::from_vocab_json(file, dir + "/" + kHubMerges));
+  }
+  return std::make_shared<const ClipTokenizer>(ClipTokenizer::from_bpe_merges(file));
+}
+
+}  // namespace legrad

@@ -1,0 +1,37 @@
+#include "gstlegradenums.h"
+
+#include "explain/methods.h"
+#include "heatmap/colormap.h"
+
+/* An enum whose values are the table's indices (each table is in its enum's order), with the
+ * table's names as nicks. The values live as long as the type, i.e. the process. */
+template < typename Table > static GType
+register_enum_from (const gchar * type_name, const Table & table)
+{
+  GEnumValue *values = g_new0 (GEnumValue, table.size () + 1);
+  for (size_t i = 0; i < table.size (); i++) {
+    values[i].value = (gint) i;
+    values[i].value_name = table[i].description;
+    values[i].value_nick = table[i].name;
+  }
+  return g_enum_register_static (type_name, values);
+}
+
+GType
+gst_legrad_method_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, register_enum_from ("GstLegradMethod",
+            legrad::explain_methods ()));
+  return type;
+}
+
+GType
+gst_legrad_colormap_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, register_enum_from ("GstLegradColormap", legrad::colormaps ()));
+  return type;
+}

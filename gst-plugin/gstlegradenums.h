@@ -1,0 +1,18 @@
+/* The elements' enum types, generated from the core's tables (explain/methods.h,
+ * heatmap/colormap.h) so that a method or colour map added there appears here too. */
+#ifndef __GST_LEGRAD_ENUMS_H__
+#define __GST_LEGRAD_ENUMS_H__
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_LEGRAD_METHOD (gst_legrad_method_get_type ())
+GType gst_legrad_method_get_type (void);
+
+#define GST_TYPE_LEGRAD_COLORMAP (gst_legrad_colormap_get_type ())
+GType gst_legrad_colormap_get_type (void);
+
+G_END_DECLS
+
+#endif

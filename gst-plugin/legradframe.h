@@ -1,0 +1,33 @@
+// GStreamer video frames described for the core: the format mapping, a read-only mapped
+// frame as planes, and a writable frame as a pixel view. Shared by the elements.
+#pragma once
+
+#include <gst/video/video.h>
+
+#include "video/video_frame.h"
+
+namespace legrad {
+
+// The core's name for a GStreamer format; false for formats the core does not read.
+bool to_pixel_format(GstVideoFormat format, PixelFormat* out);
+
+// A frame mapped for reading (unmapped on destruction), described for the core. Throws
+// legrad::Error for unsupported formats or a failed map.
+class MappedFrame {
+ public:
+  MappedFrame(GstBuffer* buffer, const GstVideoInfo& info);
+  ~MappedFrame();
+  MappedFrame(const MappedFrame&) = delete;
+  MappedFrame& operator=(const MappedFrame&) = delete;
+  const FramePlanes& planes() const { return planes_; }
+
+ private:
+  GstVideoFrame frame_;
+  FramePlanes planes_;
+};
+
+// The pixels of a frame mapped for writing in a packed RGB format. The frame's own alpha
+// channel, if any, is left as it is by drawing. Throws legrad::Error for other formats.
+PixelView writable_pixels(GstVideoFrame* frame);
+
+}  // namespace legrad
