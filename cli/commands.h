@@ -3,6 +3,9 @@
 
 namespace legrad::cli {
 
+// The methods `evaluate` compares unless --methods says otherwise.
+constexpr const char* kDefaultEvaluatedMethods = "legrad,rollout,raw-attention,gradcam,chefercam";
+
 int bench_command(int argc, char** argv);
 int evaluate_command(int argc, char** argv);
 int explain_command(int argc, char** argv);

@@ -49,7 +49,7 @@ int evaluate_command(int argc, char** argv) {
   const LegradEngine engine(options);
   const int count = args.get_int("scenes", 500);
   const auto methods =
-      parse_methods(args.get("methods", "legrad,rollout,raw-attention,gradcam,chefercam"));
+      parse_methods(args.get("methods", kDefaultEvaluatedMethods));
   const SceneOptions scene_options = SceneOptions::for_size(engine.model().config().vision.image_size);
   const SceneGenerator scenes(FashionMnist::load(args.get("data", kFashionMnistDir), false),
                               scene_options, static_cast<uint64_t>(args.get_int("seed", 1000)));

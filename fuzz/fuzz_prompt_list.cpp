@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/engine.h"
+#include "text/prompt_list.h"
 #include "base/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -16,7 +16,6 @@
 #include "base/log.h"
 #include "text/tokenizer.h"
 #include "text/vocabulary.h"
-#include "base/utf8.h"
 
 namespace legrad {
 
@@ -177,24 +176,6 @@ std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& p
     graphs_failed_ = true;
     return nullptr;
   }
-}
-
-
-std::vector<std::string> parse_prompt_list(const std::string& text) {
-  utf8_decode(text);  // invalid UTF-8 is an error here, not later
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find(';', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(pos, end - pos);
-    const size_t b = item.find_first_not_of(" \t\r\n");
-    const size_t e = item.find_last_not_of(" \t\r\n");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-    pos = end + 1;
-  }
-  if (out.empty()) throw Error("the prompt list '" + text + "' holds no prompt");
-  return out;
 }
 
 }  // namespace legrad

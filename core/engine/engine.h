@@ -13,6 +13,7 @@
 
 #include "explain/legrad.h"
 #include "explain/methods.h"
+#include "text/prompt_list.h"
 #include "base/device.h"
 #include "engine/model_files.h"
 #include "video/preprocess.h"
@@ -111,8 +112,5 @@ class LegradEngine {
   mutable std::map<int64_t, std::shared_ptr<const GraphedLegrad>> graphs_;  // by prompt count
   mutable bool graphs_failed_ = false;
 };
-
-// Splits "a cat; a dog" at ';', trims whitespace, drops empty entries. Throws if none remain.
-std::vector<std::string> parse_prompt_list(const std::string& text);
 
 }  // namespace legrad
