@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
 #include "lab/fashion_mnist.h"
 #include "lab/random_init.h"
 #include "model/safetensors.h"
@@ -89,6 +90,15 @@ std::string golden_dir() {
   const std::string dir = env && *env ? env : "../shared/golden";
   struct stat st {};
   return ::stat((dir + "/README.md").c_str(), &st) == 0 ? dir : "";
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 bool have_fashion_mnist() {

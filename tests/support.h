@@ -4,6 +4,7 @@
 
 #include <ATen/Tensor.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ at::Tensor test_picture(int height, int width);
 std::string golden_dir();
 
 void write_text(const std::string& path, const std::string& text);
+
+// What `f` throws as legrad::Error, or "" if it throws nothing.
+std::string error_of(const std::function<void()>& f);
 
 // Whether Debian's dataset-fashion-mnist is installed (the toy model's data).
 bool have_fashion_mnist();

@@ -1,5 +1,5 @@
-// The toy model's pieces: the word tokenizer, Fashion-MNIST scenes,
-// the localisation benchmark, and training (a few steps).
+// The toy model's pieces: Fashion-MNIST scenes, the localisation benchmark, and training
+// (a few steps).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -25,46 +25,6 @@
 
 namespace legrad {
 namespace {
-
-TEST(WordTokenizer, FramesWordsAndRefusesUnknownOnes) {
-  const WordTokenizer t({"a", "photo", "of", "t-shirt", "bag"});
-  EXPECT_EQ(t.start_token(), 6);
-  EXPECT_EQ(t.end_token(), 7);
-  EXPECT_EQ(t.vocab_size(), 8u);
-  EXPECT_EQ(t.tokenize("A photo of a T-Shirt!", 8), (std::vector<int64_t>{6, 1, 2, 3, 1, 4, 7, 0}));
-  bool cut = false;
-  EXPECT_EQ(t.tokenize("a a a a a a a a", 4, &cut), (std::vector<int64_t>{6, 1, 1, 7}));
-  EXPECT_TRUE(cut);
-  try {
-    t.encode("a forklift");
-    FAIL() << "unknown word accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("forklift"), std::string::npos);
-  }
-  EXPECT_THROW(WordTokenizer({}), Error);
-  EXPECT_THROW(WordTokenizer({"a", "a"}), Error);
-  EXPECT_THROW(WordTokenizer({"Two words"}), Error);
-}
-
-TEST(WordTokenizer, ModelConfigNamesItsTokenizer) {
-  test::TempDir dir;
-  ClipConfig cfg = test::tiny_config();
-  test::write_tiny_model(dir.path(), cfg);
-  test::write_text(dir.file("words.txt"), "a\ncat\ndog\n");
-  nlohmann::json config = nlohmann::json::parse(clip_config_to_json(cfg));
-  config["tokenizer"] = "words.txt";
-  test::write_text(dir.file("open_clip_config.json"), config.dump());
-  EXPECT_EQ(locate_model_files(dir.path()).vocab, dir.file("words.txt"));
-  EngineOptions o;
-  o.model = dir.path();
-  const LegradEngine engine(o);
-  EXPECT_EQ(engine.tokenizer().vocab_size(), 6u);
-  EXPECT_EQ(engine.encode_prompts({"a cat"}).embeddings.size(0), 1);
-  EXPECT_THROW(engine.encode_prompts({"a forklift"}), Error);
-  config["tokenizer"] = "missing.txt";
-  test::write_text(dir.file("open_clip_config.json"), config.dump());
-  EXPECT_THROW(locate_model_files(dir.path()), Error);
-}
 
 TEST(Scenes, DeterministicWithMasksThatMatchTheItems) {
   REQUIRE_FASHION_MNIST();

@@ -1,3 +1,4 @@
+// The open_clip config and the CLIP model loaded from safetensors.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -15,14 +16,7 @@
 namespace legrad {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(ModelConfig, ParsesBareAndWrappedForms) {
   const ClipConfig tiny = test::tiny_config();
@@ -146,16 +140,6 @@ TEST(ModelLoading, QuickGeluChangesTheTowers) {
   const at::Tensor a = gelu->encode_text(tokens), b = quick->encode_text(tokens);
   EXPECT_FALSE(a.allclose(b));
   EXPECT_TRUE(a.norm(2, {-1}).allclose(at::ones({2}), 1e-5));
-}
-
-TEST(Device, ParsesNamesAndRefusesMissingCuda) {
-  EXPECT_TRUE(parse_device("cpu").is_cpu());
-  EXPECT_THROW(parse_device("tpu"), Error);
-  EXPECT_THROW(parse_device("cuda:x"), Error);
-  if (!cuda_available()) {
-    EXPECT_NE(error_of([] { parse_device("cuda"); }).find("CUDA"), std::string::npos);
-    EXPECT_TRUE(parse_device("auto").is_cpu());
-  }
 }
 
 }  // namespace

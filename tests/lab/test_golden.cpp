@@ -1,3 +1,4 @@
+// The golden cases made by the official implementation: models, heatmaps and tokenizer cases.
 #include <gtest/gtest.h>
 
 #include "lab/golden.h"
@@ -17,6 +18,15 @@ TEST_P(GoldenCase, MatchesTheOfficialImplementation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Visible, GoldenCase, ::testing::Values("vit_p16_224", "vit_p16_448"));
+
+TEST(GoldenTokenizer, AllCasesMatchTheReference) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: tokenizer golden cases skipped";
+  const GoldenReport report = run_tokenizer_cases(golden + "/tokenizer_cases.json",
+                                                  golden + "/bpe_simple_vocab_16e6.txt.gz");
+  EXPECT_EQ(report.checks.size(), 44u);
+  for (const auto& c : report.checks) EXPECT_TRUE(c.passed) << c.name << ": " << c.detail;
+}
 
 }  // namespace
 }  // namespace legrad

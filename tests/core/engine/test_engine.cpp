@@ -1,0 +1,87 @@
+// The engine: frames and prompts in, explanations out; models shared by instance id.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include "engine/engine.h"
+#include "model/clip_model.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+class Engine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_tiny_model(dir_.path(), test::tiny_config());
+    EngineOptions o;
+    o.model = dir_.path();
+    engine_ = std::make_unique<LegradEngine>(o);
+  }
+  test::TempDir dir_;
+  std::unique_ptr<LegradEngine> engine_;
+};
+
+TEST_F(Engine, ExplainsFramesOfAnySize) {
+  const PromptSet prompts = engine_->encode_prompts({"a red cat", "a dog"});
+  for (auto [h, w] : {std::pair{17, 33}, {32, 32}, {1, 1}, {240, 320}}) {
+    const at::Tensor frame = test::test_picture(h, w);
+    const Explanation ex = engine_->explain(image_view(frame), prompts);
+    EXPECT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{2, 32, 32})) << h << "x" << w;
+    EXPECT_TRUE(ex.heatmaps.isfinite().all().item<bool>());
+    EXPECT_TRUE(ex.heatmaps.ge(0).all().item<bool>() && ex.heatmaps.le(1).all().item<bool>());
+  }
+}
+
+TEST_F(Engine, SameFrameSameAnswerAsThePixelsPath) {
+  const PromptSet prompts = engine_->encode_prompts({"a cat"});
+  const at::Tensor frame = test::test_picture(40, 50);
+  const Explanation a = engine_->explain(image_view(frame), prompts);
+  const auto& cfg = engine_->model().config();
+  const Explanation b =
+      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, PixelNormalization(cfg.mean, cfg.std)), prompts);
+  EXPECT_TRUE(a.heatmaps.equal(b.heatmaps));
+  // The scores alone are the explanation's scores.
+  EXPECT_TRUE(engine_->scores(image_view(frame), prompts).allclose(a.scores, 1e-5, 1e-6));
+}
+
+TEST_F(Engine, PromptRules) {
+  EXPECT_THROW(engine_->encode_prompts({}), Error);
+  EXPECT_THROW(engine_->encode_prompts({"a cat", ""}), Error);
+  EXPECT_THROW(engine_->encode_prompts({"   \t"}), Error);
+  EXPECT_THROW(engine_->encode_prompts({"bad \xff"}), Error);
+  // 2,000 characters: cut to the context length as the reference does.
+  const PromptSet long_prompt = engine_->encode_prompts({std::string(2000, 'x'), "a cat"});
+  EXPECT_EQ(long_prompt.embeddings.sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_THROW(LegradEngine(EngineOptions{}), Error);
+}
+
+TEST_F(Engine, ExplainWithoutPromptsIsAnError) {
+  EXPECT_THROW(engine_->explain(image_view(test::test_picture(8, 8)), PromptSet{}), Error);
+}
+
+TEST_F(Engine, OptionsAreValidatedAtLoad) {
+  EngineOptions o;
+  o.model = dir_.path();
+  o.input_size = 30;
+  EXPECT_THROW(LegradEngine{o}, Error);
+  o.input_size = 0;
+  o.layer_index = 5;
+  EXPECT_THROW(LegradEngine{o}, Error);
+  o.layer_index = -2;
+  o.vocab = dir_.file("missing-vocab.txt.gz");
+  EXPECT_THROW(LegradEngine{o}, Error);
+}
+
+TEST_F(Engine, ModelsAreSharedByInstanceId) {
+  const auto a = shared_model("cam", dir_.path(), "", "cpu");
+  const auto b = shared_model("cam", dir_.path(), "", "cpu");
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_NE(shared_model("", dir_.path(), "", "cpu").get(), a.get());
+  test::TempDir other;
+  test::write_tiny_model(other.path(), test::tiny_config());
+  EXPECT_THROW(shared_model("cam", other.path(), "", "cpu"), Error);
+}
+
+}  // namespace
+}  // namespace legrad

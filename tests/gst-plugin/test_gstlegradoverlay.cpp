@@ -1,0 +1,80 @@
+// The `legradoverlay` element: blending into frames and attaching overlay compositions.
+#include "plugin_support.h"
+
+namespace legrad {
+namespace {
+
+TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
+  GstHarness* h = gst_harness_new_parse("legradoverlay alpha=0.8 draw-labels=false");
+  gst_harness_set_src_caps_str(h, caps("RGBx", 64, 64).c_str());
+  // Without meta: untouched.
+  GstBuffer* plain = frame("RGBx", 64, 64);
+  GstBuffer* expected = gst_buffer_copy_deep(plain);
+  GstBuffer* out = gst_harness_push_and_pull(h, plain);
+  GstMapInfo a, b;
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  gst_buffer_map(expected, &b, GST_MAP_READ);
+  EXPECT_EQ(memcmp(a.data, b.data, a.size), 0);
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unref(out);
+
+  out = gst_harness_push_and_pull(h, frame_with_corner_heat());
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  int changed_inside = 0, changed_outside = 0;
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      const bool differs = memcmp(a.data + (y * 64 + x) * 4, b.data + (y * 64 + x) * 4, 3) != 0;
+      if (x < 28 && y < 28) changed_inside += differs;
+      if (x >= 36 || y >= 36) changed_outside += differs;  // past the bilinear ramp
+    }
+  EXPECT_GT(changed_inside, 28 * 28 * 9 / 10);
+  EXPECT_EQ(changed_outside, 0);
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unmap(expected, &b);
+  gst_buffer_unref(out);
+  gst_buffer_unref(expected);
+  gst_harness_teardown(h);
+}
+
+TEST_F(Plugin, OverlayAttachesACompositionWhenDownstreamComposesIt) {
+  GstHarness* blend = gst_harness_new_parse("legradoverlay alpha=0.8");
+  gst_harness_set_src_caps_str(blend, caps("RGBx", 64, 64).c_str());
+  GstHarness* attach = gst_harness_new_parse("legradoverlay alpha=0.8");
+  gst_harness_add_propose_allocation_meta(attach, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, nullptr);
+  gst_harness_set_src_caps_str(attach, caps("RGBx", 64, 64).c_str());
+
+  GstBuffer* blended = gst_harness_push_and_pull(blend, frame_with_corner_heat());
+  GstBuffer* original = frame_with_corner_heat();
+  GstBuffer* attached = gst_harness_push_and_pull(attach, gst_buffer_ref(original));
+  GstVideoOverlayCompositionMeta* cm = gst_buffer_get_video_overlay_composition_meta(attached);
+  ASSERT_NE(cm, nullptr);
+  GstMapInfo a, b;
+  gst_buffer_map(attached, &a, GST_MAP_READ);
+  gst_buffer_map(original, &b, GST_MAP_READ);
+  EXPECT_EQ(memcmp(a.data, b.data, a.size), 0);  // pixels left for downstream to compose
+  gst_buffer_unmap(attached, &a);
+  gst_buffer_unmap(original, &b);
+
+  // Composing the rectangle gives what blending in place gives.
+  GstBuffer* composed = gst_buffer_copy_deep(original);
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_RGBx, 64, 64);
+  GstVideoFrame f;
+  ASSERT_TRUE(gst_video_frame_map(&f, &info, composed, GST_MAP_READWRITE));
+  ASSERT_TRUE(gst_video_overlay_composition_blend(cm->overlay, &f));
+  gst_video_frame_unmap(&f);
+  gst_buffer_map(composed, &a, GST_MAP_READ);
+  gst_buffer_map(blended, &b, GST_MAP_READ);
+  int worst = 0;
+  for (gsize i = 0; i < a.size; ++i)
+    if (i % 4 != 3) worst = std::max(worst, std::abs(a.data[i] - b.data[i]));
+  EXPECT_LE(worst, 3);
+  gst_buffer_unmap(composed, &a);
+  gst_buffer_unmap(blended, &b);
+  for (GstBuffer* buf : {blended, original, attached, composed}) gst_buffer_unref(buf);
+  gst_harness_teardown(blend);
+  gst_harness_teardown(attach);
+}
+
+}  // namespace
+}  // namespace legrad

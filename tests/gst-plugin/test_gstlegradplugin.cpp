@@ -1,0 +1,23 @@
+// The plugin: its elements register, with documented properties.
+#include "plugin_support.h"
+
+namespace legrad {
+namespace {
+
+TEST_F(Plugin, ElementsRegisterAndEveryPropertyHasABlurb) {
+  for (const char* name : {"legrad", "legradoverlay", "legradmetaconvert"}) {
+    GstElement* e = gst_element_factory_make(name, nullptr);
+    ASSERT_NE(e, nullptr) << name << " not found (GST_PLUGIN_PATH?)";
+    guint n = 0;
+    GParamSpec** specs = g_object_class_list_properties(G_OBJECT_GET_CLASS(e), &n);
+    for (guint i = 0; i < n; ++i) {
+      const gchar* blurb = g_param_spec_get_blurb(specs[i]);
+      EXPECT_TRUE(blurb && *blurb) << name << "::" << specs[i]->name;
+    }
+    g_free(specs);
+    gst_object_unref(e);
+  }
+}
+
+}  // namespace
+}  // namespace legrad

@@ -1,0 +1,130 @@
+// The scripts in pipelines/, run as a user runs them, and what they write checked with
+// GStreamer's own demuxer and decoder.
+#include <ATen/ATen.h>
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/device.h"
+#include "engine/engine.h"
+#include "meta/gstlegradmeta.h"
+#include "video/preprocess.h"
+#include "lab/random_init.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+// Counts the frames of a file that qtdemux + avdec_h264 can decode; -1 if it does not play.
+int decodable_frames(const std::string& path) {
+  const std::string desc = "filesrc location=" + path +
+                           " ! qtdemux ! avdec_h264 ! fakesink name=sink signal-handoffs=true";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  if (!pipeline) return -1;
+  int frames = 0;
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) { ++*static_cast<int*>(n); }),
+                   &frames);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                               (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+  const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return ok ? frames : -1;
+}
+
+TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
+  const char* scripts = std::getenv("LEGRAD_PIPELINES");
+  ASSERT_TRUE(scripts) << "LEGRAD_PIPELINES not set";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const std::string cmd = "MODEL=" + dir.path() + " OUT=" + dir.path() + " FRAMES=24 PROMPTS='a cat;a dog' " +
+                          "LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + "timeout 300 " + std::string(scripts) + "/headless-demo.sh > " +
+                          dir.file("log.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 24);
+  std::ifstream in(dir.file("demo.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["prompts"].size(), 2u);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 24);
+}
+
+// The demo (a generated video of a held-out scene: a sneaker, a dress and a sandal moving on a
+// textured background, the bundled model) keeps each prompt's region box on its own item
+// while they move, in the frames where the box's centre is not where two items overlap.
+TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
+  const char* scripts = std::getenv("LEGRAD_PIPELINES");
+  ASSERT_TRUE(scripts) << "LEGRAD_PIPELINES not set";
+  REQUIRE_FASHION_MNIST();
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  const int frames = 40;
+  const std::string cmd = "OUT=" + dir.path() + " FRAMES=" + std::to_string(frames) + " LEGRAD=" +
+                          std::getenv("LEGRAD_CLI") + " " + "timeout 300 " + std::string(scripts) + "/headless-demo.sh > " +
+                          dir.file("log.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto box_of = [](const std::string& line, const std::string& name) {
+    std::array<int, 3> b{};
+    const size_t at = line.find(" " + name + " at ");
+    EXPECT_NE(at, std::string::npos) << line;
+    if (at != std::string::npos)
+      std::sscanf(line.c_str() + at + name.size() + 5, "%d,%d size %d", &b[0], &b[1], &b[2]);
+    return b;
+  };
+  auto inside = [](const std::array<int, 3>& b, double x, double y) {
+    return x >= b[0] && x <= b[0] + b[2] && y >= b[1] && y <= b[1] + b[2];
+  };
+  const std::vector<std::string> items = {"sneaker", "dress", "sandal"};
+  for (size_t p = 0; p < 2; ++p) {  // the demo's prompts: a sneaker, a dress
+    std::ifstream item_lines(dir.file("frames/items.txt")), meta(dir.file("demo.jsonl"));
+    std::string item_line, meta_line;
+    int n = 0, clear = 0, on_item = 0;
+    while (std::getline(item_lines, item_line) && std::getline(meta, meta_line)) {
+      ++n;
+      const nlohmann::json prompt = nlohmann::json::parse(meta_line)["prompts"][p];
+      ASSERT_EQ(prompt["prompt"], "a photo of a " + items[p]);
+      if (prompt["box"].is_null()) continue;
+      const double cx = prompt["box"]["x"].get<double>() + prompt["box"]["width"].get<double>() / 2;
+      const double cy = prompt["box"]["y"].get<double>() + prompt["box"]["height"].get<double>() / 2;
+      const bool on = inside(box_of(item_line, items[p]), cx, cy);
+      bool elsewhere = false;
+      for (const std::string& other : items)
+        if (other != items[p]) elsewhere |= inside(box_of(item_line, other), cx, cy);
+      if (on && elsewhere) continue;  // the items overlap there
+      ++clear;
+      on_item += on;
+    }
+    EXPECT_EQ(n, frames);
+    EXPECT_GE(clear, frames / 2) << items[p];
+    EXPECT_GE(on_item * 10, clear * 8) << on_item << " of " << clear << " frames on the " << items[p];
+  }
+}
+
+}  // namespace
+}  // namespace legrad
