@@ -90,6 +90,129 @@ std::shared_ptr<const LoadedModel> bench_model(const Args& args, const std::stri
   return loaded;
 }
 
+// The bench's settings, from its arguments.
+struct BenchSetup {
+  std::string label;  // the architecture or the model path
+  std::string device_name, dtype_name;
+  c10::Device device = c10::kCPU;
+  at::ScalarType dtype = at::kFloat;
+  int prompts = 1, iters = 10, warmup = 2;
+  EngineOptions options;
+};
+
+BenchSetup bench_setup(const Args& args) {
+  BenchSetup s;
+  s.device_name = args.get("device", kDefaultDevice);
+  s.device = parse_device(s.device_name);
+  s.dtype_name = args.get("dtype", "fp32");
+  s.dtype = parse_dtype(s.dtype_name, s.device);
+  s.prompts = args.get_int("prompts", s.prompts);
+  s.iters = args.get_int("iters", s.iters);
+  s.warmup = args.get_int("warmup", s.warmup);
+  if (s.prompts < 1 || s.iters < 1 || s.warmup < 0)
+    throw Error("--prompts and --iters must be >= 1");
+  s.label = args.has("arch") ? args.get("arch") : args.get("model");
+  s.options.input_size = args.get_int("size", 0);
+  s.options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
+  s.options.cuda_graphs = !args.has("no-cuda-graph");
+  return s;
+}
+
+// Text embeddings are computed once per prompt set, never per frame: random unit vectors.
+PromptSet random_prompts(int count, int64_t embed_dim) {
+  PromptSet prompts;
+  prompts.texts.assign(count, "random prompt");
+  prompts.embeddings =
+      l2_normalize(at::randn({count, embed_dim}, at::detail::createCPUGenerator(1)));
+  return prompts;
+}
+
+// Per-step times of the frames, in milliseconds.
+struct Breakdown {
+  std::vector<double> pre, fwd, grad, post;
+  void add(const FrameTimes& t) {
+    pre.push_back(t.preprocess);
+    fwd.push_back(t.forward);
+    grad.push_back(t.gradients);
+    post.push_back(t.postprocess);
+  }
+};
+
+struct BenchResult {
+  int size = 0;  // the input size the engine explains at
+  bool graphed = false;
+  std::vector<double> total;  // ms per timed frame
+  Breakdown breakdown;
+  int breakdown_frames = 0;
+  int64_t device_peak = -1;  // bytes; < 0: not known
+
+  double median_ms() const { return median(total); }
+  double min_ms() const { return *std::min_element(total.begin(), total.end()); }
+  double device_mb() const { return device_peak / (1024.0 * 1024.0); }
+};
+
+// On CUDA the split needs a wait at each step (and plain launches, not a graph), which would
+// slow the frames timed with the graph: a second engine times it afterwards.
+void add_synchronised_breakdown(BenchResult& r, const BenchSetup& s,
+                                const std::shared_ptr<const LoadedModel>& loaded,
+                                const ImageView& frame, const PromptSet& prompts) {
+  EngineOptions options = s.options;
+  options.cuda_graphs = false;
+  options.synchronize_timings = true;
+  const LegradEngine measuring(loaded, options);
+  for (int i = 0; i < r.breakdown_frames; ++i)
+    r.breakdown.add(run_frame(measuring, frame, prompts, true));
+}
+
+BenchResult measure(const BenchSetup& s, const std::shared_ptr<const LoadedModel>& loaded) {
+  const LegradEngine engine(loaded, s.options);
+  BenchResult r;
+  r.size = engine.input_size();
+  const PromptSet prompts = random_prompts(s.prompts, loaded->model->config().embed_dim);
+  const at::Tensor frame_pixels = bench_frame(640, 480);
+  const ImageView frame = image_view(frame_pixels);
+  reset_device_peak(s.device);
+  for (int i = 0; i < s.warmup + s.iters; ++i) {
+    const FrameTimes t = run_frame(engine, frame, prompts, false);
+    if (i < s.warmup) continue;
+    r.total.push_back(t.total);
+    if (s.device.is_cpu()) r.breakdown.add(t);
+  }
+  r.graphed = engine.uses_cuda_graph(s.prompts);
+  r.breakdown_frames = s.device.is_cpu() ? s.iters : std::min(s.iters, 20);
+  if (!s.device.is_cpu()) add_synchronised_breakdown(r, s, loaded, frame, prompts);
+  r.device_peak = device_peak_bytes(s.device);
+  return r;
+}
+
+nlohmann::ordered_json result_json(const BenchSetup& s, const BenchResult& r) {
+  const Breakdown& b = r.breakdown;
+  return {{"model", s.label}, {"size", r.size}, {"prompts", s.prompts},
+          {"device", s.device.str()}, {"dtype", s.dtype_name}, {"cuda_graph", r.graphed},
+          {"threads", at::get_num_threads()}, {"iters", s.iters},
+          {"median_ms", r.median_ms()}, {"min_ms", r.min_ms()}, {"fps", 1000.0 / r.median_ms()},
+          {"peak_rss_mb", peak_rss_mb()},
+          {"peak_device_mb", r.device_peak >= 0 ? nlohmann::json(r.device_mb()) : nlohmann::json()},
+          {"breakdown_ms", {{"preprocess", median(b.pre)}, {"forward", median(b.fwd)},
+                            {"gradients", median(b.grad)}, {"postprocess", median(b.post)}}}};
+}
+
+void print_result(const BenchSetup& s, const BenchResult& r) {
+  std::printf("%s  S=%d  P=%d  %s %s%s  threads=%d  iters=%d\n", s.label.c_str(), r.size,
+              s.prompts, s.device.str().c_str(), s.dtype_name.c_str(),
+              r.graphed ? " (CUDA graph)" : "", at::get_num_threads(), s.iters);
+  const std::string device_memory =
+      r.device_peak >= 0 ? std::to_string(static_cast<int>(r.device_mb() + 0.5)) + " MB" : "n/a";
+  std::printf("  median %.2f ms  min %.2f ms  %.2f fps  peak RSS %.0f MB  peak device memory %s\n",
+              r.median_ms(), r.min_ms(), 1000.0 / r.median_ms(), peak_rss_mb(),
+              device_memory.c_str());
+  const Breakdown& b = r.breakdown;
+  std::printf("  breakdown (median ms of %d%s frames): preprocess %.2f  forward %.2f  "
+              "gradients %.2f  post-process %.2f\n",
+              r.breakdown_frames, s.device.is_cpu() ? "" : " synchronised", median(b.pre),
+              median(b.fwd), median(b.grad), median(b.post));
+}
+
 }  // namespace
 
 int bench_command(int argc, char** argv) {
@@ -99,82 +222,11 @@ int bench_command(int argc, char** argv) {
                   {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   set_compute_threads(args.get_int("threads", 0));
-  const std::string device_name = args.get("device", kDefaultDevice);
-  const c10::Device device = parse_device(device_name);
-  const std::string dtype_name = args.get("dtype", "fp32");
-  const at::ScalarType dtype = parse_dtype(dtype_name, device);
-  const int prompts = args.get_int("prompts", 1);
-  const int iters = args.get_int("iters", 10);
-  const int warmup = args.get_int("warmup", 2);
-  if (prompts < 1 || iters < 1 || warmup < 0) throw Error("--prompts and --iters must be >= 1");
-
-  const std::string label = args.has("arch") ? args.get("arch") : args.get("model");
-  const auto loaded = bench_model(args, device_name, dtype);
-  EngineOptions options;
-  options.input_size = args.get_int("size", 0);
-  options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
-  options.cuda_graphs = !args.has("no-cuda-graph");
-  const LegradEngine engine(loaded, options);
-  const int size = engine.input_size();
-  // Text embeddings are computed once per prompt set, never per frame: random unit vectors.
-  PromptSet prompt_set;
-  prompt_set.texts.assign(prompts, "random prompt");
-  prompt_set.embeddings = l2_normalize(at::randn({prompts, loaded->model->config().embed_dim},
-                                                 at::detail::createCPUGenerator(1)));
-  const at::Tensor frame_pixels = bench_frame(640, 480);
-  const ImageView frame = image_view(frame_pixels);
-
-  reset_device_peak(device);
-  std::vector<double> total, pre, fwd, grad, post;
-  auto record_breakdown = [&](const FrameTimes& t) {
-    pre.push_back(t.preprocess);
-    fwd.push_back(t.forward);
-    grad.push_back(t.gradients);
-    post.push_back(t.postprocess);
-  };
-  for (int i = 0; i < warmup + iters; ++i) {
-    const FrameTimes t = run_frame(engine, frame, prompt_set, false);
-    if (i < warmup) continue;
-    total.push_back(t.total);
-    if (device.is_cpu()) record_breakdown(t);
-  }
-  const bool graphed = engine.uses_cuda_graph(prompts);
-  // On CUDA the split needs a wait at each step (and plain launches, not a graph), which would
-  // slow the frames timed above.
-  const int breakdown_frames = device.is_cpu() ? iters : std::min(iters, 20);
-  if (!device.is_cpu()) {
-    options.cuda_graphs = false;
-    options.synchronize_timings = true;
-    const LegradEngine measuring(loaded, options);
-    for (int i = 0; i < breakdown_frames; ++i)
-      record_breakdown(run_frame(measuring, frame, prompt_set, true));
-  }
-  const int64_t device_peak = device_peak_bytes(device);
-  const double device_mb = device_peak / (1024.0 * 1024.0);
-
-  const double med = median(total);
-  const double best = *std::min_element(total.begin(), total.end());
-  nlohmann::ordered_json result = {
-      {"model", label}, {"size", size}, {"prompts", prompts}, {"device", device.str()},
-      {"dtype", dtype_name}, {"cuda_graph", graphed}, {"threads", at::get_num_threads()},
-      {"iters", iters},
-      {"median_ms", med}, {"min_ms", best}, {"fps", 1000.0 / med},
-      {"peak_rss_mb", peak_rss_mb()},
-      {"peak_device_mb", device_peak >= 0 ? nlohmann::json(device_mb) : nlohmann::json()},
-      {"breakdown_ms", {{"preprocess", median(pre)}, {"forward", median(fwd)},
-                        {"gradients", median(grad)}, {"postprocess", median(post)}}}};
-  std::printf("%s  S=%d  P=%d  %s %s%s  threads=%d  iters=%d\n", label.c_str(), size, prompts,
-              device.str().c_str(), dtype_name.c_str(), graphed ? " (CUDA graph)" : "",
-              at::get_num_threads(), iters);
-  const std::string device_memory =
-      device_peak >= 0 ? std::to_string(static_cast<int>(device_mb + 0.5)) + " MB" : "n/a";
-  std::printf("  median %.2f ms  min %.2f ms  %.2f fps  peak RSS %.0f MB  peak device memory %s\n",
-              med, best, 1000.0 / med, peak_rss_mb(), device_memory.c_str());
-  std::printf("  breakdown (median ms of %d%s frames): preprocess %.2f  forward %.2f  "
-              "gradients %.2f  post-process %.2f\n",
-              breakdown_frames, device.is_cpu() ? "" : " synchronised", median(pre), median(fwd),
-              median(grad), median(post));
-  if (args.has("json")) std::printf("%s\n", result.dump().c_str());
+  const BenchSetup setup = bench_setup(args);
+  const BenchResult result = measure(setup, bench_model(args, setup.device_name, setup.dtype));
+  const nlohmann::ordered_json json = result_json(setup, result);
+  print_result(setup, result);
+  if (args.has("json")) std::printf("%s\n", json.dump().c_str());
   return 0;
 }
 

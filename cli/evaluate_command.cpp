@@ -26,9 +26,9 @@ std::vector<ExplainMethod> parse_methods(const std::string& list) {
 // Per class, the other class whose prompt embedding is the most similar.
 std::vector<int> closest_prompts(const LocalizationReport& r) {
   std::vector<int> closest;
-  for (int c = 0; c < 10; ++c) {
+  for (int c = 0; c < kFashionClassCount; ++c) {
     int best = c == 0 ? 1 : 0;
-    for (int o = 0; o < 10; ++o)
+    for (int o = 0; o < kFashionClassCount; ++o)
       if (o != c && r.prompt_similarity[c][o] > r.prompt_similarity[c][best]) best = o;
     closest.push_back(best);
   }
@@ -67,7 +67,7 @@ int evaluate_command(int argc, char** argv) {
                 s.pixel_acc, s.miou, s.map, s.pointing_game, s.pointing_other, s.pointing_near,
                 s.class_sensitivity, s.seconds);
     nlohmann::ordered_json by_class;
-    for (int c = 0; c < 10; ++c) {
+    for (int c = 0; c < kFashionClassCount; ++c) {
       const PointingShares& p = s.by_class[c];
       by_class[kFashionClasses[c]] = {{"items", p.items}, {"pointing_game", p.on_item},
                                       {"pointing_other", p.on_other}, {"pointing_near", p.near},
@@ -93,7 +93,7 @@ int evaluate_command(int argc, char** argv) {
     for (ExplainMethod m : methods) {
       std::printf("\n%s by the prompted item's class:\n%-11s %5s %8s %9s %6s  %s\n", method_name(m),
                   "class", "items", "pointing", "on_other", "near", "closest prompt (cosine)");
-      for (int c = 0; c < 10; ++c) {
+      for (int c = 0; c < kFashionClassCount; ++c) {
         const PointingShares& p = r.methods.at(method_name(m)).by_class[c];
         std::printf("%-11s %5d %8.3f %9.3f %6.3f  %s (%.2f)\n", kFashionClasses[c], p.items,
                     p.on_item, p.on_other, p.near, kFashionClasses[closest[c]],

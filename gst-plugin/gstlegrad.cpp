@@ -29,9 +29,7 @@
 
 #include <gst/video/video.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "base/device.h"
@@ -39,6 +37,7 @@
 #include "engine/model_files.h"
 #include "gstlegradenums.h"
 #include "legradanalyzer.h"
+#include "text/prompt_list.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug
@@ -115,18 +114,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
     GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
 
-/* Reads a prompts file: one prompt per line, blank lines ignored. */
-static std::string
-read_prompts_file (const std::string & path)
-{
-  std::ifstream in (path);
-  if (!in)
-    throw legrad::Error (path + ": cannot open the prompts file");
-  std::string line, joined;
-  while (std::getline (in, line))
-    joined += line + ";";
-  return joined;
-}
 
 static void
 gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
@@ -199,7 +186,7 @@ gst_legrad_start (GstBaseTransform * trans)
   }
   try {
     if (!prompts_file.empty ())
-      prompts = read_prompts_file (prompts_file) + prompts;
+      prompts = legrad::read_prompt_file (prompts_file) + prompts;
     if (!prompts.empty ())
       analyzer->set_prompts (prompts);
     else

@@ -1,44 +1,31 @@
 #include "lab/fashion_mnist.h"
 
 #include <ATen/ATen.h>
-#include <sys/stat.h>
-#include <zlib.h>
 
 #include <cstring>
 #include <vector>
 
 #include "base/error.h"
+#include "base/file.h"
 
 namespace legrad {
 
-const std::array<const char*, 10> kFashionClasses = {
+const std::array<const char*, kFashionClassCount> kFashionClasses = {
     "t-shirt", "trouser", "pullover", "dress", "coat",
     "sandal",  "shirt",   "sneaker",  "bag",   "ankle boot"};
 
 namespace {
 
-// The whole file, inflated where it is gzip (zlib reads plain files through too).
-std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw Error(path + ": cannot open");
-  std::vector<uint8_t> out;
-  uint8_t buf[1 << 16];
-  int n = 0;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.insert(out.end(), buf, buf + n);
-  const bool failed = n < 0;
-  gzclose(f);
-  if (failed) throw Error(path + ": not a readable gzip or IDX file");
-  return out;
-}
-
-uint32_t be32(const std::vector<uint8_t>& d, size_t at) {
-  return (uint32_t{d[at]} << 24) | (uint32_t{d[at + 1]} << 16) | (uint32_t{d[at + 2]} << 8) | d[at + 3];
+uint32_t be32(const std::string& d, size_t at) {
+  auto byte = [&](size_t i) { return uint32_t{static_cast<uint8_t>(d[at + i])}; };
+  return (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
 }
 
 // An IDX file of unsigned bytes: its dimensions and data.
 at::Tensor read_idx(const std::string& path, size_t expected_dims) {
-  const std::vector<uint8_t> d = read_maybe_gzip(path);
-  if (d.size() < 4 || d[0] != 0 || d[1] != 0 || d[2] != 0x08 || d[3] != expected_dims)
+  const std::string d = read_maybe_gzip(path, "IDX file");
+  if (d.size() < 4 || d[0] != 0 || d[1] != 0 || d[2] != 0x08 ||
+      static_cast<uint8_t>(d[3]) != expected_dims)
     throw Error(path + ": not an IDX file of " + std::to_string(expected_dims) +
                 "-dimensional unsigned bytes");
   std::vector<int64_t> shape;
@@ -58,9 +45,8 @@ at::Tensor read_idx(const std::string& path, size_t expected_dims) {
 }
 
 std::string find(const std::string& dir, const std::string& stem) {
-  struct stat st {};
   for (const std::string& name : {stem + ".gz", stem})
-    if (::stat((dir + "/" + name).c_str(), &st) == 0) return dir + "/" + name;
+    if (is_file(dir + "/" + name)) return dir + "/" + name;
   throw Error(dir + "/" + stem + "(.gz): not found (Debian's dataset-fashion-mnist package " +
               "installs the dataset in " + kFashionMnistDir + ")");
 }
@@ -75,8 +61,10 @@ FashionMnist FashionMnist::load(const std::string& dir, bool train) {
   if (data.images.size(0) != data.labels.size(0) || data.images.size(1) != 28 ||
       data.images.size(2) != 28)
     throw Error(dir + ": " + split + " images and labels do not match");
-  if (data.labels.numel() > 0 && (data.labels.min().item<int64_t>() < 0 || data.labels.max().item<int64_t>() > 9))
-    throw Error(dir + ": " + split + " labels outside 0..9");
+  if (data.labels.numel() > 0 && (data.labels.min().item<int64_t>() < 0 ||
+                                  data.labels.max().item<int64_t>() >= kFashionClassCount))
+    throw Error(dir + ": " + split + " labels outside 0.." +
+                std::to_string(kFashionClassCount - 1));
   return data;
 }
 

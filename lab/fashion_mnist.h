@@ -11,12 +11,15 @@ namespace legrad {
 
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
+// How many classes the dataset has (labels 0..kFashionClassCount - 1).
+constexpr int kFashionClassCount = 10;
+
 // Class names as prompts use them, by label.
-extern const std::array<const char*, 10> kFashionClasses;
+extern const std::array<const char*, kFashionClassCount> kFashionClasses;
 
 struct FashionMnist {
   at::Tensor images;  // [N, 28, 28] uint8, white item on black
-  at::Tensor labels;  // [N] int64 in 0..9
+  at::Tensor labels;  // [N] int64 in 0..kFashionClassCount - 1
 
   // The train (60,000) or test (10,000) split from `dir`. Throws legrad::Error naming the file
   // and, where the folder is missing, the package that provides it.

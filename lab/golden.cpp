@@ -3,14 +3,13 @@
 #include <ATen/ATen.h>
 
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "model/clip_config.h"
 #include "model/clip_model.h"
 #include "base/device.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "explain/legrad.h"
 #include "explain/legrad_graph.h"
 #include "engine/model_files.h"
@@ -33,11 +32,7 @@ double max_abs(const at::Tensor& a, const at::Tensor& b) {
 }
 
 nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  nlohmann::json doc = nlohmann::json::parse(s.str(), nullptr, false);
+  nlohmann::json doc = nlohmann::json::parse(read_file(path, "JSON file"), nullptr, false);
   if (doc.is_discarded()) throw Error(path + ": not well-formed JSON");
   return doc;
 }
@@ -56,6 +51,101 @@ class Recorder {
   GoldenReport& report_;
 };
 
+// Smallest Pearson correlation between matching maps of a and b ([P, S, S]).
+double min_correlation(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor x = a.to(at::kCPU, at::kDouble).flatten(1), y = b.to(at::kCPU, at::kDouble).flatten(1);
+  const at::Tensor xc = x - x.mean(1, true), yc = y - y.mean(1, true);
+  const at::Tensor r = (xc * yc).sum(1) / (xc.norm(2, 1) * yc.norm(2, 1)).clamp_min(1e-30);
+  return r.min().item<double>();
+}
+
+// What a case's checks read.
+struct GoldenCase {
+  const ClipModel& model;
+  const SafetensorsFile& io;
+  c10::Device device;
+  LegradOptions opts;
+  int size;           // the input size the case explains at
+  at::Tensor pixels;  // the reference's pixel_values
+  at::Tensor text;    // our embeddings of the reference's tokens
+};
+
+// Reduced precision: the maps must keep their shape, not every digit.
+void check_reduced_precision(Recorder& rec, const GoldenCase& c, const std::string& dtype_name) {
+  const at::Tensor want_heat = c.io.load("heatmaps").squeeze(0);
+  const Explanation ex = explain_legrad(c.model, c.pixels, c.text, c.opts);
+  const double r = min_correlation(ex.heatmaps.cpu(), want_heat);
+  rec.add("heatmap correlation (" + dtype_name + ", from pixel_values)", r >= 0.99,
+          fmt("min over prompts %.5f (limit %.2f)", r, 0.99));
+}
+
+// The per-layer features, relevance grids and heatmaps, where the case has them.
+void check_layers(Recorder& rec, const GoldenCase& c, const Explanation& ex) {
+  if (c.io.contains("layer_image_features"))
+    rec.within("layer_image_features",
+               max_abs(ex.layer_features, c.io.load("layer_image_features")), 1e-5);
+  if (c.io.contains("layer_relevance_grid")) {
+    const at::Tensor want = c.io.load("layer_relevance_grid").to(at::kDouble);
+    const at::Tensor err = (ex.layer_grids.to(at::kCPU, at::kDouble) - want).abs().amax({-2, -1});
+    const at::Tensor scale = want.abs().amax({-2, -1});
+    const double rel = (err / scale.clamp_min(1e-30)).max().item<double>();
+    rec.add("layer_relevance_grid", rel <= 1e-4,
+            fmt("max abs / grid max %.3g (limit %.1g)", rel, 1e-4));
+  }
+  if (c.io.contains("heatmaps_per_layer")) {
+    const at::Tensor per_layer =
+        upsample_relevance(ex.layer_grids, c.model.config().vision.patch_size);
+    const at::Tensor want = c.io.load("heatmaps_per_layer").squeeze(1);
+    const double rel = max_abs(per_layer, want) / want.abs().max().item<double>();
+    rec.add("heatmaps_per_layer", rel <= 1e-4, fmt("max abs / max %.3g (limit %.1g)", rel, 1e-4));
+  }
+}
+
+// Full precision: from the reference's tokens and pixels, every stage within float limits.
+void check_from_reference_inputs(Recorder& rec, const GoldenCase& c) {
+  rec.within("text_embeddings", max_abs(c.text, c.io.load("text_embeddings")), 1e-5);
+  if (c.io.contains("positional_embedding_used"))
+    rec.within("positional_embedding_used",
+               max_abs(c.model.positional_embedding(c.size),
+                       c.io.load("positional_embedding_used")),
+               1e-5);
+  const Explanation ex = explain_legrad(c.model, c.pixels, c.text, c.opts);
+  rec.within("image_embedding",
+             max_abs(ex.image_embedding, c.io.load("image_embedding").squeeze(0)), 1e-5);
+  check_layers(rec, c, ex);
+  rec.within("heatmaps (from pixel_values)", max_abs(ex.heatmaps, c.io.load("heatmaps").squeeze(0)),
+             2e-5);
+  if (c.device.is_cuda() && GraphedLegrad::supported()) {
+    const GraphedLegrad graph(c.model, c.size, c.text.size(0), c.opts);
+    const Explanation replayed = graph.explain(c.pixels.to(c.device), c.text);
+    rec.within("heatmaps (CUDA graph replay vs plain launches)",
+               max_abs(replayed.heatmaps, ex.heatmaps), 1e-6);
+  }
+}
+
+// Our own preprocessing, end to end from the raw picture.
+void check_preprocessing(Recorder& rec, const GoldenCase& c) {
+  const at::Tensor image = c.io.load("image_uint8");
+  const at::Tensor resized = resize_bicubic(image_view(image), c.size, c.size);
+  if (c.io.contains("image_resized_uint8")) {
+    const at::Tensor want = c.io.load("image_resized_uint8");
+    const int64_t differing = resized.ne(want).sum().item<int64_t>();
+    rec.add("preprocess: bicubic resize", differing == 0,
+            std::to_string(differing) + " of " + std::to_string(want.numel()) + " values differ");
+  }
+  // The whole frame path on the model's device (on CUDA: upload, matrix resize, normalise).
+  const ClipConfig& cfg = c.model.config();
+  const FramePreprocessor preprocess(cfg.mean, cfg.std, c.size, c.device);
+  const at::Tensor own_pixels = preprocess(image_view(image));
+  rec.within("preprocess: pixel_values (on " + c.device.str() + ")", max_abs(own_pixels, c.pixels),
+             1e-6);
+  const Explanation own = explain_legrad(c.model, own_pixels, c.text, c.opts);
+  const at::Tensor diff = (own.heatmaps.cpu() - c.io.load("heatmaps").squeeze(0)).abs();
+  const double mean = diff.mean().item<double>();
+  rec.add("heatmaps (end to end from image_uint8)", mean <= 1e-2,
+          fmt("max abs %.3g, mean abs %.3g (limit mean 1e-2)", diff.max().item<double>(), mean));
+}
+
 }  // namespace
 
 int GoldenReport::passed() const {
@@ -66,18 +156,8 @@ int GoldenReport::passed() const {
 
 int GoldenReport::failed() const { return static_cast<int>(checks.size()) - passed(); }
 
-// Smallest Pearson correlation between matching maps of a and b ([P, S, S]).
-double min_correlation(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor x = a.to(at::kCPU, at::kDouble).flatten(1), y = b.to(at::kCPU, at::kDouble).flatten(1);
-  const at::Tensor xc = x - x.mean(1, true), yc = y - y.mean(1, true);
-  const at::Tensor r = (xc * yc).sum(1) / (xc.norm(2, 1) * yc.norm(2, 1)).clamp_min(1e-30);
-  return r.min().item<double>();
-}
-
 GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab,
                              const std::string& dtype_name, const std::string& device_name) {
-  GoldenReport report;
-  Recorder rec(report);
   const nlohmann::json cfg_json = read_json(case_dir + "/config.json");
   const ModelFiles files = locate_model_files(case_dir + "/model.safetensors", vocab);
   if (files.vocab.empty())
@@ -85,88 +165,28 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
   const c10::Device device = parse_device(device_name);
   const at::ScalarType dtype = parse_dtype(dtype_name, device);
   const auto model = load_clip_model(files, device, dtype);
-  const auto tokenizer_ptr = load_tokenizer(files.vocab);
-  const TextTokenizer& tokenizer = *tokenizer_ptr;
+  const auto tokenizer = load_tokenizer(files.vocab);
   const SafetensorsFile io(case_dir + "/io.safetensors");
   const ClipConfig& cfg = model->config();
-
-  std::vector<std::string> prompts = cfg_json.at("prompts").get<std::vector<std::string>>();
-  const int layer_index = cfg_json.value("layer_index", -2);
+  const auto prompts = cfg_json.at("prompts").get<std::vector<std::string>>();
+  LegradOptions opts;
+  opts.layer_index = cfg_json.value("layer_index", -2);
   const int size = cfg_json.value("image_size", cfg.vision.image_size);
 
-  const at::Tensor tokens = tokenizer.tokenize_prompts(prompts, cfg.text.context_length);
+  GoldenReport report;
+  Recorder rec(report);
+  const at::Tensor tokens = tokenizer->tokenize_prompts(prompts, cfg.text.context_length);
   const at::Tensor want_tokens = io.load("text_tokens");
-  rec.add("text_tokens", tokens.equal(want_tokens),
-          tokens.equal(want_tokens) ? "exact" : "differ");
-
+  const bool same_tokens = tokens.equal(want_tokens);
+  rec.add("text_tokens", same_tokens, same_tokens ? "exact" : "differ");
   const at::Tensor text = model->encode_text(want_tokens);
-  LegradOptions opts;
-  opts.layer_index = layer_index;
-  const at::Tensor pixels = io.load("pixel_values", at::kFloat);
-  const at::Tensor want_heat = io.load("heatmaps").squeeze(0);
+  const GoldenCase c{*model, io, device, opts, size, io.load("pixel_values", at::kFloat), text};
   if (dtype != at::kFloat) {
-    // Reduced precision: the maps must keep their shape, not every digit.
-    const Explanation ex = explain_legrad(*model, pixels, text, opts);
-    const double r = min_correlation(ex.heatmaps.cpu(), want_heat);
-    rec.add("heatmap correlation (" + dtype_name + ", from pixel_values)", r >= 0.99,
-            fmt("min over prompts %.5f (limit %.2f)", r, 0.99));
+    check_reduced_precision(rec, c, dtype_name);
     return report;
   }
-  rec.within("text_embeddings", max_abs(text, io.load("text_embeddings")), 1e-5);
-
-  if (io.contains("positional_embedding_used"))
-    rec.within("positional_embedding_used",
-               max_abs(model->positional_embedding(size), io.load("positional_embedding_used")),
-               1e-5);
-
-  const Explanation ex = explain_legrad(*model, pixels, text, opts);
-  rec.within("image_embedding", max_abs(ex.image_embedding, io.load("image_embedding").squeeze(0)),
-             1e-5);
-  if (io.contains("layer_image_features"))
-    rec.within("layer_image_features", max_abs(ex.layer_features, io.load("layer_image_features")),
-               1e-5);
-  if (io.contains("layer_relevance_grid")) {
-    const at::Tensor want = io.load("layer_relevance_grid").to(at::kDouble);
-    const at::Tensor err = (ex.layer_grids.to(at::kCPU, at::kDouble) - want).abs().amax({-2, -1});
-    const at::Tensor scale = want.abs().amax({-2, -1});
-    const double rel = (err / scale.clamp_min(1e-30)).max().item<double>();
-    rec.add("layer_relevance_grid", rel <= 1e-4,
-            fmt("max abs / grid max %.3g (limit %.1g)", rel, 1e-4));
-  }
-  if (io.contains("heatmaps_per_layer")) {
-    const at::Tensor per_layer = upsample_relevance(ex.layer_grids, cfg.vision.patch_size);
-    const at::Tensor want = io.load("heatmaps_per_layer").squeeze(1);
-    const double rel = max_abs(per_layer, want) / want.abs().max().item<double>();
-    rec.add("heatmaps_per_layer", rel <= 1e-4, fmt("max abs / max %.3g (limit %.1g)", rel, 1e-4));
-  }
-  rec.within("heatmaps (from pixel_values)", max_abs(ex.heatmaps, io.load("heatmaps").squeeze(0)),
-             2e-5);
-  if (device.is_cuda() && GraphedLegrad::supported()) {
-    const GraphedLegrad graph(*model, size, text.size(0), opts);
-    const Explanation replayed = graph.explain(pixels.to(device), text);
-    rec.within("heatmaps (CUDA graph replay vs plain launches)",
-               max_abs(replayed.heatmaps, ex.heatmaps), 1e-6);
-  }
-
-  // Our own preprocessing, end to end from the raw picture.
-  const at::Tensor image = io.load("image_uint8");
-  const at::Tensor resized = resize_bicubic(image_view(image), size, size);
-  if (io.contains("image_resized_uint8")) {
-    const at::Tensor want = io.load("image_resized_uint8");
-    const int64_t differing = resized.ne(want).sum().item<int64_t>();
-    rec.add("preprocess: bicubic resize", differing == 0,
-            std::to_string(differing) + " of " + std::to_string(want.numel()) + " values differ");
-  }
-  // The whole frame path on the model's device (on CUDA: upload, matrix resize, normalise).
-  const FramePreprocessor preprocess(cfg.mean, cfg.std, size, device);
-  const at::Tensor own_pixels = preprocess(image_view(image));
-  rec.within("preprocess: pixel_values (on " + device.str() + ")", max_abs(own_pixels, pixels),
-             1e-6);
-  const Explanation own = explain_legrad(*model, own_pixels, text, opts);
-  const at::Tensor diff = (own.heatmaps.cpu() - io.load("heatmaps").squeeze(0)).abs();
-  const double mean = diff.mean().item<double>();
-  rec.add("heatmaps (end to end from image_uint8)", mean <= 1e-2,
-          fmt("max abs %.3g, mean abs %.3g (limit mean 1e-2)", diff.max().item<double>(), mean));
+  check_from_reference_inputs(rec, c);
+  check_preprocessing(rec, c);
   return report;
 }
 

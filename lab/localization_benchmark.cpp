@@ -74,119 +74,171 @@ double roc_auc(const std::vector<std::pair<double, bool>>& scored) {
   return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
 }
 
-}  // namespace
+// Per method, sums over the set; the report divides them.
+struct MethodSums {
+  Counts counts;
+  double acc = 0, ap = 0;
+  std::vector<PointingShares> by_class = std::vector<PointingShares>(kFashionClassCount);
+  double sensitivity = 0, seconds = 0;
+  int sensitivity_pairs = 0;
+};
 
-LocalizationReport evaluate_localization(const LegradEngine& engine, const SceneGenerator& scenes,
-                                         int count, const std::vector<ExplainMethod>& methods) {
-  if (count < 1) throw Error("the benchmark needs at least one scene");
-  const ClipModel& model = engine.model();
-  const int size = scenes.options().size;
-  const int patch = model.config().vision.patch_size;
-  std::vector<std::string> all_prompts;
-  for (int label = 0; label < 10; ++label) all_prompts.push_back(class_prompt(label));
-  const PromptSet all = engine.encode_prompts(all_prompts);
-
-  struct Accumulator {
-    Counts counts;
-    double acc = 0, ap = 0;
-    std::vector<PointingShares> by_class = std::vector<PointingShares>(10);  // counts until the end
-    double sensitivity = 0, seconds = 0;
-    int sensitivity_pairs = 0;
-  };
-  std::map<std::string, Accumulator> acc;
+// The model's own sums: its presence scores and the patch grid's ceiling.
+struct ModelSums {
   Counts ceiling;
   double ceiling_pointing = 0;
   std::vector<std::pair<double, bool>> presence;
   double absent_sum = 0, present_sum = 0;
   int absent_n = 0, present_n = 0, pairs = 0;
+};
 
-  for (int i = 0; i < count; ++i) {
-    const Scene scene = scenes.scene(static_cast<uint64_t>(i));
-    // Every class prompt's score: the model's own presence decision.
-    const at::Tensor scores = engine.scores(image_view(scene.image), all).cpu();
-    for (int label = 0; label < 10; ++label) {
-      const double s = scores[label].item<double>();
-      const bool present = scene.contains(label);
-      presence.push_back({s, present});
-      (present ? present_sum : absent_sum) += s;
-      (present ? present_n : absent_n) += 1;
-    }
-    PromptSet present;
-    std::vector<int64_t> rows;
-    for (const SceneItem& item : scene.items) {
-      present.texts.push_back(all.texts[item.label]);
-      rows.push_back(item.label);
-    }
-    present.embeddings = all.embeddings.index_select(0, at::tensor(rows).to(all.embeddings.device()));
-    for (const SceneItem& item : scene.items) {
-      const at::Tensor cells = at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}), patch);
-      const at::Tensor back = upsample_relevance(cells, patch).view({size, size});
-      ceiling.add(back > 0.5, item.mask);
-      ceiling_pointing += item_at(scene, peak(back)) == &item ? 1.0 : 0.0;
-    }
-    pairs += static_cast<int>(scene.items.size());
-
-    for (ExplainMethod method : methods) {
-      Accumulator& a = acc[method_name(method)];
-      const auto start = std::chrono::steady_clock::now();
-      const Explanation ex = engine.explain(image_view(scene.image), present, method);
-      a.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
-      if (maps.size(-1) != size)  // explained at another input size: back to the scene's
-        maps = at::adaptive_avg_pool2d(maps.unsqueeze(1), {size, size}).squeeze(1);
-      for (size_t k = 0; k < scene.items.size(); ++k) {
-        const at::Tensor map = maps[static_cast<int64_t>(k)];
-        const at::Tensor& mask = scene.items[k].mask;
-        const at::Tensor pred = map > map.mean();
-        a.counts.add(pred, mask);
-        a.acc += pred.eq(mask).to(at::kDouble).mean().item<double>();
-        a.ap += average_precision(map, mask);
-        const int64_t at = peak(map);
-        const SceneItem* pointed = item_at(scene, at);
-        PointingShares& c = a.by_class[scene.items[k].label];
-        c.items += 1;
-        c.on_item += pointed == &scene.items[k] ? 1.0 : 0.0;
-        c.on_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
-        c.near += !pointed && near_mask(mask, at, patch / 2) ? 1.0 : 0.0;
-        for (size_t other = 0; other < scene.items.size(); ++other) {
-          if (other == k) continue;
-          a.sensitivity += iou(pred, mask) - iou(pred, scene.items[other].mask);
-          ++a.sensitivity_pairs;
-        }
-      }
-    }
+// Every class prompt's score: the model's own presence decision.
+void add_presence(ModelSums& sums, const LegradEngine& engine, const Scene& scene,
+                  const PromptSet& all) {
+  const at::Tensor scores = engine.scores(image_view(scene.image), all).cpu();
+  for (int label = 0; label < kFashionClassCount; ++label) {
+    const double s = scores[label].item<double>();
+    const bool present = scene.contains(label);
+    sums.presence.push_back({s, present});
+    (present ? sums.present_sum : sums.absent_sum) += s;
+    (present ? sums.present_n : sums.absent_n) += 1;
   }
+}
 
+// Each item's mask averaged over the patches and upsampled back: the best a patch grid can do.
+void add_grid_ceiling(ModelSums& sums, const Scene& scene, int size, int patch) {
+  for (const SceneItem& item : scene.items) {
+    const at::Tensor cells = at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}),
+                                            patch);
+    const at::Tensor back = upsample_relevance(cells, patch).view({size, size});
+    sums.ceiling.add(back > 0.5, item.mask);
+    sums.ceiling_pointing += item_at(scene, peak(back)) == &item ? 1.0 : 0.0;
+  }
+  sums.pairs += static_cast<int>(scene.items.size());
+}
+
+// The prompts of the scene's items, in item order.
+PromptSet item_prompts(const PromptSet& all, const Scene& scene) {
+  PromptSet present;
+  std::vector<int64_t> rows;
+  for (const SceneItem& item : scene.items) {
+    present.texts.push_back(all.texts[item.label]);
+    rows.push_back(item.label);
+  }
+  present.embeddings = all.embeddings.index_select(0, at::tensor(rows).to(all.embeddings.device()));
+  return present;
+}
+
+// The method's maps of the items at the scene's size; adds the explaining time to `seconds`.
+at::Tensor item_maps(const LegradEngine& engine, const Scene& scene, const PromptSet& present,
+                     ExplainMethod method, int size, double& seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  const Explanation ex = engine.explain(image_view(scene.image), present, method);
+  seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
+  if (maps.size(-1) != size)  // explained at another input size: back to the scene's
+    maps = at::adaptive_avg_pool2d(maps.unsqueeze(1), {size, size}).squeeze(1);
+  return maps;
+}
+
+// Where the map of item k has its maximum: on it, on another item, or near it.
+void add_pointing(PointingShares& c, const Scene& scene, size_t k, const at::Tensor& map,
+                  int patch) {
+  const int64_t at = peak(map);
+  const SceneItem* pointed = item_at(scene, at);
+  c.items += 1;
+  c.on_item += pointed == &scene.items[k] ? 1.0 : 0.0;
+  c.on_other += pointed && pointed != &scene.items[k] ? 1.0 : 0.0;
+  c.near += !pointed && near_mask(scene.items[k].mask, at, patch / 2) ? 1.0 : 0.0;
+}
+
+// The map of item k against its mask and, for class sensitivity, the other items' masks.
+void add_item_scores(MethodSums& a, const Scene& scene, size_t k, const at::Tensor& map,
+                     int patch) {
+  const at::Tensor& mask = scene.items[k].mask;
+  const at::Tensor pred = map > map.mean();
+  a.counts.add(pred, mask);
+  a.acc += pred.eq(mask).to(at::kDouble).mean().item<double>();
+  a.ap += average_precision(map, mask);
+  add_pointing(a.by_class[scene.items[k].label], scene, k, map, patch);
+  for (size_t other = 0; other < scene.items.size(); ++other) {
+    if (other == k) continue;
+    a.sensitivity += iou(pred, mask) - iou(pred, scene.items[other].mask);
+    ++a.sensitivity_pairs;
+  }
+}
+
+MethodScores method_scores(const MethodSums& a, int pairs) {
+  MethodScores m;
+  m.pixel_acc = a.acc / pairs;
+  m.miou = a.counts.miou();
+  m.map = a.ap / pairs;
+  for (PointingShares c : a.by_class) {
+    m.pointing_game += c.on_item / pairs;
+    m.pointing_other += c.on_other / pairs;
+    m.pointing_near += c.near / pairs;
+    const double n = std::max(c.items, 1);
+    m.by_class.push_back({c.items, c.on_item / n, c.on_other / n, c.near / n});
+  }
+  m.class_sensitivity = a.sensitivity_pairs ? a.sensitivity / a.sensitivity_pairs : 0.0;
+  m.seconds = a.seconds;
+  return m;
+}
+
+// The class prompts' cosine similarities, [classes][classes].
+std::vector<std::vector<double>> prompt_similarity(const PromptSet& all) {
+  const at::Tensor cosines =
+      at::matmul(all.embeddings, all.embeddings.t()).to(at::kCPU, at::kDouble);
+  std::vector<std::vector<double>> similarity;
+  for (int64_t a = 0; a < kFashionClassCount; ++a) {
+    similarity.emplace_back();
+    for (int64_t b = 0; b < kFashionClassCount; ++b)
+      similarity.back().push_back(cosines[a][b].item<double>());
+  }
+  return similarity;
+}
+
+LocalizationReport make_report(int count, const std::map<std::string, MethodSums>& methods,
+                               const ModelSums& model, const PromptSet& all) {
   LocalizationReport report;
   report.scenes = count;
-  report.pairs = pairs;
-  for (const auto& [name, a] : acc) {
-    MethodScores m;
-    m.pixel_acc = a.acc / pairs;
-    m.miou = a.counts.miou();
-    m.map = a.ap / pairs;
-    for (PointingShares c : a.by_class) {
-      m.pointing_game += c.on_item / pairs;
-      m.pointing_other += c.on_other / pairs;
-      m.pointing_near += c.near / pairs;
-      const double n = std::max(c.items, 1);
-      m.by_class.push_back({c.items, c.on_item / n, c.on_other / n, c.near / n});
-    }
-    m.class_sensitivity = a.sensitivity_pairs ? a.sensitivity / a.sensitivity_pairs : 0.0;
-    m.seconds = a.seconds;
-    report.methods[name] = m;
-  }
-  report.presence_auc = roc_auc(presence);
-  report.absent_score = absent_n ? absent_sum / absent_n : 0.0;
-  report.present_score = present_n ? present_sum / present_n : 0.0;
-  report.grid_ceiling_miou = ceiling.miou();
-  report.grid_ceiling_pointing = ceiling_pointing / pairs;
-  const at::Tensor cosines = at::matmul(all.embeddings, all.embeddings.t()).to(at::kCPU, at::kDouble);
-  for (int64_t a = 0; a < 10; ++a) {
-    report.prompt_similarity.emplace_back();
-    for (int64_t b = 0; b < 10; ++b) report.prompt_similarity.back().push_back(cosines[a][b].item<double>());
-  }
+  report.pairs = model.pairs;
+  for (const auto& [name, a] : methods) report.methods[name] = method_scores(a, model.pairs);
+  report.presence_auc = roc_auc(model.presence);
+  report.absent_score = model.absent_n ? model.absent_sum / model.absent_n : 0.0;
+  report.present_score = model.present_n ? model.present_sum / model.present_n : 0.0;
+  report.grid_ceiling_miou = model.ceiling.miou();
+  report.grid_ceiling_pointing = model.ceiling_pointing / model.pairs;
+  report.prompt_similarity = prompt_similarity(all);
   return report;
+}
+
+}  // namespace
+
+LocalizationReport evaluate_localization(const LegradEngine& engine, const SceneGenerator& scenes,
+                                         int count, const std::vector<ExplainMethod>& methods) {
+  if (count < 1) throw Error("the benchmark needs at least one scene");
+  const int size = scenes.options().size;
+  const int patch = engine.model().config().vision.patch_size;
+  std::vector<std::string> prompts;
+  for (int label = 0; label < kFashionClassCount; ++label) prompts.push_back(class_prompt(label));
+  const PromptSet all = engine.encode_prompts(prompts);
+
+  std::map<std::string, MethodSums> sums;
+  ModelSums model;
+  for (int i = 0; i < count; ++i) {
+    const Scene scene = scenes.scene(static_cast<uint64_t>(i));
+    add_presence(model, engine, scene, all);
+    add_grid_ceiling(model, scene, size, patch);
+    const PromptSet present = item_prompts(all, scene);
+    for (ExplainMethod method : methods) {
+      MethodSums& a = sums[method_name(method)];
+      const at::Tensor maps = item_maps(engine, scene, present, method, size, a.seconds);
+      for (size_t k = 0; k < scene.items.size(); ++k)
+        add_item_scores(a, scene, k, maps[static_cast<int64_t>(k)], patch);
+    }
+  }
+  return make_report(count, sums, model, all);
 }
 
 }  // namespace legrad

@@ -46,7 +46,7 @@ struct MethodScores {
   double pixel_acc = 0, miou = 0, map = 0, pointing_game = 0, pointing_other = 0, pointing_near = 0;
   double class_sensitivity = 0;
   double seconds = 0;  // explaining time over the set
-  std::vector<PointingShares> by_class;  // [10], by the prompted item's class
+  std::vector<PointingShares> by_class;  // [kFashionClassCount], by the prompted item's class
 };
 
 struct LocalizationReport {
@@ -55,7 +55,7 @@ struct LocalizationReport {
   double presence_auc = 0;
   double absent_score = 0, present_score = 0;
   double grid_ceiling_miou = 0, grid_ceiling_pointing = 0;
-  std::vector<std::vector<double>> prompt_similarity;  // [10][10], class prompts' cosines
+  std::vector<std::vector<double>> prompt_similarity;  // class prompts' cosines, by class
 };
 
 LocalizationReport evaluate_localization(const LegradEngine& engine, const SceneGenerator& scenes,

@@ -83,10 +83,12 @@ std::string class_prompt(int label) {
 SceneGenerator::SceneGenerator(FashionMnist data, SceneOptions options, uint64_t seed)
     : data_(std::move(data)), options_(options), seed_(seed) {
   const SceneOptions& o = options_;
-  if (o.size < 16 || o.min_items < 1 || o.max_items < o.min_items || o.max_items > 10 ||
-      o.min_item < 8 || o.max_item < o.min_item || o.max_item > o.size)
-    throw Error("scene options out of range (size >= 16, 1 <= min_items <= max_items <= 10, "
-                "8 <= min_item <= max_item <= size)");
+  // A scene's items are of distinct classes.
+  if (o.size < 16 || o.min_items < 1 || o.max_items < o.min_items ||
+      o.max_items > kFashionClassCount || o.min_item < 8 || o.max_item < o.min_item ||
+      o.max_item > o.size)
+    throw Error("scene options out of range (size >= 16, 1 <= min_items <= max_items <= " +
+                std::to_string(kFashionClassCount) + ", 8 <= min_item <= max_item <= size)");
   const auto labels = data_.labels.accessor<int64_t, 1>();
   for (int64_t i = 0; i < labels.size(0); ++i) by_class_[labels[i]].push_back(i);
   for (const auto& indices : by_class_)
@@ -99,7 +101,7 @@ Scene SceneGenerator::scene(uint64_t index, int frame) const {
   const int size = options_.size;
   at::Tensor canvas = background(size, rng, gen);
 
-  std::vector<int> classes(10);
+  std::vector<int> classes(kFashionClassCount);
   std::iota(classes.begin(), classes.end(), 0);
   std::shuffle(classes.begin(), classes.end(), rng);
   const int count = std::uniform_int_distribution<int>(options_.min_items, options_.max_items)(rng);

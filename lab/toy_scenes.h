@@ -56,7 +56,7 @@ class SceneGenerator {
   FashionMnist data_;
   SceneOptions options_;
   uint64_t seed_;
-  std::array<std::vector<int64_t>, 10> by_class_;  // photograph indices of each class
+  std::array<std::vector<int64_t>, kFashionClassCount> by_class_;  // photograph indices of each class
 };
 
 // "a photo of a sneaker" for label 7.

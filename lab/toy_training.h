@@ -95,8 +95,8 @@ struct ToyModel {
   double seconds = 0.0;
 };
 
-// Targets of the patch losses from coverage [..., g*g, 10] (the share of each patch the item
-// of each class covers): +1 where it covers at least a quarter, else -1; with
+// Targets of the patch losses from coverage [..., g*g, kFashionClassCount] (the share of each
+// patch the item of each class covers): +1 where it covers at least a quarter, else -1; with
 // `leave_out_partial`, 0 (no loss) where it covers less than a quarter but some.
 at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial);
 

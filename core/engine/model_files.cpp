@@ -1,16 +1,14 @@
 #include "engine/model_files.h"
 
-#include <sys/stat.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <vector>
 
 #include "model/clip_config.h"
 #include "model/clip_model.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "model/safetensors.h"
 #include "text/vocabulary.h"
@@ -18,33 +16,14 @@
 namespace legrad {
 namespace {
 
-bool is_file(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
-bool is_dir(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
-std::string dirname(const std::string& p) {
-  const size_t slash = p.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : p.substr(0, slash);
-}
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The tokenizer file a config names ("tokenizer": "words.txt", beside it), or "".
 std::string config_tokenizer(const std::string& config_path) {
   if (config_path.empty()) return "";
-  const auto json = nlohmann::json::parse(slurp(config_path), nullptr, false);
+  const auto json = nlohmann::json::parse(read_file(config_path, "model config"), nullptr, false);
   if (!json.is_object() || !json.contains("tokenizer")) return "";
   if (!json["tokenizer"].is_string() || json["tokenizer"].get<std::string>().empty() ||
       json["tokenizer"].get<std::string>().find('/') != std::string::npos)
@@ -71,13 +50,13 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
       throw Error(path + ": no open_clip_model.safetensors or model.safetensors in this folder");
   } else if (is_file(path)) {
     files.weights = path;
-    dir = dirname(path);
+    dir = parent_dir(path);
   } else {
     throw Error(path + ": model not found (give a .safetensors file or a model folder)");
   }
   for (const char* name : {"open_clip_config.json", "config.json"}) {
     const std::string candidate = dir + "/" + name;
-    if (files.config.empty() && is_file(candidate) && is_open_clip_config(slurp(candidate)))
+    if (files.config.empty() && is_file(candidate) && is_open_clip_config(read_file(candidate, "model config")))
       files.config = candidate;
   }
   if (!vocab_override.empty()) {
@@ -90,7 +69,7 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
       throw Error(files.config + ": names the tokenizer file '" + named + "', which is not beside it");
   } else {
     files.vocab = find_vocabulary(dir);
-    if (files.vocab.empty()) files.vocab = find_vocabulary(dirname(dir));
+    if (files.vocab.empty()) files.vocab = find_vocabulary(parent_dir(dir));
   }
   return files;
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "model/safetensors.h"
 
 namespace legrad {
@@ -148,11 +149,7 @@ ClipConfig parse_clip_config(const std::string& json_text, const std::string& so
 }
 
 ClipConfig load_clip_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open model config");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_clip_config(text.str(), path);
+  return parse_clip_config(read_file(path, "model config"), path);
 }
 
 ClipConfig infer_clip_config(const SafetensorsFile& weights) {

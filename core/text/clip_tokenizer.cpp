@@ -2,16 +2,14 @@
 
 #include <ATen/ATen.h>
 #include <glib.h>
-#include <zlib.h>
 
 #include <array>
 #include <climits>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/stat.h>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "text/text_cleaner.h"
 #include "base/utf8.h"
 
@@ -21,33 +19,7 @@ namespace {
 // open_clip reads merges[1 : 49152 - 256 - 2 + 1] of the gzip file.
 constexpr int kClipMerges = 49152 - 256 - 2;
 
-std::string read_gzip(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw Error(path + ": cannot open tokenizer vocabulary");
-  std::string out;
-  char buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) {
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (256u << 20)) break;
-  }
-  int err = 0;
-  const char* msg = gzerror(f, &err);
-  const std::string message = msg ? msg : "";
-  gzclose(f);
-  if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
-    throw Error(path + ": corrupt gzip data (" + message + ")");
-  if (out.size() > (256u << 20)) throw Error(path + ": tokenizer vocabulary is too large");
-  return out;
-}
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -171,7 +143,7 @@ std::string clip_byte_symbol(uint8_t byte) {
 }
 
 ClipTokenizer ClipTokenizer::from_bpe_merges(const std::string& gz_path) {
-  const std::vector<std::string> lines = split_lines(read_gzip(gz_path));
+  const std::vector<std::string> lines = split_lines(read_maybe_gzip(gz_path, "tokenizer vocabulary"));
   if (static_cast<int>(lines.size()) < kClipMerges + 1)
     throw Error(gz_path + ": holds " + std::to_string(lines.size()) + " lines, but the CLIP " +
                 "vocabulary needs " + std::to_string(kClipMerges + 1) +
@@ -201,7 +173,7 @@ ClipTokenizer ClipTokenizer::from_bpe_merges(const std::string& gz_path) {
 
 ClipTokenizer ClipTokenizer::from_vocab_json(const std::string& vocab_json,
                                              const std::string& merges) {
-  nlohmann::json vocab = nlohmann::json::parse(read_file(vocab_json), nullptr, false);
+  nlohmann::json vocab = nlohmann::json::parse(read_file(vocab_json, "tokenizer vocabulary"), nullptr, false);
   if (vocab.is_discarded() || !vocab.is_object())
     throw Error(vocab_json + ": not a JSON object of token -> id");
   ClipTokenizer tok;
@@ -217,7 +189,7 @@ ClipTokenizer ClipTokenizer::from_vocab_json(const std::string& vocab_json,
     tok.decoder_[id] = it.key();
     tok.encoder_[it.key()] = id;
   }
-  const std::vector<std::string> lines = split_lines(read_file(merges));
+  const std::vector<std::string> lines = split_lines(read_file(merges, "tokenizer vocabulary"));
   int rank = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];

@@ -1,6 +1,9 @@
 #include "text/prompt_list.h"
 
+#include <sstream>
+
 #include "base/error.h"
+#include "base/file.h"
 #include "base/utf8.h"
 
 namespace legrad {
@@ -20,6 +23,13 @@ std::vector<std::string> parse_prompt_list(const std::string& text) {
   }
   if (out.empty()) throw Error("the prompt list '" + text + "' holds no prompt");
   return out;
+}
+
+std::string read_prompt_file(const std::string& path) {
+  std::istringstream in(read_file(path, "prompts file"));
+  std::string line, joined;
+  while (std::getline(in, line)) joined += line + ";";
+  return joined;
 }
 
 }  // namespace legrad

@@ -1,8 +1,7 @@
 #include "text/vocabulary.h"
 
-#include <sys/stat.h>
-
 #include "base/error.h"
+#include "base/file.h"
 #include "text/clip_tokenizer.h"
 #include "text/word_tokenizer.h"
 
@@ -14,15 +13,7 @@ constexpr const char* kHubVocab = "vocab.json";
 constexpr const char* kHubMerges = "merges.txt";
 constexpr const char* kWordList = "words.txt";
 
-bool is_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
-bool is_dir(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -52,10 +43,8 @@ std::shared_ptr<const TextTokenizer> load_tokenizer(const std::string& path) {
   if (ends_with(file, kWordList))
     return std::make_shared<const WordTokenizer>(WordTokenizer::from_file(file));
   if (ends_with(file, ".json")) {
-    const size_t slash = file.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
     return std::make_shared<const ClipTokenizer>(
-        ClipTokenizer::from_vocab_json(file, dir + "/" + kHubMerges));
+        ClipTokenizer::from_vocab_json(file, parent_dir(file) + "/" + kHubMerges));
   }
   return std::make_shared<const ClipTokenizer>(ClipTokenizer::from_bpe_merges(file));
 }

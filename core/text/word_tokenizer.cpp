@@ -1,10 +1,10 @@
 #include "text/word_tokenizer.h"
 
 #include <cctype>
-#include <fstream>
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 
 namespace legrad {
 namespace {
@@ -16,8 +16,7 @@ bool word_char(char c) {
 }  // namespace
 
 WordTokenizer WordTokenizer::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": word list not found or unreadable");
+  std::istringstream in(read_file(path, "word list"));
   std::vector<std::string> words;
   std::string line;
   while (std::getline(in, line)) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lab/fashion_mnist.h"
 #include "model/safetensors.h"
 #include "support.h"
 
@@ -111,7 +112,7 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
     EXPECT_NE(c["closest_prompt"], name);
     EXPECT_LE(c["closest_similarity"].get<double>(), 1.0 + 1e-6);
   }
-  EXPECT_EQ(j["legrad"]["by_class"].size(), 10u);
+  EXPECT_EQ(j["legrad"]["by_class"].size(), static_cast<size_t>(kFashionClassCount));
   EXPECT_NEAR(on_item / items, j["legrad"]["pointing_game"].get<double>(), 1e-9);
   EXPECT_NE(r.output.find("legrad by the prompted item's class:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ankle boot"), std::string::npos) << r.output;
@@ -122,9 +123,11 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   r = run_cli("train-toy --out " + dir.file("other") + " --steps 1 --batch 2 --workers 3");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("workers"), std::string::npos) << r.output;
-  r = run_cli("train-toy --out " + dir.file("other") + " --steps 1 --batch 2 --max-items 11");
+  const std::string classes = std::to_string(kFashionClassCount);
+  r = run_cli("train-toy --out " + dir.file("other") + " --steps 1 --batch 2 --max-items " +
+              std::to_string(kFashionClassCount + 1));
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("max_items <= 10"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("max_items <= " + classes), std::string::npos) << r.output;
 }
 
 TEST(Cli, ErrorsAreMessagesNotCrashes) {

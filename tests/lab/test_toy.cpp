@@ -107,9 +107,9 @@ TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
     EXPECT_LE(c.on_item + c.on_other + c.near, 1.0 + 1e-9);
   }
   EXPECT_EQ(items, r.pairs);
-  ASSERT_EQ(r.prompt_similarity.size(), 10u);
-  for (int a = 0; a < 10; ++a)
-    for (int b = 0; b < 10; ++b) {
+  ASSERT_EQ(r.prompt_similarity.size(), static_cast<size_t>(kFashionClassCount));
+  for (int a = 0; a < kFashionClassCount; ++a)
+    for (int b = 0; b < kFashionClassCount; ++b) {
       EXPECT_NEAR(r.prompt_similarity[a][b], r.prompt_similarity[b][a], 1e-6);
       if (a == b) {
         EXPECT_NEAR(r.prompt_similarity[a][a], 1.0, 1e-5);
@@ -311,7 +311,7 @@ struct ReadoutContrast {
 ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMnist& data, bool per_head = false) {
   const ClipModel model(trained.config, TensorWeights(trained.weights, "toy model"), c10::kCPU);
   std::vector<std::string> prompts;
-  for (int label = 0; label < 10; ++label) prompts.push_back(class_prompt(label));
+  for (int label = 0; label < kFashionClassCount; ++label) prompts.push_back(class_prompt(label));
   at::NoGradGuard no_grad;
   const at::Tensor text =
       model.encode_text(WordTokenizer(trained.words).tokenize_prompts(prompts, trained.config.text.context_length));
@@ -325,7 +325,7 @@ ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMni
         normalize_pixels(scene.image, PixelNormalization(trained.config.mean, trained.config.std)));
     const auto& blocks = model.vision_blocks();
     for (size_t l = 0; l + 1 < blocks.size(); ++l) x = block_forward(blocks[l], x, model.activation());
-    at::Tensor scores =  // [readouts, g*g, 10]
+    at::Tensor scores =  // [readouts, g*g, classes]
         at::matmul(value_readout(model, blocks.back(), attention(blocks.back(), x), per_head)[0], text.t());
     if (!per_head) scores = scores.unsqueeze(0);
     auto coverage_of = [&](const SceneItem& item) {
