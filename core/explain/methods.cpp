@@ -1,6 +1,6 @@
 #include "explain/methods.h"
 
-#include "base/error.h"
+#include "base/named_table.h"
 #include "explain/classic_explainers.h"
 
 namespace legrad {
@@ -27,17 +27,13 @@ const MethodInfo& method_info(ExplainMethod method) {
 }
 
 ExplainMethod parse_method(const std::string& name) {
-  for (const MethodInfo& m : explain_methods())
-    if (name == m.name) return m.method;
-  throw Error("unknown method '" + name + "' (" + method_names(", ") + ")");
+  return row_named(explain_methods(), name, "method").method;
 }
 
 const char* method_name(ExplainMethod method) { return method_info(method).name; }
 
 std::string method_names(const std::string& separator) {
-  std::string out;
-  for (const MethodInfo& m : explain_methods()) out += (out.empty() ? "" : separator) + m.name;
-  return out;
+  return joined_names(explain_methods(), separator);
 }
 
 Explanation explain_with(ExplainMethod method, const ClipModel& model, const at::Tensor& pixels,

@@ -2,7 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "base/error.h"
+#include "base/named_table.h"
 
 namespace legrad {
 
@@ -21,15 +21,11 @@ const ColormapInfo& colormap_info(Colormap colormap) {
 }
 
 Colormap parse_colormap(const std::string& name) {
-  for (const ColormapInfo& c : colormaps())
-    if (name == c.name) return c.colormap;
-  throw Error("unknown colour map '" + name + "' (" + colormap_names(", ") + ")");
+  return row_named(colormaps(), name, "colour map").colormap;
 }
 
 std::string colormap_names(const std::string& separator) {
-  std::string out;
-  for (const ColormapInfo& c : colormaps()) out += (out.empty() ? "" : separator) + c.name;
-  return out;
+  return joined_names(colormaps(), separator);
 }
 
 cv::Mat colorize(const cv::Mat& heatmap, Colormap colormap) {
