@@ -16,6 +16,7 @@
 #include "model/clip_model.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "text/vocabulary.h"
 #include "engine/model_files.h"
 #include "video/preprocess.h"
 #include "lab/random_init.h"
@@ -501,7 +502,7 @@ void save_toy_model(const ToyModel& model, const std::string& dir, const std::st
   if (!is_dir(dir)) throw Error(dir + ": cannot create this folder");
   write_safetensors(dir + "/open_clip_model.safetensors", model.weights);
   nlohmann::ordered_json config = nlohmann::ordered_json::parse(clip_config_to_json(model.config));
-  config["tokenizer"] = "words.txt";
+  config["tokenizer"] = kWordListFile;
   auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream f(dir + "/" + name);
     f << text;
@@ -510,7 +511,7 @@ void save_toy_model(const ToyModel& model, const std::string& dir, const std::st
   write("open_clip_config.json", config.dump(2) + "\n");
   std::string words;
   for (const auto& w : model.words) words += w + "\n";
-  write("words.txt", words);
+  write(kWordListFile, words);
   write("training.json", recipe_text);
 }
 

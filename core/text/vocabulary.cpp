@@ -11,7 +11,6 @@ namespace {
 constexpr const char* kClipMerges = "bpe_simple_vocab_16e6.txt.gz";
 constexpr const char* kHubVocab = "vocab.json";
 constexpr const char* kHubMerges = "merges.txt";
-constexpr const char* kWordList = "words.txt";
 
 
 
@@ -22,14 +21,14 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }  // namespace
 
 std::string vocabulary_file_names() {
-  return std::string(kClipMerges) + ", " + kHubVocab + " + " + kHubMerges + " or " + kWordList;
+  return std::string(kClipMerges) + ", " + kHubVocab + " + " + kHubMerges + " or " + kWordListFile;
 }
 
 std::string find_vocabulary(const std::string& dir) {
   if (is_file(dir + "/" + kClipMerges)) return dir + "/" + kClipMerges;
   if (is_file(dir + "/" + kHubVocab) && is_file(dir + "/" + kHubMerges))
     return dir + "/" + kHubVocab;
-  if (is_file(dir + "/" + kWordList)) return dir + "/" + kWordList;
+  if (is_file(dir + "/" + kWordListFile)) return dir + "/" + kWordListFile;
   return "";
 }
 
@@ -40,7 +39,7 @@ std::shared_ptr<const TextTokenizer> load_tokenizer(const std::string& path) {
     if (file.empty())
       throw Error(path + ": no tokenizer vocabulary (" + vocabulary_file_names() + ") in this folder");
   }
-  if (ends_with(file, kWordList))
+  if (ends_with(file, kWordListFile))
     return std::make_shared<const WordTokenizer>(WordTokenizer::from_file(file));
   if (ends_with(file, ".json")) {
     return std::make_shared<const ClipTokenizer>(

@@ -9,6 +9,9 @@
 
 namespace legrad {
 
+// The word list a small model ships (word_tokenizer.h).
+constexpr const char* kWordListFile = "words.txt";
+
 // "bpe_simple_vocab_16e6.txt.gz, vocab.json + merges.txt or words.txt": what a model folder may
 // hold, in the order they are looked for.
 std::string vocabulary_file_names();
