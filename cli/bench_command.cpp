@@ -7,17 +7,17 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "lab/clip_archs.h"
-#include "model/clip_model.h"
+#include "args.h"
 #include "base/device.h"
 #include "base/error.h"
+#include "commands.h"
 #include "engine/engine.h"
 #include "engine/model_files.h"
+#include "lab/clip_archs.h"
 #include "lab/random_init.h"
+#include "model/clip_model.h"
 #include "model/transformer.h"
 #include "model/weight_source.h"
-#include "args.h"
-#include "commands.h"
 
 namespace legrad::cli {
 namespace {
@@ -187,30 +187,41 @@ BenchResult measure(const BenchSetup& s, const std::shared_ptr<const LoadedModel
 
 nlohmann::ordered_json result_json(const BenchSetup& s, const BenchResult& r) {
   const Breakdown& b = r.breakdown;
-  return {{"model", s.label}, {"size", r.size}, {"prompts", s.prompts},
-          {"device", s.device.str()}, {"dtype", s.dtype_name}, {"cuda_graph", r.graphed},
-          {"threads", at::get_num_threads()}, {"iters", s.iters},
-          {"median_ms", r.median_ms()}, {"min_ms", r.min_ms()}, {"fps", 1000.0 / r.median_ms()},
+  return {{"model", s.label},
+          {"size", r.size},
+          {"prompts", s.prompts},
+          {"device", s.device.str()},
+          {"dtype", s.dtype_name},
+          {"cuda_graph", r.graphed},
+          {"threads", at::get_num_threads()},
+          {"iters", s.iters},
+          {"median_ms", r.median_ms()},
+          {"min_ms", r.min_ms()},
+          {"fps", 1000.0 / r.median_ms()},
           {"peak_rss_mb", peak_rss_mb()},
           {"peak_device_mb", r.device_peak >= 0 ? nlohmann::json(r.device_mb()) : nlohmann::json()},
-          {"breakdown_ms", {{"preprocess", median(b.pre)}, {"forward", median(b.fwd)},
-                            {"gradients", median(b.grad)}, {"postprocess", median(b.post)}}}};
+          {"breakdown_ms",
+           {{"preprocess", median(b.pre)},
+            {"forward", median(b.fwd)},
+            {"gradients", median(b.grad)},
+            {"postprocess", median(b.post)}}}};
 }
 
 void print_result(const BenchSetup& s, const BenchResult& r) {
-  std::printf("%s  S=%d  P=%d  %s %s%s  threads=%d  iters=%d\n", s.label.c_str(), r.size,
-              s.prompts, s.device.str().c_str(), s.dtype_name.c_str(),
-              r.graphed ? " (CUDA graph)" : "", at::get_num_threads(), s.iters);
+  std::printf("%s  S=%d  P=%d  %s %s%s  threads=%d  iters=%d\n", s.label.c_str(), r.size, s.prompts,
+              s.device.str().c_str(), s.dtype_name.c_str(), r.graphed ? " (CUDA graph)" : "",
+              at::get_num_threads(), s.iters);
   const std::string device_memory =
       r.device_peak >= 0 ? std::to_string(static_cast<int>(r.device_mb() + 0.5)) + " MB" : "n/a";
   std::printf("  median %.2f ms  min %.2f ms  %.2f fps  peak RSS %.0f MB  peak device memory %s\n",
               r.median_ms(), r.min_ms(), 1000.0 / r.median_ms(), peak_rss_mb(),
               device_memory.c_str());
   const Breakdown& b = r.breakdown;
-  std::printf("  breakdown (median ms of %d%s frames): preprocess %.2f  forward %.2f  "
-              "gradients %.2f  post-process %.2f\n",
-              r.breakdown_frames, s.device.is_cpu() ? "" : " synchronised", median(b.pre),
-              median(b.fwd), median(b.grad), median(b.post));
+  std::printf(
+      "  breakdown (median ms of %d%s frames): preprocess %.2f  forward %.2f  "
+      "gradients %.2f  post-process %.2f\n",
+      r.breakdown_frames, s.device.is_cpu() ? "" : " synchronised", median(b.pre), median(b.fwd),
+      median(b.grad), median(b.post));
 }
 
 }  // namespace

@@ -2,14 +2,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "model/clip_model.h"
+#include "args.h"
 #include "base/device.h"
 #include "base/error.h"
+#include "commands.h"
+#include "engine/model_files.h"
 #include "lab/fashion_mnist.h"
 #include "lab/localization_benchmark.h"
-#include "engine/model_files.h"
-#include "args.h"
-#include "commands.h"
+#include "model/clip_model.h"
 
 namespace legrad::cli {
 namespace {
@@ -38,8 +38,10 @@ std::vector<int> closest_prompts(const LocalizationReport& r) {
 }  // namespace
 
 int evaluate_command(int argc, char** argv) {
-  const Args args(argc, argv, {"model", "scenes", "seed", "methods", "data", "threads", "device", "layer-index", "size"},
-                  {"json", "per-class"});
+  const Args args(
+      argc, argv,
+      {"model", "scenes", "seed", "methods", "data", "threads", "device", "layer-index", "size"},
+      {"json", "per-class"});
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model", default_model_path());
@@ -48,9 +50,9 @@ int evaluate_command(int argc, char** argv) {
   options.input_size = args.get_int("size", 0);
   const LegradEngine engine(options);
   const int count = args.get_int("scenes", 500);
-  const auto methods =
-      parse_methods(args.get("methods", kDefaultEvaluatedMethods));
-  const SceneOptions scene_options = SceneOptions::for_size(engine.model().config().vision.image_size);
+  const auto methods = parse_methods(args.get("methods", kDefaultEvaluatedMethods));
+  const SceneOptions scene_options =
+      SceneOptions::for_size(engine.model().config().vision.image_size);
   const SceneGenerator scenes(FashionMnist::load(args.get("data", kFashionMnistDir), false),
                               scene_options, static_cast<uint64_t>(args.get_int("seed", 1000)));
   const LocalizationReport r = evaluate_localization(engine, scenes, count, methods);
@@ -69,26 +71,33 @@ int evaluate_command(int argc, char** argv) {
     nlohmann::ordered_json by_class;
     for (int c = 0; c < kFashionClassCount; ++c) {
       const PointingShares& p = s.by_class[c];
-      by_class[kFashionClasses[c]] = {{"items", p.items}, {"pointing_game", p.on_item},
-                                      {"pointing_other", p.on_other}, {"pointing_near", p.near},
+      by_class[kFashionClasses[c]] = {{"items", p.items},
+                                      {"pointing_game", p.on_item},
+                                      {"pointing_other", p.on_other},
+                                      {"pointing_near", p.near},
                                       {"closest_prompt", kFashionClasses[closest[c]]},
                                       {"closest_similarity", r.prompt_similarity[c][closest[c]]}};
     }
-    json[method_name(m)] = {{"pixel_acc", s.pixel_acc}, {"miou", s.miou}, {"map", s.map},
+    json[method_name(m)] = {{"pixel_acc", s.pixel_acc},
+                            {"miou", s.miou},
+                            {"map", s.map},
                             {"pointing_game", s.pointing_game},
                             {"pointing_other", s.pointing_other},
                             {"pointing_near", s.pointing_near},
-                            {"class_sensitivity", s.class_sensitivity}, {"seconds", s.seconds},
-                            {"presence_auc", r.presence_auc}, {"absent_score", r.absent_score},
+                            {"class_sensitivity", s.class_sensitivity},
+                            {"seconds", s.seconds},
+                            {"presence_auc", r.presence_auc},
+                            {"absent_score", r.absent_score},
                             {"present_score", r.present_score},
                             {"grid_ceiling_miou", r.grid_ceiling_miou},
                             {"grid_ceiling_pointing", r.grid_ceiling_pointing},
                             {"by_class", by_class}};
   }
-  std::printf("model: presence ROC AUC %.3f; mean score of prompts for present items %.3f, for "
-              "absent items %.3f; patch-grid ceiling of miou %.3f, of the pointing game %.3f\n",
-              r.presence_auc, r.present_score, r.absent_score, r.grid_ceiling_miou,
-              r.grid_ceiling_pointing);
+  std::printf(
+      "model: presence ROC AUC %.3f; mean score of prompts for present items %.3f, for "
+      "absent items %.3f; patch-grid ceiling of miou %.3f, of the pointing game %.3f\n",
+      r.presence_auc, r.present_score, r.absent_score, r.grid_ceiling_miou,
+      r.grid_ceiling_pointing);
   if (args.has("per-class"))
     for (ExplainMethod m : methods) {
       std::printf("\n%s by the prompted item's class:\n%-11s %5s %8s %9s %6s  %s\n", method_name(m),

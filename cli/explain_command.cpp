@@ -4,16 +4,16 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "args.h"
 #include "base/device.h"
+#include "base/error.h"
+#include "commands.h"
 #include "engine/engine.h"
 #include "engine/model_files.h"
-#include "base/error.h"
 #include "heatmap/colormap.h"
 #include "heatmap/drawing.h"
 #include "heatmap/heatmap_view.h"
 #include "model/safetensors.h"
-#include "args.h"
-#include "commands.h"
 
 namespace legrad::cli {
 namespace {
@@ -36,8 +36,8 @@ std::string slug(const std::string& text) {
 
 int explain_command(int argc, char** argv) {
   const Args args(argc, argv,
-                  {"model", "prompts", "size", "layer-index", "device", "vocab", "out",
-                   "colormap", "alpha", "threads", "method"});
+                  {"model", "prompts", "size", "layer-index", "device", "vocab", "out", "colormap",
+                   "alpha", "threads", "method"});
   if (args.positional().size() != 1) throw Error("give exactly one IMAGE");
   if (!args.has("prompts")) throw Error("--prompts is required");
   if (!args.has("out")) throw Error("--out PREFIX is required");
@@ -61,8 +61,8 @@ int explain_command(int argc, char** argv) {
   if (bgr.empty()) throw Error(image_path + ": cannot read the image");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  const ImageView view = packed_pixels<const uint8_t>(rgb.data, rgb.cols, rgb.rows,
-                                                      static_cast<int64_t>(rgb.step), PixelFormat::RGB);
+  const ImageView view = packed_pixels<const uint8_t>(
+      rgb.data, rgb.cols, rgb.rows, static_cast<int64_t>(rgb.step), PixelFormat::RGB);
   const Explanation ex =
       engine.explain(view, prompts, parse_method(args.get("method", method_name(kDefaultMethod))));
   const at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();

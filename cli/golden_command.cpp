@@ -1,10 +1,10 @@
 #include <cstdio>
 
+#include "args.h"
 #include "base/device.h"
 #include "base/error.h"
-#include "lab/golden.h"
-#include "args.h"
 #include "commands.h"
+#include "lab/golden.h"
 
 namespace legrad::cli {
 

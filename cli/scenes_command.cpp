@@ -3,22 +3,24 @@
 
 #include <cstdio>
 
+#include "args.h"
 #include "base/error.h"
+#include "commands.h"
 #include "lab/fashion_mnist.h"
 #include "lab/toy_scenes.h"
-#include "args.h"
-#include "commands.h"
 
 namespace legrad::cli {
 
 // Writes scenes as PNG pictures (and their items to stdout), to look at what the toy model
 // learns from and is measured on, or the frames of one moving scene (a test video).
 int scenes_command(int argc, char** argv) {
-  const Args args(argc, argv, {"out", "count", "seed", "size", "data", "frames", "scene"}, {"test"});
+  const Args args(argc, argv, {"out", "count", "seed", "size", "data", "frames", "scene"},
+                  {"test"});
   if (!args.has("out")) throw Error("--out PREFIX is required");
   const SceneOptions options = SceneOptions::for_size(args.get_int("size", SceneOptions().size));
-  const SceneGenerator scenes(FashionMnist::load(args.get("data", kFashionMnistDir), !args.has("test")),
-                              options, static_cast<uint64_t>(args.get_int("seed", 1)));
+  const SceneGenerator scenes(
+      FashionMnist::load(args.get("data", kFashionMnistDir), !args.has("test")), options,
+      static_cast<uint64_t>(args.get_int("seed", 1)));
   // --frames N: N frames of one moving scene (--scene), else --count still scenes.
   const bool video = args.has("frames");
   const int count = video ? args.get_int("frames", 1) : args.get_int("count", 8);

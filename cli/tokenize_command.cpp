@@ -1,10 +1,10 @@
 #include <cstdio>
 
+#include "args.h"
 #include "base/error.h"
+#include "commands.h"
 #include "text/clip_tokenizer.h"
 #include "text/vocabulary.h"
-#include "args.h"
-#include "commands.h"
 
 namespace legrad::cli {
 

@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "args.h"
 #include "base/device.h"
 #include "base/error.h"
+#include "commands.h"
 #include "lab/fashion_mnist.h"
 #include "lab/toy_training.h"
-#include "args.h"
-#include "commands.h"
 
 namespace legrad::cli {
 namespace {
@@ -28,8 +28,29 @@ void print_progress(const TrainingProgress& p) {
 }  // namespace
 
 int train_toy_command(int argc, char** argv) {
-  const Args args(argc, argv, {"out", "steps", "batch", "seed", "data", "threads", "size", "min-items", "max-items", "lr", "init",
-                   "mean-token-weight", "mean-token-blocks", "patch-weight", "value-patch-weight", "value-patch-targets", "value-patch-readout", "start", "weight-decay", "device", "scene-threads", "workers"});
+  const Args args(argc, argv,
+                  {"out",
+                   "steps",
+                   "batch",
+                   "seed",
+                   "data",
+                   "threads",
+                   "size",
+                   "min-items",
+                   "max-items",
+                   "lr",
+                   "init",
+                   "mean-token-weight",
+                   "mean-token-blocks",
+                   "patch-weight",
+                   "value-patch-weight",
+                   "value-patch-targets",
+                   "value-patch-readout",
+                   "start",
+                   "weight-decay",
+                   "device",
+                   "scene-threads",
+                   "workers"});
   if (!args.has("out")) throw Error("--out DIR is required");
   ToyRecipe recipe;
   recipe.workers = args.get_int("workers", recipe.workers);
@@ -67,9 +88,13 @@ int train_toy_command(int argc, char** argv) {
   const nlohmann::ordered_json record = {
       {"command", command},
       {"recipe",
-       {{"seed", recipe.seed}, {"steps", recipe.steps}, {"batch", recipe.batch},
-        {"lr", recipe.lr}, {"weight_decay", recipe.weight_decay},
-        {"warmup_steps", recipe.warmup_steps}, {"mean_token_weight", recipe.mean_token_weight},
+       {{"seed", recipe.seed},
+        {"steps", recipe.steps},
+        {"batch", recipe.batch},
+        {"lr", recipe.lr},
+        {"weight_decay", recipe.weight_decay},
+        {"warmup_steps", recipe.warmup_steps},
+        {"mean_token_weight", recipe.mean_token_weight},
         {"mean_token_blocks", recipe.mean_token_blocks},
         {"patch_weight", recipe.patch_weight},
         {"value_patch_weight", recipe.value_patch_weight},
@@ -77,19 +102,22 @@ int train_toy_command(int argc, char** argv) {
         {"value_patch_readout", readout},
         {"start", recipe.init.empty() ? toy_start_name(recipe.start) : "init"},
         {"init", recipe.init},
-        {"loss", "sigmoid image-text loss over the ten class prompts (SigLIP-style), on the "
-                 "class token, plus mean_token_weight times the same loss on the mean of the "
-                 "tokens after each of the last mean_token_blocks blocks, plus patch_weight "
-                 "times it on each patch token there against the items covering a quarter of "
-                 "its patch, plus value_patch_weight times it on each patch's value vector in "
-                 "those blocks' attention (through out_proj, then projected; per head with "
-                 "value_patch_readout heads) against value_patch_targets: quarter = items "
-                 "covering a quarter present, less left out; coverage = the share each item "
-                 "covers as the probability of presence"},
+        {"loss",
+         "sigmoid image-text loss over the ten class prompts (SigLIP-style), on the "
+         "class token, plus mean_token_weight times the same loss on the mean of the "
+         "tokens after each of the last mean_token_blocks blocks, plus patch_weight "
+         "times it on each patch token there against the items covering a quarter of "
+         "its patch, plus value_patch_weight times it on each patch's value vector in "
+         "those blocks' attention (through out_proj, then projected; per head with "
+         "value_patch_readout heads) against value_patch_targets: quarter = items "
+         "covering a quarter present, less left out; coverage = the share each item "
+         "covers as the probability of presence"},
         {"scenes",
-         {{"size", recipe.scenes.size}, {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
+         {{"size", recipe.scenes.size},
+          {"items", {recipe.scenes.min_items, recipe.scenes.max_items}},
           {"item_edge", {recipe.scenes.min_item, recipe.scenes.max_item}},
-          {"tint", recipe.scenes.tint}, {"data", data_dir + " (train split)"}}}}},
+          {"tint", recipe.scenes.tint},
+          {"data", data_dir + " (train split)"}}}}},
       {"final_loss", model.final_loss},
       {"seconds", model.seconds},
       {"device", recipe.device.str()},

@@ -2,8 +2,8 @@
 #include <cstdint>
 #include <string>
 
-#include "text/prompt_list.h"
 #include "base/error.h"
+#include "text/prompt_list.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

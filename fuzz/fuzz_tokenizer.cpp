@@ -10,8 +10,8 @@
 #include <string>
 
 #include "base/error.h"
-#include "text/text_cleaner.h"
 #include "text/clip_tokenizer.h"
+#include "text/text_cleaner.h"
 
 namespace {
 
@@ -21,7 +21,8 @@ std::unique_ptr<legrad::ClipTokenizer> make_tokenizer() {
   nlohmann::json vocab = nlohmann::json::object();
   int64_t id = 0;
   for (int b = 0; b < 256; ++b) vocab[legrad::clip_byte_symbol(static_cast<uint8_t>(b))] = id++;
-  for (int b = 0; b < 256; ++b) vocab[legrad::clip_byte_symbol(static_cast<uint8_t>(b)) + "</w>"] = id++;
+  for (int b = 0; b < 256; ++b)
+    vocab[legrad::clip_byte_symbol(static_cast<uint8_t>(b)) + "</w>"] = id++;
   std::ofstream merges(dir + "/merges.txt");
   merges << "#version: 0.2\n";
   for (const char* m : {"t h", "th e</w>", "a n", "an d</w>", "c a", "ca t</w>"}) {
@@ -34,7 +35,8 @@ std::unique_ptr<legrad::ClipTokenizer> make_tokenizer() {
   vocab["<|endoftext|>"] = id++;
   std::ofstream(dir + "/vocab.json") << vocab.dump();
   merges.close();
-  return std::make_unique<legrad::ClipTokenizer>(legrad::ClipTokenizer::from_vocab_json(dir + "/vocab.json", dir + "/merges.txt"));
+  return std::make_unique<legrad::ClipTokenizer>(
+      legrad::ClipTokenizer::from_vocab_json(dir + "/vocab.json", dir + "/merges.txt"));
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <chrono>
 
 #include "base/error.h"
-#include "meta/gstlegradmeta.h"
 #include "legradframe.h"
+#include "meta/gstlegradmeta.h"
 #include "video/video_frame.h"
 
 namespace legrad {
@@ -152,7 +152,7 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
   gint next_roi_id = 0;
   gpointer state = nullptr;
   while (GstMeta* m = gst_buffer_iterate_meta_filtered(buffer, &state,
-                                                         GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
+                                                       GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
     next_roi_id = std::max(next_roi_id, reinterpret_cast<GstVideoRegionOfInterestMeta*>(m)->id + 1);
   for (size_t p = 0; p < result.heatmaps.size(); ++p) {
     const std::string& text = result.prompts->texts[p];

@@ -45,8 +45,8 @@ MappedFrame::MappedFrame(GstBuffer* buffer, const GstVideoInfo& info) {
     planes_.data[i] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame_, i));
     planes_.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame_, i);
   }
-  planes_.matrix = info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709
-                                                                            : YuvMatrix::BT601;
+  planes_.matrix =
+      info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709 : YuvMatrix::BT601;
   planes_.full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
 }
 

@@ -37,8 +37,8 @@ at::Tensor read_idx(const std::string& path, size_t expected_dims) {
   }
   const size_t offset = 4 + 4 * expected_dims;
   if (d.size() != offset + count)
-    throw Error(path + ": holds " + std::to_string(d.size() - offset) + " bytes of data, its header says " +
-                std::to_string(count));
+    throw Error(path + ": holds " + std::to_string(d.size() - offset) +
+                " bytes of data, its header says " + std::to_string(count));
   at::Tensor t = at::empty(shape, at::kByte);
   std::memcpy(t.data_ptr<uint8_t>(), d.data() + offset, count);
   return t;

@@ -5,18 +5,18 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "model/clip_config.h"
-#include "model/clip_model.h"
 #include "base/device.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "engine/model_files.h"
 #include "explain/legrad.h"
 #include "explain/legrad_graph.h"
-#include "engine/model_files.h"
-#include "video/preprocess.h"
+#include "model/clip_config.h"
+#include "model/clip_model.h"
 #include "model/safetensors.h"
 #include "text/tokenizer.h"
 #include "text/vocabulary.h"
+#include "video/preprocess.h"
 
 namespace legrad {
 namespace {
@@ -41,7 +41,8 @@ class Recorder {
  public:
   explicit Recorder(GoldenReport& r) : report_(r) {}
   void within(const std::string& name, double value, double limit) {
-    report_.checks.push_back({name, value <= limit, fmt("max abs %.3g (limit %.1g)", value, limit)});
+    report_.checks.push_back(
+        {name, value <= limit, fmt("max abs %.3g (limit %.1g)", value, limit)});
   }
   void add(const std::string& name, bool ok, const std::string& detail) {
     report_.checks.push_back({name, ok, detail});
@@ -53,7 +54,8 @@ class Recorder {
 
 // Smallest Pearson correlation between matching maps of a and b ([P, S, S]).
 double min_correlation(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor x = a.to(at::kCPU, at::kDouble).flatten(1), y = b.to(at::kCPU, at::kDouble).flatten(1);
+  const at::Tensor x = a.to(at::kCPU, at::kDouble).flatten(1),
+                   y = b.to(at::kCPU, at::kDouble).flatten(1);
   const at::Tensor xc = x - x.mean(1, true), yc = y - y.mean(1, true);
   const at::Tensor r = (xc * yc).sum(1) / (xc.norm(2, 1) * yc.norm(2, 1)).clamp_min(1e-30);
   return r.min().item<double>();
@@ -105,10 +107,10 @@ void check_layers(Recorder& rec, const GoldenCase& c, const Explanation& ex) {
 void check_from_reference_inputs(Recorder& rec, const GoldenCase& c) {
   rec.within("text_embeddings", max_abs(c.text, c.io.load("text_embeddings")), 1e-5);
   if (c.io.contains("positional_embedding_used"))
-    rec.within("positional_embedding_used",
-               max_abs(c.model.positional_embedding(c.size),
-                       c.io.load("positional_embedding_used")),
-               1e-5);
+    rec.within(
+        "positional_embedding_used",
+        max_abs(c.model.positional_embedding(c.size), c.io.load("positional_embedding_used")),
+        1e-5);
   const Explanation ex = explain_legrad(c.model, c.pixels, c.text, c.opts);
   rec.within("image_embedding",
              max_abs(ex.image_embedding, c.io.load("image_embedding").squeeze(0)), 1e-5);

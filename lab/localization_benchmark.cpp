@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "model/clip_model.h"
 #include "base/error.h"
+#include "model/clip_model.h"
 
 namespace legrad {
 namespace {
@@ -108,8 +108,8 @@ void add_presence(ModelSums& sums, const LegradEngine& engine, const Scene& scen
 // Each item's mask averaged over the patches and upsampled back: the best a patch grid can do.
 void add_grid_ceiling(ModelSums& sums, const Scene& scene, int size, int patch) {
   for (const SceneItem& item : scene.items) {
-    const at::Tensor cells = at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}),
-                                            patch);
+    const at::Tensor cells =
+        at::avg_pool2d(item.mask.to(at::kFloat).view({1, 1, size, size}), patch);
     const at::Tensor back = upsample_relevance(cells, patch).view({size, size});
     sums.ceiling.add(back > 0.5, item.mask);
     sums.ceiling_pointing += item_at(scene, peak(back)) == &item ? 1.0 : 0.0;

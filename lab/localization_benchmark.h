@@ -45,7 +45,7 @@ struct PointingShares {
 struct MethodScores {
   double pixel_acc = 0, miou = 0, map = 0, pointing_game = 0, pointing_other = 0, pointing_near = 0;
   double class_sensitivity = 0;
-  double seconds = 0;  // explaining time over the set
+  double seconds = 0;                    // explaining time over the set
   std::vector<PointingShares> by_class;  // [kFashionClassCount], by the prompted item's class
 };
 

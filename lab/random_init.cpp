@@ -16,8 +16,12 @@ class Init {
     return at::normal(mean, std, shape, gen_);
   }
   // Layer norms start as the identity, biases at zero, for training.
-  at::Tensor gain(int64_t width) { return training_ ? at::ones({width}) : normal({width}, 0.1, 1.0); }
-  at::Tensor shift(int64_t width, double std) { return training_ ? at::zeros({width}) : normal({width}, std); }
+  at::Tensor gain(int64_t width) {
+    return training_ ? at::ones({width}) : normal({width}, 0.1, 1.0);
+  }
+  at::Tensor shift(int64_t width, double std) {
+    return training_ ? at::zeros({width}) : normal({width}, std);
+  }
   bool training() const { return training_; }
   void block(NamedTensors& out, const std::string& p, int64_t width, int64_t mlp,
              double attn_gain) {
@@ -26,13 +30,16 @@ class Init {
     out.push_back({p + "attn.in_proj_weight",
                    normal({3 * width, width}, attn_gain / std::sqrt(static_cast<double>(width)))});
     out.push_back({p + "attn.in_proj_bias", shift(3 * width, 0.05)});
-    out.push_back({p + "attn.out_proj.weight", normal({width, width}, 1.0 / std::sqrt(static_cast<double>(width)))});
+    out.push_back({p + "attn.out_proj.weight",
+                   normal({width, width}, 1.0 / std::sqrt(static_cast<double>(width)))});
     out.push_back({p + "attn.out_proj.bias", shift(width, 0.02)});
     out.push_back({p + "ln_2.weight", gain(width)});
     out.push_back({p + "ln_2.bias", shift(width, 0.05)});
-    out.push_back({p + "mlp.c_fc.weight", normal({mlp, width}, 1.0 / std::sqrt(static_cast<double>(width)))});
+    out.push_back(
+        {p + "mlp.c_fc.weight", normal({mlp, width}, 1.0 / std::sqrt(static_cast<double>(width)))});
     out.push_back({p + "mlp.c_fc.bias", shift(mlp, 0.02)});
-    out.push_back({p + "mlp.c_proj.weight", normal({width, mlp}, 1.0 / std::sqrt(static_cast<double>(mlp)))});
+    out.push_back(
+        {p + "mlp.c_proj.weight", normal({width, mlp}, 1.0 / std::sqrt(static_cast<double>(mlp)))});
     out.push_back({p + "mlp.c_proj.bias", shift(width, 0.02)});
   }
 
@@ -52,9 +59,11 @@ NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed, Weight
   const int64_t g = v.grid();
   out.push_back({"visual.conv1.weight",
                  init.normal({w, 3, v.patch_size, v.patch_size}, 1.0 / (v.patch_size * 1.7))});
-  out.push_back({"visual.class_embedding", init.normal({w}, 1.0 / std::sqrt(static_cast<double>(w)))});
+  out.push_back(
+      {"visual.class_embedding", init.normal({w}, 1.0 / std::sqrt(static_cast<double>(w)))});
   out.push_back({"visual.positional_embedding",
-                 init.normal({1 + g * g, w}, init.training() ? 1.0 / std::sqrt(static_cast<double>(w)) : 0.5)});
+                 init.normal({1 + g * g, w},
+                             init.training() ? 1.0 / std::sqrt(static_cast<double>(w)) : 0.5)});
   out.push_back({"visual.ln_pre.weight", init.gain(w)});
   out.push_back({"visual.ln_pre.bias", init.shift(w, 0.05)});
   for (int i = 0; i < v.layers; ++i)
@@ -62,7 +71,8 @@ NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed, Weight
                attn_gain);
   out.push_back({"visual.ln_post.weight", init.gain(w)});
   out.push_back({"visual.ln_post.bias", init.shift(w, 0.05)});
-  out.push_back({"visual.proj", init.normal({w, config.embed_dim}, 1.0 / std::sqrt(static_cast<double>(w)))});
+  out.push_back(
+      {"visual.proj", init.normal({w, config.embed_dim}, 1.0 / std::sqrt(static_cast<double>(w)))});
 
   const TextConfig& t = config.text;
   // For training, distinct words start with clearly distinct embeddings: prompts that differ
@@ -74,8 +84,8 @@ NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed, Weight
     init.block(out, "transformer.resblocks." + std::to_string(i) + ".", t.width, t.mlp_width, 1.0);
   out.push_back({"ln_final.weight", init.gain(t.width)});
   out.push_back({"ln_final.bias", init.shift(t.width, 0.05)});
-  out.push_back({"text_projection",
-                 init.normal({t.width, config.embed_dim}, 1.0 / std::sqrt(static_cast<double>(t.width)))});
+  out.push_back({"text_projection", init.normal({t.width, config.embed_dim},
+                                                1.0 / std::sqrt(static_cast<double>(t.width)))});
   out.push_back({"logit_scale", at::full({}, std::log(1.0 / 0.07))});
   return out;
 }
@@ -83,23 +93,22 @@ NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed, Weight
 std::string clip_config_to_json(const ClipConfig& config) {
   const VisionConfig& v = config.vision;
   const TextConfig& t = config.text;
-  nlohmann::ordered_json doc = {
-      {"embed_dim", config.embed_dim},
-      {"quick_gelu", config.quick_gelu},
-      {"vision_cfg",
-       {{"image_size", v.image_size},
-        {"patch_size", v.patch_size},
-        {"width", v.width},
-        {"layers", v.layers},
-        {"head_width", v.head_width},
-        {"mlp_ratio", static_cast<double>(v.mlp_width) / v.width}}},
-      {"text_cfg",
-       {{"context_length", t.context_length},
-        {"vocab_size", t.vocab_size},
-        {"width", t.width},
-        {"heads", t.heads},
-        {"layers", t.layers},
-        {"mlp_ratio", static_cast<double>(t.mlp_width) / t.width}}}};
+  nlohmann::ordered_json doc = {{"embed_dim", config.embed_dim},
+                                {"quick_gelu", config.quick_gelu},
+                                {"vision_cfg",
+                                 {{"image_size", v.image_size},
+                                  {"patch_size", v.patch_size},
+                                  {"width", v.width},
+                                  {"layers", v.layers},
+                                  {"head_width", v.head_width},
+                                  {"mlp_ratio", static_cast<double>(v.mlp_width) / v.width}}},
+                                {"text_cfg",
+                                 {{"context_length", t.context_length},
+                                  {"vocab_size", t.vocab_size},
+                                  {"width", t.width},
+                                  {"heads", t.heads},
+                                  {"layers", t.layers},
+                                  {"mlp_ratio", static_cast<double>(t.mlp_width) / t.width}}}};
   return doc.dump(2) + "\n";
 }
 

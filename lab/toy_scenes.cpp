@@ -17,8 +17,10 @@ struct Tint {
   const char* name;
   float r, g, b;
 };
-constexpr Tint kTints[] = {{"white", 1.0f, 1.0f, 1.0f}, {"red", 1.0f, 0.25f, 0.2f},
-                           {"green", 0.3f, 1.0f, 0.3f}, {"blue", 0.3f, 0.45f, 1.0f},
+constexpr Tint kTints[] = {{"white", 1.0f, 1.0f, 1.0f},
+                           {"red", 1.0f, 0.25f, 0.2f},
+                           {"green", 0.3f, 1.0f, 0.3f},
+                           {"blue", 0.3f, 0.45f, 1.0f},
                            {"yellow", 1.0f, 0.9f, 0.2f}};
 
 double overlap(const std::array<int, 4>& a, const std::array<int, 4>& b) {
@@ -45,7 +47,8 @@ at::Tensor background(int size, std::mt19937_64& rng, at::Generator& gen) {
   for (int k = 0; k < 2; ++k) {
     const double angle = u(rng) * M_PI, freq = 2 * M_PI * (2 + 8 * u(rng)) / size;
     const at::Tensor wave =
-        at::sin((x * std::cos(angle) + y * std::sin(angle)) * freq + u(rng) * 6.28) * (4 + 8 * u(rng));
+        at::sin((x * std::cos(angle) + y * std::sin(angle)) * freq + u(rng) * 6.28) *
+        (4 + 8 * u(rng));
     bg = bg + wave.unsqueeze(2);
   }
   return bg + at::randn({size, size, 3}, gen) * 6.0;
@@ -71,7 +74,8 @@ SceneOptions SceneOptions::for_size(int size) {
 }
 
 bool Scene::contains(int label) const {
-  return std::any_of(items.begin(), items.end(), [&](const SceneItem& i) { return i.label == label; });
+  return std::any_of(items.begin(), items.end(),
+                     [&](const SceneItem& i) { return i.label == label; });
 }
 
 std::string class_prompt(int label) {
@@ -124,7 +128,8 @@ Scene SceneGenerator::scene(uint64_t index, int frame) const {
     }
     if (frame != 0) {
       // Motion draws come from their own stream: frame 0 is the still scene.
-      std::mt19937_64 motion(seed_ ^ (index * 0x94D049BB133111EBULL + static_cast<uint64_t>(n) + 7));
+      std::mt19937_64 motion(seed_ ^
+                             (index * 0x94D049BB133111EBULL + static_cast<uint64_t>(n) + 7));
       std::uniform_real_distribution<double> speed(-1.5, 1.5);
       const double vx = speed(motion), vy = speed(motion);
       box[0] = bounce(box[0] + vx * frame, size - edge);
@@ -138,12 +143,14 @@ Scene SceneGenerator::scene(uint64_t index, int frame) const {
 
     const at::Tensor photo_f = data_.images[photo].to(at::kFloat).view({1, 1, 28, 28});
     const at::Tensor scaled =
-        at::upsample_bilinear2d(photo_f, std::vector<int64_t>{edge, edge}, false).view({edge, edge});
+        at::upsample_bilinear2d(photo_f, std::vector<int64_t>{edge, edge}, false)
+            .view({edge, edge});
     // Many photographs are of dark clothes (black pixels are the photo's background): brighten
     // each so its garment averages at least 160, or dark items would be all but invisible
     // while still labelled present.
     const at::Tensor garment = scaled > 10;
-    const double mean = garment.any().item<bool>() ? scaled.masked_select(garment).mean().item<double>() : 255.0;
+    const double mean =
+        garment.any().item<bool>() ? scaled.masked_select(garment).mean().item<double>() : 255.0;
     const at::Tensor bright = (scaled * std::max(1.0, 160.0 / mean)).clamp(0, 255);
     const at::Tensor alpha = (bright / 255.0 * 2.5).clamp(0, 1).unsqueeze(2);  // [e, e, 1]
     const at::Tensor colour = at::tensor({tint.r, tint.g, tint.b}).view({1, 1, 3});
@@ -152,7 +159,9 @@ Scene SceneGenerator::scene(uint64_t index, int frame) const {
     region.copy_(alpha * paint + (1 - alpha) * region);
 
     item.mask = at::zeros({size, size}, at::kBool);
-    item.mask.slice(0, box[1], box[1] + edge).slice(1, box[0], box[0] + edge).copy_(alpha.squeeze(2) > 0.3);
+    item.mask.slice(0, box[1], box[1] + edge)
+        .slice(1, box[0], box[0] + edge)
+        .copy_(alpha.squeeze(2) > 0.3);
     for (SceneItem& earlier : scene.items) earlier.mask &= item.mask.logical_not();
     scene.items.push_back(std::move(item));
   }

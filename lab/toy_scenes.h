@@ -17,21 +17,21 @@
 namespace legrad {
 
 struct SceneOptions {
-  int size = 64;       // square canvas
+  int size = 64;  // square canvas
   int min_items = 1;
   int max_items = 3;
-  int min_item = 20;   // item edge in pixels (28x28 photographs rescaled)
+  int min_item = 20;  // item edge in pixels (28x28 photographs rescaled)
   int max_item = 34;
-  bool tint = true;    // some items tinted red, green, blue or yellow
+  bool tint = true;  // some items tinted red, green, blue or yellow
 
   // A canvas of `size` with items in the same proportion as the defaults.
   static SceneOptions for_size(int size);
 };
 
 struct SceneItem {
-  int label = 0;       // Fashion-MNIST class
-  std::string colour;  // "white" (untinted), "red", "green", "blue", "yellow"
-  at::Tensor mask;     // [size, size] bool: the item's visible pixels
+  int label = 0;             // Fashion-MNIST class
+  std::string colour;        // "white" (untinted), "red", "green", "blue", "yellow"
+  at::Tensor mask;           // [size, size] bool: the item's visible pixels
   std::array<int, 4> box{};  // x, y, width, height of the placed photograph
 };
 
@@ -56,7 +56,8 @@ class SceneGenerator {
   FashionMnist data_;
   SceneOptions options_;
   uint64_t seed_;
-  std::array<std::vector<int64_t>, kFashionClassCount> by_class_;  // photograph indices of each class
+  std::array<std::vector<int64_t>, kFashionClassCount>
+      by_class_;  // photograph indices of each class
 };
 
 // "a photo of a sneaker" for label 7.

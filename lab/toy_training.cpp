@@ -13,16 +13,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "model/clip_model.h"
 #include "base/error.h"
 #include "base/file.h"
-#include "text/vocabulary.h"
 #include "engine/model_files.h"
-#include "video/preprocess.h"
 #include "lab/random_init.h"
+#include "model/clip_model.h"
 #include "model/transformer.h"
 #include "model/weight_source.h"
+#include "text/vocabulary.h"
 #include "text/word_tokenizer.h"
+#include "video/preprocess.h"
 
 namespace legrad {
 
@@ -366,13 +366,13 @@ Gradients shard_gradients(const TrainingSetup& setup, const Batch& batch, int wo
   const int64_t begin = n * worker / r.workers, end = n * (worker + 1) / r.workers;
   const double share = static_cast<double>(end - begin) / n;
   // Each worker encodes the (ten, short) prompts itself, so the workers' graphs share nothing.
-  const ShardInputs in{setup.model, r,
-                       {setup.model.encode_text(setup.tokens), setup.params.logit_scale,
-                        setup.params.logit_bias},
-                       shard_targets(batch, begin, end, r)};
+  const ShardInputs in{
+      setup.model,
+      r,
+      {setup.model.encode_text(setup.tokens), setup.params.logit_scale, setup.params.logit_bias},
+      shard_targets(batch, begin, end, r)};
   LossSum loss;
-  const at::Tensor x =
-      encode_with_losses(in, batch.pixels.slice(0, begin, end).to(r.device), loss);
+  const at::Tensor x = encode_with_losses(in, batch.pixels.slice(0, begin, end).to(r.device), loss);
   const at::Tensor main_loss =
       in.prompts.presence(setup.model.project_image(x.select(1, 0)), in.targets.labels);
   loss.add(main_loss);
@@ -384,8 +384,8 @@ Gradients shard_gradients(const TrainingSetup& setup, const Batch& batch, int wo
 Gradients batch_gradients(const TrainingSetup& setup, const Batch& batch) {
   std::vector<std::future<Gradients>> others;
   for (int w = 1; w < setup.recipe.workers; ++w)
-    others.push_back(std::async(std::launch::async, shard_gradients, std::cref(setup),
-                                std::cref(batch), w));
+    others.push_back(
+        std::async(std::launch::async, shard_gradients, std::cref(setup), std::cref(batch), w));
   Gradients sum = shard_gradients(setup, batch, 0);
   for (auto& other : others) {
     const Gradients g = other.get();
@@ -457,10 +457,12 @@ at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial) {
   return at::where(coverage > 0, at::where(coverage >= 0.25, 1.0f, 0.0f), -1.0f);
 }
 
-at::Tensor value_contributions(const ResidualBlock& block, const AttentionParts& parts, bool per_head) {
+at::Tensor value_contributions(const ResidualBlock& block, const AttentionParts& parts,
+                               bool per_head) {
   const at::Tensor values = parts.values.slice(-2, 1);  // [B, H, g*g, hd], class token dropped
   if (!per_head)
-    return at::linear(values.transpose(-2, -3).flatten(-2), block.out_proj_weight, block.out_proj_bias);
+    return at::linear(values.transpose(-2, -3).flatten(-2), block.out_proj_weight,
+                      block.out_proj_bias);
   const int64_t heads = values.size(-3), head_width = values.size(-1);
   // out_proj's columns of head h: [H, hd, D]
   const at::Tensor columns = block.out_proj_weight.view({-1, heads, head_width}).permute({1, 2, 0});

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "lab/toy_scenes.h"
 #include "model/clip_config.h"
 #include "model/safetensors.h"
-#include "lab/toy_scenes.h"
 #include "model/transformer.h"
 
 namespace legrad {
@@ -66,8 +66,8 @@ struct ToyRecipe {
   // to the map however much the others take away.
   bool value_patch_per_head = false;
   ToyStart start = ToyStart::Sincos;
-  std::string init;     // start from this model folder's weights instead of random ones
-  SceneOptions scenes;  // the training scenes (size = the model's input size)
+  std::string init;                // start from this model folder's weights instead of random ones
+  SceneOptions scenes;             // the training scenes (size = the model's input size)
   c10::Device device = c10::kCPU;  // where the model trains (scenes are composed on the CPU)
   int scene_threads = 1;           // CPU threads composing the next batch during a step
   // Data-parallel workers: the batch is split into this many shards whose gradients are
@@ -83,8 +83,8 @@ std::vector<std::string> toy_words();
 
 struct TrainingProgress {
   int step = 0, steps = 0;
-  double loss = 0.0;        // mean over the last reported steps
-  double seconds = 0.0;     // since training began
+  double loss = 0.0;     // mean over the last reported steps
+  double seconds = 0.0;  // since training began
 };
 
 struct ToyModel {
@@ -104,7 +104,8 @@ at::Tensor patch_targets(const at::Tensor& coverage, bool leave_out_partial);
 // its value vector through out_proj, [B, g*g, D]; with `per_head`, each head's slice through
 // that head's columns, bias left out, [B, H, g*g, D] (summed over heads plus the bias: the
 // whole).
-at::Tensor value_contributions(const ResidualBlock& block, const AttentionParts& parts, bool per_head);
+at::Tensor value_contributions(const ResidualBlock& block, const AttentionParts& parts,
+                               bool per_head);
 
 // MaskCLIP's dense readout of one block's attention: value_contributions, then ln_post, proj
 // and normalisation like the class token: [B, g*g, E] ([B, H, g*g, E] per head).

@@ -12,6 +12,8 @@ packages=(
   libopenblas0-openmp
   libopencv-dev libglib2.0-dev zlib1g-dev nlohmann-json3-dev
   libgtest-dev
+  # The `format` test: the C++ sources in the project's clang-format style.
+  clang-format
   # Fashion-MNIST: what the bundled model was trained on and the localisation benchmark uses.
   dataset-fashion-mnist
   # GStreamer 1.22: development files, gst-launch/gst-inspect, and the elements the pipelines

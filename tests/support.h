@@ -50,7 +50,7 @@ bool have_fashion_mnist();
 
 }  // namespace legrad::test
 
-#define REQUIRE_FASHION_MNIST()                                                         \
-  if (!::legrad::test::have_fashion_mnist())                                            \
+#define REQUIRE_FASHION_MNIST()                                                      \
+  if (!::legrad::test::have_fashion_mnist())                                         \
   GTEST_SKIP() << "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist; " \
                   "scripts/setup.sh installs it)"

@@ -9,11 +9,11 @@
 #include <mutex>
 #include <new>
 
-#include "model/clip_model.h"
 #include "base/device.h"
 #include "base/error.h"
-#include "explain/legrad_graph.h"
 #include "base/log.h"
+#include "explain/legrad_graph.h"
+#include "model/clip_model.h"
 #include "text/tokenizer.h"
 #include "text/vocabulary.h"
 
@@ -133,9 +133,7 @@ Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptS
   });
 }
 
-at::Tensor LegradEngine::preprocess(const ImageView& frame) const {
-  return preprocessor_(frame);
-}
+at::Tensor LegradEngine::preprocess(const ImageView& frame) const { return preprocessor_(frame); }
 
 Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& prompts,
                                   ExplainMethod method) const {
@@ -167,8 +165,8 @@ std::shared_ptr<const GraphedLegrad> LegradEngine::graph_for(const at::Tensor& p
   // Each graph holds its own activation memory: keep only the few prompt counts in use.
   if (graphs_.size() >= 4) graphs_.clear();
   try {
-    auto graph =
-        std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_, prompts, legrad_options_);
+    auto graph = std::make_shared<const GraphedLegrad>(*loaded_->model, input_size_, prompts,
+                                                       legrad_options_);
     graphs_.emplace(prompts, graph);
     return graph;
   } catch (const Error& e) {

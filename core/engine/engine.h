@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "base/device.h"
+#include "engine/model_files.h"
 #include "explain/legrad.h"
 #include "explain/methods.h"
 #include "text/prompt_list.h"
-#include "base/device.h"
-#include "engine/model_files.h"
 #include "video/preprocess.h"
 
 namespace legrad {
@@ -51,8 +51,8 @@ struct PromptSet {
 };
 
 struct EngineOptions {
-  std::string model;   // .safetensors file or model folder
-  std::string vocab;   // optional: tokenizer vocabulary (else found beside the model)
+  std::string model;  // .safetensors file or model folder
+  std::string vocab;  // optional: tokenizer vocabulary (else found beside the model)
   std::string device = kDefaultDevice;
   int input_size = 0;  // S; 0 = the size the model was trained at
   int layer_index = kDefaultLayerIndex;

@@ -1,24 +1,19 @@
 #include "engine/model_files.h"
 
-
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "model/clip_config.h"
-#include "model/clip_model.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "model/clip_config.h"
+#include "model/clip_model.h"
 #include "model/safetensors.h"
 #include "text/vocabulary.h"
 
 namespace legrad {
 namespace {
-
-
-
-
 
 // The tokenizer file a config names ("tokenizer": "words.txt", beside it), or "".
 std::string config_tokenizer(const std::string& config_path) {
@@ -56,7 +51,8 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
   }
   for (const char* name : {"open_clip_config.json", "config.json"}) {
     const std::string candidate = dir + "/" + name;
-    if (files.config.empty() && is_file(candidate) && is_open_clip_config(read_file(candidate, "model config")))
+    if (files.config.empty() && is_file(candidate) &&
+        is_open_clip_config(read_file(candidate, "model config")))
       files.config = candidate;
   }
   if (!vocab_override.empty()) {
@@ -66,7 +62,8 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
   } else if (const std::string named = config_tokenizer(files.config); !named.empty()) {
     files.vocab = dir + "/" + named;
     if (!is_file(files.vocab))
-      throw Error(files.config + ": names the tokenizer file '" + named + "', which is not beside it");
+      throw Error(files.config + ": names the tokenizer file '" + named +
+                  "', which is not beside it");
   } else {
     files.vocab = find_vocabulary(dir);
     if (files.vocab.empty()) files.vocab = find_vocabulary(parent_dir(dir));
@@ -82,13 +79,12 @@ std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device 
     config = load_clip_config(files.config);
   } else {
     config = infer_clip_config(weights);
-    log(LogLevel::Info, "no open_clip config beside " + files.weights +
-                            ": architecture inferred from tensor shapes (ViT width " +
-                            std::to_string(config.vision.width) + ", " +
-                            std::to_string(config.vision.layers) + " layers, patch " +
-                            std::to_string(config.vision.patch_size) + ", image size " +
-                            std::to_string(config.vision.image_size) +
-                            ", head width 64, GELU, OpenAI mean/std)");
+    log(LogLevel::Info,
+        "no open_clip config beside " + files.weights +
+            ": architecture inferred from tensor shapes (ViT width " +
+            std::to_string(config.vision.width) + ", " + std::to_string(config.vision.layers) +
+            " layers, patch " + std::to_string(config.vision.patch_size) + ", image size " +
+            std::to_string(config.vision.image_size) + ", head width 64, GELU, OpenAI mean/std)");
   }
   return std::make_shared<ClipModel>(config, weights, device, dtype);
 }

@@ -5,9 +5,9 @@
 
 #include <chrono>
 
-#include "model/clip_model.h"
 #include "base/device.h"
 #include "base/error.h"
+#include "model/clip_model.h"
 #include "model/transformer.h"
 
 namespace legrad {
@@ -15,8 +15,9 @@ namespace legrad {
 int legrad_start_layer(int layer_index, int num_layers) {
   const int start = layer_index >= 0 ? layer_index : num_layers + layer_index;
   if (start < 0 || start >= num_layers)
-    throw Error("layer-index " + std::to_string(layer_index) + " is out of range for a model with " +
-                std::to_string(num_layers) + " blocks (use " + std::to_string(-num_layers) + ".." +
+    throw Error("layer-index " + std::to_string(layer_index) +
+                " is out of range for a model with " + std::to_string(num_layers) +
+                " blocks (use " + std::to_string(-num_layers) + ".." +
                 std::to_string(num_layers - 1) + ")");
   return start;
 }
@@ -58,7 +59,7 @@ at::Tensor attention_gradient(const ClipModel& model, const ResidualBlock& block
                               const at::Tensor& text, at::Tensor& features) {
   const int64_t n = tail.out.size(-2);
   const at::Tensor& proj = model.image_projection();
-  const at::Tensor pooled = tail.out.mean(-2);                             // [1, D]
+  const at::Tensor pooled = tail.out.mean(-2);                                 // [1, D]
   const at::Tensor e = at::matmul(layer_norm(pooled, model.ln_post()), proj);  // [1, E]
   const at::Tensor norm = e.norm(2, {-1}, true).clamp_min(1e-12);
   features = e / norm;
@@ -72,7 +73,7 @@ at::Tensor attention_gradient(const ClipModel& model, const ResidualBlock& block
   const int64_t d = grad_mixed.size(2);
   const int64_t heads = block.heads;
   at::Tensor g = grad_mixed.view({prompts, n, heads, d / heads}).transpose(1, 2);  // [P,H,N,hd]
-  return at::matmul(g, values.transpose(-1, -2));                                // [P,H,N,N]
+  return at::matmul(g, values.transpose(-1, -2));                                  // [P,H,N,N]
 }
 
 }  // namespace
@@ -121,7 +122,8 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
     const BlockTail tail = finish_block_parts(block, x, parts.mixed, model.activation());
     t.forward_ms += lap();
     at::Tensor layer_features;
-    const at::Tensor dA = attention_gradient(model, block, tail, parts.values, text, layer_features);
+    const at::Tensor dA =
+        attention_gradient(model, block, tail, parts.values, text, layer_features);
     // Clamp, mean over heads, mean over all query rows; drop the class-token column.
     const at::Tensor relevance = dA.clamp_min(0).mean(1).mean(1).slice(1, 1);  // [P, g*g]
     grids.push_back(relevance.reshape({prompts, g, g}));

@@ -4,8 +4,8 @@
 
 #include <mutex>
 
-#include "model/clip_model.h"
 #include "base/error.h"
+#include "model/clip_model.h"
 #include "model/transformer.h"
 
 #ifdef LEGRAD_WITH_CUDA
@@ -34,8 +34,8 @@ GraphedLegrad::GraphedLegrad(const ClipModel& model, int64_t size, int64_t promp
   const c10::cuda::CUDAGuard device_guard(model.device());
   const auto on_device = at::TensorOptions().device(model.device());
   impl_->pixels = at::zeros({1, 3, size, size}, on_device.dtype(at::kFloat));
-  impl_->text = l2_normalize(
-      at::ones({prompts, model.config().embed_dim}, on_device.dtype(model.dtype())));
+  impl_->text =
+      l2_normalize(at::ones({prompts, model.config().embed_dim}, on_device.dtype(model.dtype())));
   // Capture on a side stream, after runs there have set up what is made once (cuBLAS
   // workspaces, the positional embedding for this size).
   c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
@@ -77,7 +77,8 @@ struct GraphedLegrad::Impl {};
 bool GraphedLegrad::supported() { return false; }
 
 GraphedLegrad::GraphedLegrad(const ClipModel&, int64_t, int64_t, const LegradOptions&) {
-  throw Error("CUDA graphs need a build against a CUDA LibTorch (-Dtorch_prefix=... -Dcuda=enabled)");
+  throw Error(
+      "CUDA graphs need a build against a CUDA LibTorch (-Dtorch_prefix=... -Dcuda=enabled)");
 }
 
 Explanation GraphedLegrad::explain(const at::Tensor&, const at::Tensor&) const {

@@ -33,7 +33,7 @@ cv::Scalar in_frame_order(const PixelView& view, Rgb c) {
 }  // namespace
 
 Rgb prompt_color(size_t index) {
-  static const Rgb kPalette[] = {{230, 25, 75},  {60, 180, 75},  {0, 130, 200}, {255, 225, 25},
+  static const Rgb kPalette[] = {{230, 25, 75},  {60, 180, 75},  {0, 130, 200},  {255, 225, 25},
                                  {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}};
   return kPalette[index % (sizeof kPalette / sizeof kPalette[0])];
 }

@@ -28,7 +28,8 @@ Rgb prompt_color(size_t index);
 // zero are left exactly as they were. With an alpha channel the same "over" operation runs on
 // it too: on a transparent canvas this builds a premultiplied overlay that, composited over
 // the frame, gives what blending into the frame directly gives. `heat` is CV_32F at the view's
-// size; `colors` is CV_8UC3 RGB at that size (a colour map) or empty, then `solid` is used everywhere.
+// size; `colors` is CV_8UC3 RGB at that size (a colour map) or empty, then `solid` is used
+// everywhere.
 void blend_heatmap(const PixelView& view, const cv::Mat& heat, const cv::Mat& colors, Rgb solid,
                    double alpha);
 

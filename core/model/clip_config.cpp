@@ -16,8 +16,7 @@ using nlohmann::json;
 // open_clip writes sizes either as an int or as [h, w]; only square ones are supported.
 int square_size(const json& value, const std::string& source, const std::string& key) {
   if (value.is_number_integer()) return value.get<int>();
-  if (value.is_array() && value.size() == 2 && value[0].is_number_integer() &&
-      value[0] == value[1])
+  if (value.is_array() && value.size() == 2 && value[0].is_number_integer() && value[0] == value[1])
     return value[0].get<int>();
   throw Error(source + ": '" + key + "' must be an integer or a square [n, n] pair");
 }
@@ -121,8 +120,7 @@ ClipConfig parse_clip_config(const std::string& json_text, const std::string& so
     throw Error(source + ": vision_cfg.image_size is not a multiple of patch_size");
 
   auto txt = model->find("text_cfg");
-  if (txt == model->end() || !txt->is_object())
-    throw Error(source + ": missing object 'text_cfg'");
+  if (txt == model->end() || !txt->is_object()) throw Error(source + ": missing object 'text_cfg'");
   reject_if_set(*txt, "hf_model_name", source, "text_cfg", "only open_clip's own text tower");
   reject_if_set(*txt, "ls_init_value", source, "text_cfg", "no layer scale");
   reject_if_set(*txt, "embed_cls", source, "text_cfg", "CoCa-style text towers");

@@ -31,8 +31,8 @@ class WeightReader {
   at::Tensor take(const std::string& name, std::vector<int64_t> expected) const {
     const auto shape = source_.shape(name);
     if (!shape)
-      throw Error(source_.name() + ": tensor '" + name + "' is missing (the config " +
-                  cfg_.source + " needs it with shape " + shape_str(expected) + ")");
+      throw Error(source_.name() + ": tensor '" + name + "' is missing (the config " + cfg_.source +
+                  " needs it with shape " + shape_str(expected) + ")");
     if (*shape != expected)
       throw Error(source_.name() + ": tensor '" + name + "' has shape " + shape_str(*shape) +
                   " but the config " + cfg_.source + " needs " + shape_str(expected));
@@ -106,21 +106,21 @@ ClipModel::ClipModel(ClipConfig config, const WeightSource& weights, c10::Device
   text_proj_ = r.take("text_projection", {t.width, config_.embed_dim});
   ln_final_ = r.layer_norm("ln_final", t.width);
   text_blocks_ = r.blocks("transformer.resblocks.", t.layers, t.width, t.mlp_width, t.heads);
-  causal_mask_ = at::full({t.context_length, t.context_length},
-                          -std::numeric_limits<float>::infinity(),
-                          at::TensorOptions().device(device).dtype(dtype))
-                     .triu(1);
+  causal_mask_ =
+      at::full({t.context_length, t.context_length}, -std::numeric_limits<float>::infinity(),
+               at::TensorOptions().device(device).dtype(dtype))
+          .triu(1);
   pos_cache_[v.image_size] = vision_pos_;
 }
 
 at::Tensor ClipModel::encode_text(const at::Tensor& tokens) const {
   const TextConfig& t = config_.text;
   if (tokens.dim() != 2 || tokens.size(1) != t.context_length)
-    throw Error("text tokens must have shape [P, " + std::to_string(t.context_length) +
-                "], got " + shape_str(tokens.sizes()));
+    throw Error("text tokens must have shape [P, " + std::to_string(t.context_length) + "], got " +
+                shape_str(tokens.sizes()));
   at::Tensor ids = tokens.to(device_, at::kLong);
-  if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 ||
-                          ids.max().item<int64_t>() >= t.vocab_size))
+  if (ids.numel() > 0 &&
+      (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= t.vocab_size))
     throw Error("text token ids must lie in [0, " + std::to_string(t.vocab_size) + ")");
   at::Tensor x = at::embedding(token_embedding_, ids) + text_pos_;
   for (const auto& block : text_blocks_) x = block_forward(block, x, act_, causal_mask_);
@@ -148,7 +148,8 @@ at::Tensor ClipModel::positional_embedding(int64_t size) const {
   const int64_t d = vision_pos_.size(1);
   // The reference resamples in float32 with antialiasing (a = -0.5 kernel, weights
   // renormalised at the borders), even when enlarging.
-  at::Tensor grid = vision_pos_.slice(0, 1).to(at::kFloat).reshape({1, g0, g0, d}).permute({0, 3, 1, 2});
+  at::Tensor grid =
+      vision_pos_.slice(0, 1).to(at::kFloat).reshape({1, g0, g0, d}).permute({0, 3, 1, 2});
   at::Tensor resized = at::_upsample_bicubic2d_aa(grid, std::vector<int64_t>{g, g}, false,
                                                   c10::nullopt, c10::nullopt);
   resized = resized.permute({0, 2, 3, 1}).reshape({g * g, d}).to(dtype_);
@@ -163,7 +164,7 @@ at::Tensor ClipModel::embed_image(const at::Tensor& pixels) const {
   const at::Tensor pos = positional_embedding(pixels.size(2));
   const int64_t p = config_.vision.patch_size;
   at::Tensor x = at::conv2d(pixels.to(device_, dtype_), conv1_, {}, {p, p});  // [B, D, g, g]
-  x = x.flatten(2).transpose(1, 2);                                            // [B, g*g, D]
+  x = x.flatten(2).transpose(1, 2);                                           // [B, g*g, D]
   at::Tensor cls = class_embedding_.view({1, 1, -1}).expand({x.size(0), 1, x.size(2)});
   x = at::cat({cls, x}, 1) + pos;
   return layer_norm(x, ln_pre_);

@@ -2,10 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <fcntl.h>
-#include <nlohmann/json.hpp>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,7 +28,7 @@ struct DTypeEntry {
   at::ScalarType scalar;
 };
 constexpr DTypeEntry kDTypes[] = {
-    {"F32", DType::F32, 4, at::kFloat},  {"F16", DType::F16, 2, at::kHalf},
+    {"F32", DType::F32, 4, at::kFloat},      {"F16", DType::F16, 2, at::kHalf},
     {"BF16", DType::BF16, 2, at::kBFloat16}, {"I64", DType::I64, 8, at::kLong},
     {"U8", DType::U8, 1, at::kByte},
 };
@@ -153,19 +153,20 @@ void SafetensorsFile::parse_header(uint64_t header_len) {
     info.begin = (*off_it)[0].get<uint64_t>();
     info.end = (*off_it)[1].get<uint64_t>();
     if (info.begin > info.end)
-      fail_tensor(path_, name, "data_offsets [" + std::to_string(info.begin) + ", " +
-                                   std::to_string(info.end) + ") are reversed");
+      fail_tensor(path_, name,
+                  "data_offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
+                      ") are reversed");
     if (info.end > data_size_)
-      fail_tensor(path_, name, "data_offsets end " + std::to_string(info.end) +
-                                   " is past the end of the " + std::to_string(data_size_) +
-                                   "-byte data section (truncated file?)");
+      fail_tensor(path_, name,
+                  "data_offsets end " + std::to_string(info.end) + " is past the end of the " +
+                      std::to_string(data_size_) + "-byte data section (truncated file?)");
     if (numel > std::numeric_limits<uint64_t>::max() / found->size)
       fail_tensor(path_, name, "shape overflows");
     const uint64_t expected = numel * found->size;
     if (info.end - info.begin != expected)
-      fail_tensor(path_, name, "holds " + std::to_string(info.end - info.begin) +
-                                   " bytes but dtype " + dtype + " x shape needs " +
-                                   std::to_string(expected));
+      fail_tensor(path_, name,
+                  "holds " + std::to_string(info.end - info.begin) + " bytes but dtype " + dtype +
+                      " x shape needs " + std::to_string(expected));
     tensors_.push_back(std::move(info));
   }
 

@@ -8,18 +8,15 @@ at::Tensor layer_norm(const at::Tensor& x, const LayerNormWeights& ln) {
   return at::layer_norm(x, {x.size(-1)}, ln.weight, ln.bias, 1e-5);
 }
 
-at::Tensor l2_normalize(const at::Tensor& x) {
-  return x / x.norm(2, {-1}, true).clamp_min(1e-12);
-}
+at::Tensor l2_normalize(const at::Tensor& x) { return x / x.norm(2, {-1}, true).clamp_min(1e-12); }
 
-AttentionParts attention(const ResidualBlock& block, const at::Tensor& x,
-                         const at::Tensor& mask) {
+AttentionParts attention(const ResidualBlock& block, const at::Tensor& x, const at::Tensor& mask) {
   const int64_t n = x.size(-2);
   const int64_t d = x.size(-1);
   const int64_t heads = block.heads;
   const int64_t hd = d / heads;
-  auto qkv = at::linear(layer_norm(x, block.ln_1), block.in_proj_weight, block.in_proj_bias)
-                 .chunk(3, -1);
+  auto qkv =
+      at::linear(layer_norm(x, block.ln_1), block.in_proj_weight, block.in_proj_bias).chunk(3, -1);
   auto split_heads = [&](const at::Tensor& t) {
     auto shape = t.sizes().vec();
     shape.back() = heads;
@@ -87,8 +84,8 @@ at::Tensor finish_block_backward(const ResidualBlock& block, const BlockTail& ta
       (grad_activated.to(acc) * activation_derivative(tail.hidden.to(acc), act))
           .to(tail.hidden.scalar_type());  // [P, N, F]
   const at::Tensor grad_residual =
-      grad_out + layer_norm_backward(at::matmul(grad_hidden, block.fc_weight), tail.residual,
-                                     block.ln_2);
+      grad_out +
+      layer_norm_backward(at::matmul(grad_hidden, block.fc_weight), tail.residual, block.ln_2);
   return at::matmul(grad_residual, block.out_proj_weight);
 }
 

@@ -10,16 +10,14 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "text/text_cleaner.h"
 #include "base/utf8.h"
+#include "text/text_cleaner.h"
 
 namespace legrad {
 namespace {
 
 // open_clip reads merges[1 : 49152 - 256 - 2 + 1] of the gzip file.
 constexpr int kClipMerges = 49152 - 256 - 2;
-
-
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -61,10 +59,8 @@ bool is_letter(char32_t c) {
     case G_UNICODE_LOWERCASE_LETTER:
     case G_UNICODE_TITLECASE_LETTER:
     case G_UNICODE_MODIFIER_LETTER:
-    case G_UNICODE_OTHER_LETTER:
-      return true;
-    default:
-      return false;
+    case G_UNICODE_OTHER_LETTER: return true;
+    default: return false;
   }
 }
 
@@ -72,16 +68,13 @@ bool is_number(char32_t c) {
   switch (g_unichar_type(c)) {
     case G_UNICODE_DECIMAL_NUMBER:
     case G_UNICODE_LETTER_NUMBER:
-    case G_UNICODE_OTHER_NUMBER:
-      return true;
-    default:
-      return false;
+    case G_UNICODE_OTHER_NUMBER: return true;
+    default: return false;
   }
 }
 
 // CLIP's split pattern, applied to cleaned (lower-cased, single-spaced) text.
-std::vector<std::u32string> pre_tokenize(const std::u32string& text,
-                                         const std::u32string& sot,
+std::vector<std::u32string> pre_tokenize(const std::u32string& text, const std::u32string& sot,
                                          const std::u32string& eot) {
   static const std::u32string kContractions[] = {U"s", U"t", U"re", U"ve", U"m", U"ll", U"d"};
   std::vector<std::u32string> pieces;
@@ -143,7 +136,8 @@ std::string clip_byte_symbol(uint8_t byte) {
 }
 
 ClipTokenizer ClipTokenizer::from_bpe_merges(const std::string& gz_path) {
-  const std::vector<std::string> lines = split_lines(read_maybe_gzip(gz_path, "tokenizer vocabulary"));
+  const std::vector<std::string> lines =
+      split_lines(read_maybe_gzip(gz_path, "tokenizer vocabulary"));
   if (static_cast<int>(lines.size()) < kClipMerges + 1)
     throw Error(gz_path + ": holds " + std::to_string(lines.size()) + " lines, but the CLIP " +
                 "vocabulary needs " + std::to_string(kClipMerges + 1) +
@@ -173,7 +167,8 @@ ClipTokenizer ClipTokenizer::from_bpe_merges(const std::string& gz_path) {
 
 ClipTokenizer ClipTokenizer::from_vocab_json(const std::string& vocab_json,
                                              const std::string& merges) {
-  nlohmann::json vocab = nlohmann::json::parse(read_file(vocab_json, "tokenizer vocabulary"), nullptr, false);
+  nlohmann::json vocab =
+      nlohmann::json::parse(read_file(vocab_json, "tokenizer vocabulary"), nullptr, false);
   if (vocab.is_discarded() || !vocab.is_object())
     throw Error(vocab_json + ": not a JSON object of token -> id");
   ClipTokenizer tok;
@@ -246,8 +241,7 @@ std::vector<std::string> ClipTokenizer::bpe(const std::vector<std::string>& symb
 std::vector<int64_t> ClipTokenizer::encode(const std::string& text) const {
   const std::u32string cleaned = utf8_decode(clean_text(text));
   std::vector<int64_t> ids;
-  for (const std::u32string& piece :
-       pre_tokenize(cleaned, sot_text_, eot_text_)) {
+  for (const std::u32string& piece : pre_tokenize(cleaned, sot_text_, eot_text_)) {
     if (piece == sot_text_ || piece == eot_text_) {
       ids.push_back(piece == sot_text_ ? sot_ : eot_);
       continue;
@@ -266,7 +260,8 @@ std::vector<int64_t> ClipTokenizer::encode(const std::string& text) const {
     std::vector<int64_t> piece_ids;
     for (const std::string& sym : bpe(symbols)) {
       auto it = encoder_.find(sym);
-      if (it == encoder_.end()) throw Error(source_ + ": BPE produced '" + sym + "', not in the vocabulary");
+      if (it == encoder_.end())
+        throw Error(source_ + ": BPE produced '" + sym + "', not in the vocabulary");
       piece_ids.push_back(it->second);
     }
     ids.insert(ids.end(), piece_ids.begin(), piece_ids.end());

@@ -46,7 +46,7 @@ class ClipTokenizer : public TextTokenizer {
   std::vector<std::string> decoder_;
   std::unordered_map<std::string, int> ranks_;  // "a b" -> merge rank
   std::string byte_symbol_[256];                // byte -> its printable stand-in (UTF-8)
-  std::u32string sot_text_, eot_text_;  // special tokens as the pre-tokenizer sees them
+  std::u32string sot_text_, eot_text_;          // special tokens as the pre-tokenizer sees them
   int64_t sot_ = 0, eot_ = 0;
 
   // BPE results per piece; behind a pointer so the tokenizer stays movable.

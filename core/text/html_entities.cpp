@@ -8,6 +8,7 @@ namespace legrad {
 namespace {
 
 // Sorted by name (byte order) for binary search.
+// clang-format off
 constexpr HtmlEntity kEntities[] = {
     {"AElig", 0xC6, true},
     {"AMP", 0x26, true},
@@ -268,14 +269,14 @@ constexpr HtmlEntity kEntities[] = {
     {"zeta", 0x3B6, false},
     {"zwj", 0x200D, false},
     {"zwnj", 0x200C, false}};
+// clang-format on
 
 }  // namespace
 
 const HtmlEntity* find_html_entity(const std::string& name, bool with_semicolon) {
-  auto it = std::lower_bound(std::begin(kEntities), std::end(kEntities), name,
-                             [](const HtmlEntity& e, const std::string& n) {
-                               return std::strcmp(e.name, n.c_str()) < 0;
-                             });
+  auto it = std::lower_bound(
+      std::begin(kEntities), std::end(kEntities), name,
+      [](const HtmlEntity& e, const std::string& n) { return std::strcmp(e.name, n.c_str()) < 0; });
   if (it == std::end(kEntities) || name != it->name) return nullptr;
   return with_semicolon || it->legacy ? it : nullptr;
 }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "text/html_entities.h"
 #include "base/utf8.h"
+#include "text/html_entities.h"
 
 namespace legrad {
 namespace {
@@ -48,8 +48,10 @@ std::u32string normalize(const std::u32string& text, GNormalizeMode mode) {
 // Length of a UTF-8 sequence that `text[i..]` spells in sloppy-1252 mojibake, or 0.
 size_t mojibake_sequence(const std::u32string& text, size_t i, char32_t* decoded) {
   const int b0 = sloppy_1252_byte(text[i]);
-  int extra = b0 >= 0xC2 && b0 <= 0xDF ? 1 : b0 >= 0xE0 && b0 <= 0xEF ? 2
-            : b0 >= 0xF0 && b0 <= 0xF4 ? 3 : 0;
+  int extra = b0 >= 0xC2 && b0 <= 0xDF   ? 1
+              : b0 >= 0xE0 && b0 <= 0xEF ? 2
+              : b0 >= 0xF0 && b0 <= 0xF4 ? 3
+                                         : 0;
   if (extra == 0 || i + extra >= text.size()) return 0;
   std::string bytes(1, static_cast<char>(b0));
   for (int k = 1; k <= extra; ++k) {
@@ -104,8 +106,8 @@ std::u32string fix_c1_controls(const std::u32string& text) {
 }
 
 std::u32string fix_latin_ligatures(const std::u32string& text) {
-  static const char32_t kLigatures[] = {0x132, 0x133, 0x149, 0x1C7, 0x1C8, 0x1C9, 0x1CA,
-                                        0x1CB, 0x1CC, 0x1F1, 0x1F2, 0x1F3, 0xFB00, 0xFB01,
+  static const char32_t kLigatures[] = {0x132,  0x133,  0x149,  0x1C7,  0x1C8, 0x1C9,  0x1CA,
+                                        0x1CB,  0x1CC,  0x1F1,  0x1F2,  0x1F3, 0xFB00, 0xFB01,
                                         0xFB02, 0xFB03, 0xFB04, 0xFB05, 0xFB06};
   std::u32string out;
   for (char32_t c : text) {
@@ -133,8 +135,10 @@ std::u32string fix_character_width(const std::u32string& text) {
 std::u32string uncurl_quotes(const std::u32string& text) {
   std::u32string out = text;
   for (char32_t& c : out) {
-    if (c == 0x2BC || (c >= 0x2018 && c <= 0x201B)) c = U'\'';
-    else if (c >= 0x201C && c <= 0x201F) c = U'"';
+    if (c == 0x2BC || (c >= 0x2018 && c <= 0x201B))
+      c = U'\'';
+    else if (c >= 0x201C && c <= 0x201F)
+      c = U'"';
   }
   return out;
 }
@@ -162,7 +166,8 @@ std::u32string remove_terminal_escapes(const std::u32string& text) {
     if (text[i] == 0x1B && i + 1 < text.size() && text[i + 1] == U'[') {
       size_t j = i + 2;
       while (j < text.size() && ((text[j] >= U'0' && text[j] <= U'9') || text[j] == U';')) ++j;
-      if (j < text.size() && ((text[j] >= U'a' && text[j] <= U'z') || (text[j] >= U'A' && text[j] <= U'Z'))) {
+      if (j < text.size() &&
+          ((text[j] >= U'a' && text[j] <= U'z') || (text[j] >= U'A' && text[j] <= U'Z'))) {
         i = j;
         continue;
       }
@@ -291,14 +296,11 @@ bool is_case_ignorable(char32_t c) {
     case G_UNICODE_ENCLOSING_MARK:
     case G_UNICODE_FORMAT:
     case G_UNICODE_MODIFIER_LETTER:
-    case G_UNICODE_MODIFIER_SYMBOL:
-      return true;
-    default:
-      break;
+    case G_UNICODE_MODIFIER_SYMBOL: return true;
+    default: break;
   }
-  static const char32_t kMid[] = {0x27,  0x2E,   0x3A,   0xB7,   0x55F,  0x5F4,  0x2018,
-                                  0x2019, 0x2024, 0x2027, 0xFE13, 0xFE52, 0xFE55, 0xFF07,
-                                  0xFF0E, 0xFF1A};
+  static const char32_t kMid[] = {0x27,   0x2E,   0x3A,   0xB7,   0x55F,  0x5F4,  0x2018, 0x2019,
+                                  0x2024, 0x2027, 0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A};
   return std::find(std::begin(kMid), std::end(kMid), c) != std::end(kMid);
 }
 
@@ -324,8 +326,8 @@ std::u32string strip(const std::u32string& text) {
 
 bool python_isspace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
 }
 
 std::u32string ftfy_fix_text(const std::u32string& text) {
@@ -378,8 +380,7 @@ std::u32string html_unescape(const std::u32string& text) {
     const bool semicolon = k < text.size() && text[k] == U';';
     const std::u32string name = text.substr(j, k - j);
     const size_t end = semicolon ? k + 1 : k;
-    if (const HtmlEntity* e = find_html_entity(ascii_of(name), semicolon);
-        e && is_ascii(name)) {
+    if (const HtmlEntity* e = find_html_entity(ascii_of(name), semicolon); e && is_ascii(name)) {
       out.push_back(e->code);
       i = end - 1;
       continue;

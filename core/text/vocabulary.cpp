@@ -12,8 +12,6 @@ constexpr const char* kClipMerges = "bpe_simple_vocab_16e6.txt.gz";
 constexpr const char* kHubVocab = "vocab.json";
 constexpr const char* kHubMerges = "merges.txt";
 
-
-
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -37,7 +35,8 @@ std::shared_ptr<const TextTokenizer> load_tokenizer(const std::string& path) {
   if (is_dir(path)) {
     file = find_vocabulary(path);
     if (file.empty())
-      throw Error(path + ": no tokenizer vocabulary (" + vocabulary_file_names() + ") in this folder");
+      throw Error(path + ": no tokenizer vocabulary (" + vocabulary_file_names() +
+                  ") in this folder");
   }
   if (ends_with(file, kWordListFile))
     return std::make_shared<const WordTokenizer>(WordTokenizer::from_file(file));

@@ -9,9 +9,7 @@
 namespace legrad {
 namespace {
 
-bool word_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-}
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
 
 }  // namespace
 
@@ -49,8 +47,8 @@ std::vector<int64_t> WordTokenizer::encode(const std::string& text) const {
     if (it == ids_.end()) {
       std::ostringstream known;
       for (size_t i = 0; i < words_.size(); ++i) known << (i ? ", " : "") << words_[i];
-      throw Error("'" + word + "' is not in this model's vocabulary (" + source_ + "): " +
-                  known.str());
+      throw Error("'" + word + "' is not in this model's vocabulary (" + source_ +
+                  "): " + known.str());
     }
     ids.push_back(it->second);
     word.clear();

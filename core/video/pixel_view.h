@@ -24,8 +24,8 @@ struct BasicPixelView {
   Byte* data = nullptr;
   int width = 0;
   int height = 0;
-  int64_t row_stride = 0;  // bytes between rows
-  int pixel_stride = 3;    // bytes between pixels
+  int64_t row_stride = 0;            // bytes between rows
+  int pixel_stride = 3;              // bytes between pixels
   int red = 0, green = 1, blue = 2;  // byte offsets of each channel within a pixel
   int alpha = -1;                    // -1: no alpha channel, or one left as it is
 };

@@ -50,9 +50,8 @@ Taps precompute(int in_size, int out_size) {
     }
     for (int x = 0; x < xmax; ++x) {
       const double v = sum != 0.0 ? w[x] / sum : w[x];
-      t.weights[static_cast<size_t>(xx) * t.ksize + x] =
-          static_cast<int32_t>(v < 0 ? -0.5 + v * (1 << kPrecisionBits)
-                                     : 0.5 + v * (1 << kPrecisionBits));
+      t.weights[static_cast<size_t>(xx) * t.ksize + x] = static_cast<int32_t>(
+          v < 0 ? -0.5 + v * (1 << kPrecisionBits) : 0.5 + v * (1 << kPrecisionBits));
     }
     t.first[xx] = xmin;
     t.count[xx] = xmax;
@@ -60,9 +59,7 @@ Taps precompute(int in_size, int out_size) {
   return t;
 }
 
-uint8_t clip8(int32_t v) {
-  return static_cast<uint8_t>(std::clamp(v >> kPrecisionBits, 0, 255));
-}
+uint8_t clip8(int32_t v) { return static_cast<uint8_t>(std::clamp(v >> kPrecisionBits, 0, 255)); }
 
 }  // namespace
 
@@ -116,7 +113,8 @@ at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height)
     const int first = v.first[yy] - row_first;
     for (int i = 0; i < out_width * 3; ++i) {
       if (!need_v) {
-        o[static_cast<size_t>(yy) * out_width * 3 + i] = temp[static_cast<size_t>(yy) * out_width * 3 + i];
+        o[static_cast<size_t>(yy) * out_width * 3 + i] =
+            temp[static_cast<size_t>(yy) * out_width * 3 + i];
         continue;
       }
       int32_t ss = 1 << (kPrecisionBits - 1);
@@ -150,8 +148,8 @@ at::Tensor resize_bicubic_planes(const at::Tensor& planes, const at::Tensor& hor
   return fixed_point(at::matmul(vertical, rows));                           // [3, S, S]
 }
 
-PixelNormalization::PixelNormalization(const std::array<float, 3>& m,
-                                       const std::array<float, 3>& s, c10::Device device)
+PixelNormalization::PixelNormalization(const std::array<float, 3>& m, const std::array<float, 3>& s,
+                                       c10::Device device)
     : mean(at::tensor(std::vector<float>(m.begin(), m.end())).view({3, 1, 1}).to(device)),
       std(at::tensor(std::vector<float>(s.begin(), s.end())).view({3, 1, 1}).to(device)) {}
 
@@ -178,10 +176,9 @@ at::Tensor FramePreprocessor::operator()(const ImageView& frame) const {
     throw Error("cannot resize an empty frame (" + std::to_string(frame.width) + "x" +
                 std::to_string(frame.height) + ")");
   const at::Tensor pixels = upload(frame);  // [H, W, pixel_stride] uint8
-  const at::Tensor planes =
-      at::stack({pixels.select(2, frame.red), pixels.select(2, frame.green),
-                 pixels.select(2, frame.blue)})
-          .to(at::kDouble);
+  const at::Tensor planes = at::stack({pixels.select(2, frame.red), pixels.select(2, frame.green),
+                                       pixels.select(2, frame.blue)})
+                                .to(at::kDouble);
   return normalize_planes(
       resize_bicubic_planes(planes, weight_matrix(frame.width), weight_matrix(frame.height)),
       norm_);

@@ -47,8 +47,9 @@ TEST(Cli, ExplainWritesOverlaysAndHeatmaps) {
   cv::Mat rgb(45, 61, CV_8UC3, picture.data_ptr<uint8_t>()), bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   ASSERT_TRUE(cv::imwrite(dir.file("in.png"), bgr));
-  const CliResult r = run_cli("explain --model " + dir.path() + " --prompts 'a cat; a red dog' --size 48 --out " +
-                    dir.file("out") + " " + dir.file("in.png"));
+  const CliResult r =
+      run_cli("explain --model " + dir.path() + " --prompts 'a cat; a red dog' --size 48 --out " +
+              dir.file("out") + " " + dir.file("in.png"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("a red dog"), std::string::npos) << r.output;
   const cv::Mat overlay = cv::imread(dir.file("out_1_a-red-dog.png"));
@@ -62,10 +63,12 @@ TEST(Cli, ExplainWritesOverlaysAndHeatmaps) {
 TEST(Cli, BenchPrintsFiguresAndEndsWithJson) {
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
-  const CliResult r = run_cli("bench --model " + dir.path() + " --prompts 3 --iters 2 --warmup 1 --threads 1 --json");
+  const CliResult r = run_cli("bench --model " + dir.path() +
+                              " --prompts 3 --iters 2 --warmup 1 --threads 1 --json");
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json j = last_json_line(r.output);
-  for (const char* key : {"median_ms", "min_ms", "fps", "peak_rss_mb"}) EXPECT_TRUE(j[key].is_number()) << key;
+  for (const char* key : {"median_ms", "min_ms", "fps", "peak_rss_mb"})
+    EXPECT_TRUE(j[key].is_number()) << key;
   EXPECT_EQ(j["prompts"], 3);
   EXPECT_EQ(j["threads"], 1);
   EXPECT_GT(j["breakdown_ms"]["forward"].get<double>(), 0.0);
@@ -78,8 +81,10 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   REQUIRE_FASHION_MNIST();
   test::TempDir dir;
   const std::string model = dir.file("model");
-  CliResult r = run_cli("train-toy --out " + model + " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4 --value-patch-weight 1 "
-                        "--value-patch-targets coverage --value-patch-readout heads");
+  CliResult r =
+      run_cli("train-toy --out " + model +
+              " --steps 2 --batch 4 --workers 2 --min-items 2 --max-items 4 --value-patch-weight 1 "
+              "--value-patch-targets coverage --value-patch-readout heads");
   ASSERT_EQ(r.status, 0) << r.output;
   std::ifstream record_file(model + "/training.json");
   const nlohmann::json record = nlohmann::json::parse(record_file);
@@ -93,11 +98,13 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
   EXPECT_EQ(run_cli("train-toy --out " + model + " --value-patch-targets half").status, 1);
   EXPECT_EQ(run_cli("train-toy --out " + model + " --value-patch-readout rows").status, 1);
 
-  r = run_cli("evaluate --model " + model + " --scenes 3 --methods legrad,rollout --size 128 --json --per-class");
+  r = run_cli("evaluate --model " + model +
+              " --scenes 3 --methods legrad,rollout --size 128 --json --per-class");
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json j = last_json_line(r.output);
   for (const char* method : {"legrad", "rollout"})
-    for (const char* key : {"pixel_acc", "miou", "map", "pointing_game", "pointing_other", "pointing_near"}) {
+    for (const char* key :
+         {"pixel_acc", "miou", "map", "pointing_game", "pointing_other", "pointing_near"}) {
       const double v = j[method][key].get<double>();
       EXPECT_GE(v, 0.0) << method << " " << key;
       EXPECT_LE(v, 1.0) << method << " " << key;
@@ -132,7 +139,8 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
 
 TEST(Cli, ErrorsAreMessagesNotCrashes) {
   test::TempDir dir;
-  CliResult r = run_cli("explain --model " + dir.file("missing") + " --prompts x --out " + dir.file("o") + " x.png");
+  CliResult r = run_cli("explain --model " + dir.file("missing") + " --prompts x --out " +
+                        dir.file("o") + " x.png");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("model not found"), std::string::npos) << r.output;
   r = run_cli("explain --bogus 1");
@@ -150,7 +158,8 @@ TEST(Cli, GoldenRunnerReportsAndExitsZero) {
   EXPECT_NE(r.output.find("11 passed, 0 failed"), std::string::npos) << r.output;
   const CliResult bf16 = run_cli("golden " + golden + "/vit_p16_448 --dtype bf16");
   EXPECT_EQ(bf16.status, 0) << bf16.output;
-  const CliResult t = run_cli("tokenize --vocab " + golden + "/bpe_simple_vocab_16e6.txt.gz 'a photo of a cat'");
+  const CliResult t =
+      run_cli("tokenize --vocab " + golden + "/bpe_simple_vocab_16e6.txt.gz 'a photo of a cat'");
   EXPECT_EQ(t.output.substr(0, 37), "49406 320 1125 539 320 2368 49407 0 0");
 }
 

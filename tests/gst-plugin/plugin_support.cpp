@@ -12,7 +12,6 @@ std::string error_text(GstMessage* msg) {
   return text;
 }
 
-
 std::string error_message(GstBus* bus) {
   GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
   if (!msg) return "";
@@ -27,8 +26,8 @@ std::string element_error_of(const std::string& desc) {
   if (!pipeline) return "";
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
-                                               (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 60 * GST_SECOND, (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
   std::string text;
   EXPECT_NE(msg, nullptr) << desc;
   if (msg) {

@@ -23,10 +23,10 @@
 
 #include "base/device.h"
 #include "engine/engine.h"
-#include "meta/gstlegradmeta.h"
-#include "video/preprocess.h"
 #include "lab/random_init.h"
+#include "meta/gstlegradmeta.h"
 #include "support.h"
+#include "video/preprocess.h"
 
 namespace legrad {
 

@@ -23,7 +23,8 @@ TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
   // The same frame through the core directly gives the same heatmap.
   const LegradEngine engine(EngineOptions{model(), "", "cpu", 0, -2});
   const at::Tensor pic = test::test_picture(30, 40);
-  const Explanation ex = engine.explain(image_view(pic), engine.encode_prompts({"a red cat", "a dog"}));
+  const Explanation ex =
+      engine.explain(image_view(pic), engine.encode_prompts({"a red cat", "a dog"}));
   for (guint p = 0; p < 2; ++p) {
     GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, p);
     ASSERT_NE(m, nullptr);
@@ -83,7 +84,8 @@ TEST_F(Plugin, UnsupportedCapsAndZeroSizedFramesAreRefused) {
                            "video/x-raw,format=RGB,width=0,height=0,framerate=30/1"}) {
     GstHarness* h = analyzer("prompts=\"a cat\"", caps);
     EXPECT_EQ(gst_harness_push(h, gst_buffer_new_allocate(nullptr, 256, nullptr)),
-              GST_FLOW_NOT_NEGOTIATED) << caps;
+              GST_FLOW_NOT_NEGOTIATED)
+        << caps;
     gst_harness_teardown(h);
   }
 }
@@ -144,7 +146,8 @@ TEST_F(Plugin, MethodPropertySwitchesExplainersWhilePlaying) {
     return maps;
   };
   std::vector<std::vector<float>> legrad_maps;
-  for (const char* method : {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
+  for (const char* method :
+       {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
     GstElement* e = gst_harness_find_element(h, "legrad");
     gst_util_set_object_arg(G_OBJECT(e), "method", method);
     gst_object_unref(e);
@@ -152,10 +155,13 @@ TEST_F(Plugin, MethodPropertySwitchesExplainersWhilePlaying) {
     const auto maps = maps_of(out);
     gst_buffer_unref(out);
     ASSERT_EQ(maps.size(), 2u) << method;
-    const bool prompt_independent = std::string(method) == "raw-attention" || std::string(method) == "rollout";
+    const bool prompt_independent =
+        std::string(method) == "raw-attention" || std::string(method) == "rollout";
     EXPECT_EQ(maps[0] == maps[1], prompt_independent) << method;
-    if (legrad_maps.empty()) legrad_maps = maps;
-    else EXPECT_NE(maps, legrad_maps) << method;
+    if (legrad_maps.empty())
+      legrad_maps = maps;
+    else
+      EXPECT_NE(maps, legrad_maps) << method;
   }
   gst_harness_teardown(h);
 }
@@ -229,12 +235,14 @@ TEST_F(Plugin, SyncModeReportsItsInferenceTimeAsLatency) {
 }
 
 TEST_F(Plugin, RegionsOfInterestLineUpWithTheHeatmap) {
-  GstHarness* h = analyzer("prompts=\"a cat\" attach-roi=true roi-threshold=0.6", caps("RGB", 64, 48));
+  GstHarness* h =
+      analyzer("prompts=\"a cat\" attach-roi=true roi-threshold=0.6", caps("RGB", 64, 48));
   GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));
   GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
   ASSERT_NE(m, nullptr);
   ASSERT_GE(m->roi_id, 0);
-  GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
+  GstVideoRegionOfInterestMeta* roi =
+      gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
   ASSERT_NE(roi, nullptr);
   EXPECT_STREQ(g_quark_to_string(roi->roi_type), "a cat");
   GstStructure* param = gst_video_region_of_interest_meta_get_param(roi, "legrad");
@@ -260,8 +268,9 @@ TEST_F(Plugin, RegionsOfInterestLineUpWithTheHeatmap) {
 }
 
 TEST_F(Plugin, EachPromptsHeatmapPointsAtItsOwnRegion) {
-  GstHarness* h = analyzer("prompts=\"a cat;a dog;a remote control\" attach-roi=true roi-threshold=0.6",
-                           caps("RGB", 64, 48));
+  GstHarness* h =
+      analyzer("prompts=\"a cat;a dog;a remote control\" attach-roi=true roi-threshold=0.6",
+               caps("RGB", 64, 48));
   GstBuffer* in = frame("RGB", 64, 48);
   // An upstream detector's region, already on the buffer.
   gst_buffer_add_video_region_of_interest_meta(in, "person", 1, 2, 3, 4);
@@ -271,7 +280,8 @@ TEST_F(Plugin, EachPromptsHeatmapPointsAtItsOwnRegion) {
   for (guint p = 0; p < 3; ++p) {
     GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, p);
     ASSERT_NE(m, nullptr);
-    GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
+    GstVideoRegionOfInterestMeta* roi =
+        gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
     ASSERT_NE(roi, nullptr) << m->prompt;
     EXPECT_STREQ(g_quark_to_string(roi->roi_type), m->prompt);
     guint index = 99;
@@ -290,8 +300,8 @@ TEST_F(Plugin, MissingOrCorruptModelIsAnElementError) {
   test::TempDir bad;
   test::write_text(bad.file("model.safetensors"), "not a model");
   for (const std::string& path : {bad.file("missing"), bad.path()}) {
-    const std::string error =
-        element_error_of("videotestsrc num-buffers=2 ! legrad prompts=x model=" + path + " ! fakesink");
+    const std::string error = element_error_of(
+        "videotestsrc num-buffers=2 ! legrad prompts=x model=" + path + " ! fakesink");
     EXPECT_NE(error.find(path), std::string::npos) << error;
   }
 }
@@ -313,8 +323,8 @@ TEST_F(Plugin, UnreadableAndWrongArchitectureModelsAreElementErrors) {
     unreadable.push_back(file);
   }
   for (const std::string& path : unreadable) {
-    const std::string error =
-        element_error_of("videotestsrc num-buffers=2 ! legrad prompts=x model=" + path + " ! fakesink");
+    const std::string error = element_error_of(
+        "videotestsrc num-buffers=2 ! legrad prompts=x model=" + path + " ! fakesink");
     EXPECT_NE(error.find(path), std::string::npos) << error;
   }
 
@@ -324,8 +334,8 @@ TEST_F(Plugin, UnreadableAndWrongArchitectureModelsAreElementErrors) {
   ClipConfig wider = test::tiny_config();
   wider.vision.width = 48;
   test::write_text(wrong.file("open_clip_config.json"), clip_config_to_json(wider));
-  const std::string error = element_error_of("videotestsrc num-buffers=2 ! legrad prompts=x model=" +
-                                             wrong.path() + " ! fakesink");
+  const std::string error = element_error_of(
+      "videotestsrc num-buffers=2 ! legrad prompts=x model=" + wrong.path() + " ! fakesink");
   EXPECT_NE(error.find(wrong.path()), std::string::npos) << error;
   EXPECT_NE(error.find("shape"), std::string::npos) << error;
 }
@@ -343,7 +353,8 @@ TEST_F(Plugin, OutOfMemoryIsAnElementError) {
     const std::string error = element_error_of(
         std::string("videotestsrc is-live=true num-buffers=300 ! video/x-raw,width=32,height=32 ! "
                     "legrad prompts=x "
-                    "input-size=4096 mode=") + sync_mode + " model=" + model() + " ! fakesink");
+                    "input-size=4096 mode=") +
+        sync_mode + " model=" + model() + " ! fakesink");
     EXPECT_NE(error.find("out of memory"), std::string::npos) << error;
   }
 }
@@ -378,15 +389,17 @@ TEST_F(Plugin, ModelFileChangingOnDiskDoesNotMatterAfterStart) {
 
 TEST_F(Plugin, CudaWithoutAGpuIsAnErrorAndAutoFallsBack) {
   if (cuda_available()) GTEST_SKIP() << "a CUDA device is present";
-  const std::string cuda = "videotestsrc num-buffers=1 ! legrad prompts=x device=cuda model=" + model() +
-                           " ! fakesink";
+  const std::string cuda =
+      "videotestsrc num-buffers=1 ! legrad prompts=x device=cuda model=" + model() + " ! fakesink";
   GstElement* pipeline = gst_parse_launch(cuda.c_str(), nullptr);
   EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
-  const auto none = run_collecting("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=32 ! "
-                                   "legrad prompts=x device=auto stats-interval=2 model=" + model() +
-                                   " ! fakesink", "legrad-stats");
+  const auto none = run_collecting(
+      "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=32 ! "
+      "legrad prompts=x device=auto stats-interval=2 model=" +
+          model() + " ! fakesink",
+      "legrad-stats");
   EXPECT_EQ(none.size(), 1u);  // ran, on the CPU
   for (GstStructure* st : none) gst_structure_free(st);
 }
@@ -404,7 +417,8 @@ TEST_F(Plugin, StressPromptsModeAndIntervalFromOtherThreadsWhilePlaying) {
   g_value_set_string(&prompts_a, "a cat;a dog");
   g_value_init(&prompts_b, G_TYPE_STRING);
   g_value_set_string(&prompts_b, "x;y");
-  const GType mode_type = G_PARAM_SPEC_VALUE_TYPE(g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "mode"));
+  const GType mode_type =
+      G_PARAM_SPEC_VALUE_TYPE(g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "mode"));
   g_value_init(&sync, mode_type);
   g_value_set_enum(&sync, 0);
   g_value_init(&async, mode_type);
@@ -421,9 +435,10 @@ TEST_F(Plugin, StressPromptsModeAndIntervalFromOtherThreadsWhilePlaying) {
       gst_harness_stress_property_start_full(h, "inference-interval", &every, 200),
       gst_harness_stress_property_start_full(h, "inference-interval", &third, 300),
       gst_harness_stress_push_event_start_full(
-          h, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
-                                  gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING,
-                                                    "p;q;r", nullptr)),
+          h,
+          gst_event_new_custom(
+              GST_EVENT_CUSTOM_DOWNSTREAM,
+              gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING, "p;q;r", nullptr)),
           400),
   };
   const int n = 200;
@@ -504,9 +519,10 @@ TEST_F(Plugin, FlushesFromAnotherThreadWhileStreaming) {
     GstBus* bus = gst_bus_new();  // to read an element error, should one come
     gst_element_set_bus(h->element, bus);
     GstHarnessThread* prompt_events = gst_harness_stress_push_event_start_full(
-        h, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
-                                gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING,
-                                                  "p;q", nullptr)),
+        h,
+        gst_event_new_custom(
+            GST_EVENT_CUSTOM_DOWNSTREAM,
+            gst_structure_new("legrad/prompts", "prompts", G_TYPE_STRING, "p;q", nullptr)),
         500);
     // A flush lands at a random moment (0-2 ms) after some frame got through, so that frames
     // keep flowing however slow the machine (or a sanitizer) makes each push.
@@ -552,7 +568,8 @@ TEST_F(Plugin, FlushesFromAnotherThreadWhileStreaming) {
           resume();
         } else {
           // Not ASSERT: the flusher thread must be stopped and joined first.
-          ADD_FAILURE() << mode << ": push " << i << " returned " << gst_flow_get_name(ret) << error;
+          ADD_FAILURE() << mode << ": push " << i << " returned " << gst_flow_get_name(ret)
+                        << error;
           break;
         }
       } else {
@@ -589,9 +606,11 @@ TEST_F(Plugin, FlushesFromAnotherThreadWhileStreaming) {
 }
 
 TEST_F(Plugin, PostsStatisticsMessages) {
-  const auto stats = run_collecting("videotestsrc num-buffers=6 ! video/x-raw,width=32,height=32 ! "
-                                    "legrad model=" + model() + " prompts=x stats-interval=2 ! fakesink",
-                                    "legrad-stats");
+  const auto stats = run_collecting(
+      "videotestsrc num-buffers=6 ! video/x-raw,width=32,height=32 ! "
+      "legrad model=" +
+          model() + " prompts=x stats-interval=2 ! fakesink",
+      "legrad-stats");
   ASSERT_EQ(stats.size(), 3u);
   guint64 analyzed = 0;
   double mean = 0;
@@ -604,10 +623,11 @@ TEST_F(Plugin, PostsStatisticsMessages) {
 
 TEST_F(Plugin, ElementsWithOneInstanceIdShareTheModel) {
   // Two cameras, one model: both branches analyse; a different model under the same id fails.
-  const std::string two = "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
-                          model() + " prompts=a model-instance-id=shared stats-interval=3 ! fakesink "
-                          "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
-                          model() + " prompts=b model-instance-id=shared stats-interval=3 ! fakesink";
+  const std::string two =
+      "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" + model() +
+      " prompts=a model-instance-id=shared stats-interval=3 ! fakesink "
+      "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad model=" +
+      model() + " prompts=b model-instance-id=shared stats-interval=3 ! fakesink";
   const auto stats = run_collecting(two, "legrad-stats");
   EXPECT_EQ(stats.size(), 2u);
   for (GstStructure* st : stats) gst_structure_free(st);
@@ -628,8 +648,9 @@ TEST_F(Plugin, StateCyclesAndModelReloadsDoNotGrowMemory) {
 #endif
   test::TempDir other;
   test::write_tiny_model(other.path(), test::tiny_config(), 7);
-  const std::string desc = "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad "
-                           "name=l prompts=\"a cat\" mode=async ! fakesink";
+  const std::string desc =
+      "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! legrad "
+      "name=l prompts=\"a cat\" mode=async ! fakesink";
   GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   GstElement* legrad = gst_bin_get_by_name(GST_BIN(pipeline), "l");

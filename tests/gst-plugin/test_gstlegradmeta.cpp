@@ -5,7 +5,8 @@ namespace legrad {
 namespace {
 
 TEST_F(Plugin, MetaSurvivesScalingAndConversion) {
-  const std::string desc = "legrad model=" + model() + " prompts=\"a cat\" attach-roi=true ! videoscale ! "
+  const std::string desc = "legrad model=" + model() +
+                           " prompts=\"a cat\" attach-roi=true ! videoscale ! "
                            "capsfilter caps=video/x-raw,width=96,height=72 ! videoconvert ! "
                            "capsfilter caps=video/x-raw,format=BGRx";
   GstHarness* h = gst_harness_new_parse(desc.c_str());
@@ -17,7 +18,8 @@ TEST_F(Plugin, MetaSurvivesScalingAndConversion) {
   EXPECT_STREQ(m->prompt, "a cat");
   EXPECT_EQ(m->width, 32u);
   // The box is scaled with the frame and still belongs to this heatmap.
-  GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
+  GstVideoRegionOfInterestMeta* roi =
+      gst_buffer_get_video_region_of_interest_meta_id(out, m->roi_id);
   ASSERT_NE(roi, nullptr);
   GstHarness* direct = analyzer("prompts=\"a cat\" attach-roi=true", caps("RGB", 48, 36));
   GstBuffer* ref = gst_harness_push_and_pull(direct, frame("RGB", 48, 36));

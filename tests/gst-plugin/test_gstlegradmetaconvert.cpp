@@ -7,8 +7,11 @@ namespace {
 TEST_F(Plugin, JsonLinesMatchTheMetas) {
   test::TempDir out_dir;
   const std::string path = out_dir.file("meta.jsonl");
-  const std::string desc = "legrad model=" + model() + " prompts=\"a cat;a dog\" attach-roi=true "
-                           "inference-interval=2 ! legradmetaconvert include-heatmap=true location=" + path;
+  const std::string desc =
+      "legrad model=" + model() +
+      " prompts=\"a cat;a dog\" attach-roi=true "
+      "inference-interval=2 ! legradmetaconvert include-heatmap=true location=" +
+      path;
   GstHarness* h = gst_harness_new_parse(desc.c_str());
   gst_harness_set_src_caps_str(h, caps("RGB", 40, 30).c_str());
   std::vector<std::pair<std::string, float>> want;

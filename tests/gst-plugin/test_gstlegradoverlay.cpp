@@ -40,7 +40,8 @@ TEST_F(Plugin, OverlayAttachesACompositionWhenDownstreamComposesIt) {
   GstHarness* blend = gst_harness_new_parse("legradoverlay alpha=0.8");
   gst_harness_set_src_caps_str(blend, caps("RGBx", 64, 64).c_str());
   GstHarness* attach = gst_harness_new_parse("legradoverlay alpha=0.8");
-  gst_harness_add_propose_allocation_meta(attach, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, nullptr);
+  gst_harness_add_propose_allocation_meta(attach, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE,
+                                          nullptr);
   gst_harness_set_src_caps_str(attach, caps("RGBx", 64, 64).c_str());
 
   GstBuffer* blended = gst_harness_push_and_pull(blend, frame_with_corner_heat());

@@ -6,22 +6,22 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "model/clip_model.h"
-#include "engine/engine.h"
 #include "base/error.h"
+#include "engine/engine.h"
+#include "engine/model_files.h"
 #include "explain/classic_explainers.h"
 #include "lab/fashion_mnist.h"
 #include "lab/localization_benchmark.h"
-#include "engine/model_files.h"
-#include "video/preprocess.h"
 #include "lab/random_init.h"
-#include "support.h"
-#include "text/tokenizer.h"
 #include "lab/toy_scenes.h"
 #include "lab/toy_training.h"
+#include "model/clip_model.h"
 #include "model/transformer.h"
 #include "model/weight_source.h"
+#include "support.h"
+#include "text/tokenizer.h"
 #include "text/word_tokenizer.h"
+#include "video/preprocess.h"
 
 namespace legrad {
 namespace {
@@ -44,8 +44,8 @@ TEST(Scenes, DeterministicWithMasksThatMatchTheItems) {
       EXPECT_TRUE(s.contains(item.label));
       covered += item.mask.to(at::kInt);
     }
-    EXPECT_EQ(labels.size(), s.items.size());            // distinct classes
-    EXPECT_LE(covered.max().item<int>(), 1);              // occlusion: masks do not overlap
+    EXPECT_EQ(labels.size(), s.items.size());                  // distinct classes
+    EXPECT_LE(covered.max().item<int>(), 1);                   // occlusion: masks do not overlap
     EXPECT_GT(s.items.back().mask.sum().item<int64_t>(), 30);  // the top item is visible
   }
   // Photographs of dark clothes are brightened: an unoccluded item covers a fair part of its
@@ -57,8 +57,9 @@ TEST(Scenes, DeterministicWithMasksThatMatchTheItems) {
     EXPECT_GE(top.mask.sum().item<double>() / (top.box[2] * top.box[3]), 0.12)
         << "scene " << i << ", " << kFashionClasses[top.label];
   }
-  EXPECT_THROW(SceneGenerator(FashionMnist::load(kFashionMnistDir, false), SceneOptions::for_size(8), 1),
-               Error);
+  EXPECT_THROW(
+      SceneGenerator(FashionMnist::load(kFashionMnistDir, false), SceneOptions::for_size(8), 1),
+      Error);
   EXPECT_THROW(FashionMnist::load("/nonexistent", false), Error);
 }
 
@@ -87,12 +88,13 @@ TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
   const Explanation ex = engine.explain(image_view(s.image), prompts);
   EXPECT_EQ(ex.heatmaps.sizes(), (std::vector<int64_t>{2, 64, 64}));
 
-  const LocalizationReport r = evaluate_localization(
-      engine, scenes, 4, {ExplainMethod::Legrad, ExplainMethod::Rollout});
+  const LocalizationReport r =
+      evaluate_localization(engine, scenes, 4, {ExplainMethod::Legrad, ExplainMethod::Rollout});
   EXPECT_EQ(r.scenes, 4);
   EXPECT_EQ(r.methods.size(), 2u);
   for (const auto& [name, m] : r.methods) {
-    for (double v : {m.pixel_acc, m.miou, m.map, m.pointing_game, m.pointing_other, m.pointing_near}) {
+    for (double v :
+         {m.pixel_acc, m.miou, m.map, m.pointing_game, m.pointing_other, m.pointing_near}) {
       EXPECT_GE(v, 0.0) << name;
       EXPECT_LE(v, 1.0) << name;
     }
@@ -147,7 +149,8 @@ TEST(ToyModel, WorkersShareTheBatch) {
       a.slice(0, width, 2 * width).zero_();
       b.slice(0, width, 2 * width).zero_();
     }
-    EXPECT_LE(((a - b).abs() > 1e-5).sum().item<int64_t>(), std::max<int64_t>(1, a.numel() / 1000)) << key;
+    EXPECT_LE(((a - b).abs() > 1e-5).sum().item<int64_t>(), std::max<int64_t>(1, a.numel() / 1000))
+        << key;
     EXPECT_TRUE(two.weights[i].second.equal(again.weights[i].second)) << key;  // deterministic
   }
   recipe.workers = 6;
@@ -255,7 +258,8 @@ TEST(ToyModel, ContinuesFromAModelAtAnotherSize) {
       load_clip_model(locate_model_files(dir.path()), c10::kCPU)->positional_embedding(96);
   EXPECT_EQ(resampled.size(0), 1 + 12 * 12);
   EXPECT_TRUE(weight(larger, "visual.positional_embedding").allclose(resampled, 1e-5, 1e-6));
-  EXPECT_TRUE(weight(larger, "visual.proj").allclose(weight(small.weights, "visual.proj"), 1e-5, 1e-6));
+  EXPECT_TRUE(
+      weight(larger, "visual.proj").allclose(weight(small.weights, "visual.proj"), 1e-5, 1e-6));
   recipe.init = "/nonexistent";
   EXPECT_THROW(train_toy_model(data, recipe), Error);
 }
@@ -270,7 +274,8 @@ TEST(ToyModel, PatchLossTrainsFromTheMasks) {
   const ToyModel with = train_toy_model(data, recipe);
   EXPECT_TRUE(std::isfinite(with.final_loss));
   // Same start, same scenes: only the extra loss can tell the projections apart.
-  EXPECT_FALSE(weight(with.weights, "visual.proj").allclose(weight(without.weights, "visual.proj")));
+  EXPECT_FALSE(
+      weight(with.weights, "visual.proj").allclose(weight(without.weights, "visual.proj")));
 }
 
 TEST(ToyModel, PatchTargetsLeaveOutPartlyCoveredPatchesOnRequest) {
@@ -287,8 +292,9 @@ TEST(ToyModel, ValueTargetsHaveNames) {
 
 TEST(ToyModel, HeadsValueContributionsAddUpToTheWhole) {
   const ClipConfig config = toy_clip_config(64);
-  const ClipModel model(config, TensorWeights(random_clip_weights(config, 3, WeightInit::Training), "random"),
-                        c10::kCPU);
+  const ClipModel model(
+      config, TensorWeights(random_clip_weights(config, 3, WeightInit::Training), "random"),
+      c10::kCPU);
   at::NoGradGuard no_grad;
   const ResidualBlock& block = model.vision_blocks().back();
   const AttentionParts parts = attention(block, model.embed_image(at::randn({2, 3, 64, 64})));
@@ -296,8 +302,10 @@ TEST(ToyModel, HeadsValueContributionsAddUpToTheWhole) {
   const int64_t patches = config.vision.grid() * config.vision.grid();
   const int64_t count = config.vision.width / config.vision.head_width;
   EXPECT_EQ(heads.sizes(), at::IntArrayRef({2, count, patches, config.vision.width}));
-  EXPECT_TRUE((heads.sum(1) + block.out_proj_bias).allclose(value_contributions(block, parts, false), 1e-5, 1e-5));
-  EXPECT_EQ(value_readout(model, block, parts, true).sizes(), at::IntArrayRef({2, count, patches, config.embed_dim}));
+  EXPECT_TRUE((heads.sum(1) + block.out_proj_bias)
+                  .allclose(value_contributions(block, parts, false), 1e-5, 1e-5));
+  EXPECT_EQ(value_readout(model, block, parts, true).sizes(),
+            at::IntArrayRef({2, count, patches, config.embed_dim}));
 }
 
 // How the last block's value readout scores each item's prompt over the patches (in units of
@@ -308,13 +316,14 @@ struct ReadoutContrast {
   double own_vs_other = 0, filled_vs_grazed = 0;
 };
 
-ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMnist& data, bool per_head = false) {
+ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMnist& data,
+                                       bool per_head = false) {
   const ClipModel model(trained.config, TensorWeights(trained.weights, "toy model"), c10::kCPU);
   std::vector<std::string> prompts;
   for (int label = 0; label < kFashionClassCount; ++label) prompts.push_back(class_prompt(label));
   at::NoGradGuard no_grad;
-  const at::Tensor text =
-      model.encode_text(WordTokenizer(trained.words).tokenize_prompts(prompts, trained.config.text.context_length));
+  const at::Tensor text = model.encode_text(
+      WordTokenizer(trained.words).tokenize_prompts(prompts, trained.config.text.context_length));
   const SceneGenerator scenes(data, SceneOptions::for_size(trained.config.vision.image_size), 5);
   const int patch = trained.config.vision.patch_size;
   ReadoutContrast sum;
@@ -324,9 +333,11 @@ ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMni
     at::Tensor x = model.embed_image(
         normalize_pixels(scene.image, PixelNormalization(trained.config.mean, trained.config.std)));
     const auto& blocks = model.vision_blocks();
-    for (size_t l = 0; l + 1 < blocks.size(); ++l) x = block_forward(blocks[l], x, model.activation());
+    for (size_t l = 0; l + 1 < blocks.size(); ++l)
+      x = block_forward(blocks[l], x, model.activation());
     at::Tensor scores =  // [readouts, g*g, classes]
-        at::matmul(value_readout(model, blocks.back(), attention(blocks.back(), x), per_head)[0], text.t());
+        at::matmul(value_readout(model, blocks.back(), attention(blocks.back(), x), per_head)[0],
+                   text.t());
     if (!per_head) scores = scores.unsqueeze(0);
     auto coverage_of = [&](const SceneItem& item) {
       return at::avg_pool2d(item.mask.to(at::kFloat).unsqueeze(0), patch).flatten();
@@ -335,7 +346,8 @@ ReadoutContrast value_readout_contrast(const ToyModel& trained, const FashionMni
       double c = 0;
       for (int64_t r = 0; r < scores.size(0); ++r) {
         const at::Tensor own = scores[r].select(1, label);
-        c += (own.masked_select(high).mean().item<double>() - own.masked_select(low).mean().item<double>()) /
+        c += (own.masked_select(high).mean().item<double>() -
+              own.masked_select(low).mean().item<double>()) /
              own.std().item<double>();
       }
       return c / scores.size(0);
@@ -382,14 +394,16 @@ TEST(ToyModel, ValuePatchLossTeachesEachPatchItsOwnItem) {
   const ToyModel heads = train_toy_model(data, recipe);
   const ReadoutContrast before = value_readout_contrast(without, data);
   const ReadoutContrast after = value_readout_contrast(quarter, data);
-  EXPECT_GT(after.own_vs_other, before.own_vs_other + 0.05) << "without the loss " << before.own_vs_other;
+  EXPECT_GT(after.own_vs_other, before.own_vs_other + 0.05)
+      << "without the loss " << before.own_vs_other;
   // Quarter targets leave the grazed patches out; coverage targets rank them lower.
   EXPECT_GT(value_readout_contrast(coverage, data).filled_vs_grazed, after.filled_vs_grazed)
       << "without the loss " << before.filled_vs_grazed;
   // Per head: each head's own readout learns the items.
   const ReadoutContrast heads_before = value_readout_contrast(without, data, true);
   const ReadoutContrast heads_after = value_readout_contrast(heads, data, true);
-  EXPECT_GT(heads_after.own_vs_other, heads_before.own_vs_other + 0.05) << "without the loss " << heads_before.own_vs_other;
+  EXPECT_GT(heads_after.own_vs_other, heads_before.own_vs_other + 0.05)
+      << "without the loss " << heads_before.own_vs_other;
 }
 
 }  // namespace

@@ -21,10 +21,10 @@
 
 #include "base/device.h"
 #include "engine/engine.h"
-#include "meta/gstlegradmeta.h"
-#include "video/preprocess.h"
 #include "lab/random_init.h"
+#include "meta/gstlegradmeta.h"
 #include "support.h"
+#include "video/preprocess.h"
 
 namespace legrad {
 namespace {
@@ -37,14 +37,15 @@ int decodable_frames(const std::string& path) {
   if (!pipeline) return -1;
   int frames = 0;
   GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  g_signal_connect(sink, "handoff",
-                   G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) { ++*static_cast<int*>(n); }),
+  g_signal_connect(sink, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) {
+                     ++*static_cast<int*>(n);
+                   }),
                    &frames);
   gst_object_unref(sink);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
-                                               (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
   const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
   if (msg) gst_message_unref(msg);
   gst_object_unref(bus);
@@ -59,9 +60,10 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
   gst_init(nullptr, nullptr);
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
-  const std::string cmd = "MODEL=" + dir.path() + " OUT=" + dir.path() + " FRAMES=24 PROMPTS='a cat;a dog' " +
-                          "LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + "timeout 300 " + std::string(scripts) + "/headless-demo.sh > " +
-                          dir.file("log.txt") + " 2>&1";
+  const std::string cmd =
+      "MODEL=" + dir.path() + " OUT=" + dir.path() + " FRAMES=24 PROMPTS='a cat;a dog' " +
+      "LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + "timeout 300 " + std::string(scripts) +
+      "/headless-demo.sh > " + dir.file("log.txt") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 24);
   std::ifstream in(dir.file("demo.jsonl"));
@@ -85,9 +87,10 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
   gst_init(nullptr, nullptr);
   test::TempDir dir;
   const int frames = 40;
-  const std::string cmd = "OUT=" + dir.path() + " FRAMES=" + std::to_string(frames) + " LEGRAD=" +
-                          std::getenv("LEGRAD_CLI") + " " + "timeout 300 " + std::string(scripts) + "/headless-demo.sh > " +
-                          dir.file("log.txt") + " 2>&1";
+  const std::string cmd = "OUT=" + dir.path() + " FRAMES=" + std::to_string(frames) +
+                          " LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + "timeout 300 " +
+                          std::string(scripts) + "/headless-demo.sh > " + dir.file("log.txt") +
+                          " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto box_of = [](const std::string& line, const std::string& name) {
     std::array<int, 3> b{};
@@ -111,7 +114,8 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
       ASSERT_EQ(prompt["prompt"], "a photo of a " + items[p]);
       if (prompt["box"].is_null()) continue;
       const double cx = prompt["box"]["x"].get<double>() + prompt["box"]["width"].get<double>() / 2;
-      const double cy = prompt["box"]["y"].get<double>() + prompt["box"]["height"].get<double>() / 2;
+      const double cy =
+          prompt["box"]["y"].get<double>() + prompt["box"]["height"].get<double>() / 2;
       const bool on = inside(box_of(item_line, items[p]), cx, cy);
       bool elsewhere = false;
       for (const std::string& other : items)
@@ -122,7 +126,8 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
     }
     EXPECT_EQ(n, frames);
     EXPECT_GE(clear, frames / 2) << items[p];
-    EXPECT_GE(on_item * 10, clear * 8) << on_item << " of " << clear << " frames on the " << items[p];
+    EXPECT_GE(on_item * 10, clear * 8)
+        << on_item << " of " << clear << " frames on the " << items[p];
   }
 }
 

@@ -26,17 +26,18 @@ TEST(File, ReadsWholeFilesPlainOrGzip) {
 
 TEST(File, ErrorsNameTheFileAndWhatItShouldBe) {
   test::TempDir dir;
-  EXPECT_NE(error_of([&] { read_file(dir.file("none"), "model config"); })
-                .find("none: cannot open model config"),
+  EXPECT_NE(error_of([&] {
+              read_file(dir.file("none"), "model config");
+            }).find("none: cannot open model config"),
             std::string::npos);
   EXPECT_NE(error_of([&] { read_file(dir.path(), "prompts file"); }).find("is a folder"),
             std::string::npos);
   test::write_text(dir.file("big.txt"), std::string(5000, 'x'));
   EXPECT_NE(error_of([&] { read_file(dir.file("big.txt"), "word list", 4096); }).find("too large"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { read_maybe_gzip(dir.file("big.txt"), "word list", 4096); })
-                .find("too large"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_maybe_gzip(dir.file("big.txt"), "word list", 4096); }).find("too large"),
+      std::string::npos);
   test::write_text(dir.file("broken.gz"), std::string("\x1f\x8b\x08\x00garbage", 12));
   EXPECT_THROW(read_maybe_gzip(dir.file("broken.gz"), "vocabulary"), Error);
 }

@@ -38,8 +38,8 @@ TEST_F(Engine, SameFrameSameAnswerAsThePixelsPath) {
   const at::Tensor frame = test::test_picture(40, 50);
   const Explanation a = engine_->explain(image_view(frame), prompts);
   const auto& cfg = engine_->model().config();
-  const Explanation b =
-      engine_->explain_pixels(preprocess_frame(image_view(frame), 32, PixelNormalization(cfg.mean, cfg.std)), prompts);
+  const Explanation b = engine_->explain_pixels(
+      preprocess_frame(image_view(frame), 32, PixelNormalization(cfg.mean, cfg.std)), prompts);
   EXPECT_TRUE(a.heatmaps.equal(b.heatmaps));
   // The scores alone are the explanation's scores.
   EXPECT_TRUE(engine_->scores(image_view(frame), prompts).allclose(a.scores, 1e-5, 1e-6));

@@ -7,8 +7,8 @@
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "lab/random_init.h"
-#include "text/tokenizer.h"
 #include "support.h"
+#include "text/tokenizer.h"
 
 namespace legrad {
 namespace {

@@ -2,14 +2,14 @@
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
 
-#include "model/clip_model.h"
 #include "base/error.h"
-#include "explain/methods.h"
+#include "engine/model_files.h"
 #include "explain/legrad.h"
 #include "explain/legrad_graph.h"
-#include "engine/model_files.h"
-#include "support.h"
+#include "explain/methods.h"
+#include "model/clip_model.h"
 #include "model/transformer.h"
+#include "support.h"
 
 namespace legrad {
 namespace {
@@ -122,13 +122,14 @@ TEST_F(TinyModel, OtherInputSizesResampleThePositionalEmbedding) {
   const at::Tensor pos = model_->positional_embedding(48);
   EXPECT_EQ(pos.sizes(), (std::vector<int64_t>{37, 32}));
   EXPECT_TRUE(pos[0].equal(model_->positional_embedding(32)[0]));  // class row kept
-  EXPECT_TRUE(model_->positional_embedding(48).is_same(pos));       // cached
+  EXPECT_TRUE(model_->positional_embedding(48).is_same(pos));      // cached
   EXPECT_THROW(explain_legrad(*model_, at::randn({1, 3, 36, 36}), text_), Error);
 }
 
 TEST_F(TinyModel, EveryMethodGivesNormalisedMapsAndTheModelsScores) {
   const Explanation legrad = explain_legrad(*model_, pixels_, text_);
-  for (const char* name : {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
+  for (const char* name :
+       {"legrad", "raw-attention", "rollout", "gradcam", "chefercam", "chefercam-last"}) {
     const ExplainMethod m = parse_method(name);
     EXPECT_STREQ(method_name(m), name);
     const Explanation ex = explain_with(m, *model_, pixels_, text_);

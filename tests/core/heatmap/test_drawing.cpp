@@ -18,8 +18,8 @@ namespace {
 struct Frame {
   Frame(int w, int h, PixelFormat format, uint8_t fill)
       : bytes(static_cast<size_t>(w) * h * packed_layout(format).bytes, fill),
-        view(packed_pixels(bytes.data(), w, h, static_cast<int64_t>(w) * packed_layout(format).bytes,
-                           format)) {}
+        view(packed_pixels(bytes.data(), w, h,
+                           static_cast<int64_t>(w) * packed_layout(format).bytes, format)) {}
   const uint8_t* at(int x, int y) const {
     return bytes.data() + y * view.row_stride + static_cast<int64_t>(x) * view.pixel_stride;
   }
@@ -74,8 +74,8 @@ TEST(Drawing, ACanvasOverlayComposesToTheDirectBlend) {
 TEST(Drawing, BoxesAndLabelsStayInsideTheFrame) {
   Frame f(64, 48, PixelFormat::RGB, 0);
   draw_box(f.view, 10, 10, 20, 15, Rgb{0, 255, 0});
-  EXPECT_EQ(f.at(10, 12)[1], 255);   // on the outline
-  EXPECT_EQ(f.at(20, 17)[1], 0);     // inside stays
+  EXPECT_EQ(f.at(10, 12)[1], 255);                                  // on the outline
+  EXPECT_EQ(f.at(20, 17)[1], 0);                                    // inside stays
   draw_label(f.view, "a person 0.31", 60, -5, Rgb{255, 255, 255});  // off the corner
   draw_label(f.view, "", 0, 0, Rgb{255, 255, 255});
   int lit = 0;

@@ -4,12 +4,12 @@
 
 #include <cstdio>
 
-#include "model/clip_config.h"
-#include "model/clip_model.h"
 #include "base/device.h"
 #include "base/error.h"
 #include "engine/model_files.h"
 #include "lab/random_init.h"
+#include "model/clip_config.h"
+#include "model/clip_model.h"
 #include "model/safetensors.h"
 #include "support.h"
 
@@ -40,14 +40,18 @@ TEST(ModelConfig, ParsesBareAndWrappedForms) {
 
 TEST(ModelConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of([] { parse_clip_config("{", "c.json"); }).find("c.json"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_clip_config(R"({"vision_cfg": {}})", "c.json"); }).find("embed_dim"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([] { parse_clip_config(R"({"vision_cfg": {}})", "c.json"); }).find("embed_dim"),
+      std::string::npos);
   EXPECT_NE(error_of([] {
-              parse_clip_config(R"({"embed_dim": 8, "vision_cfg": {"timm_model_name": "x"}, "text_cfg": {}})", "c");
+              parse_clip_config(
+                  R"({"embed_dim": 8, "vision_cfg": {"timm_model_name": "x"}, "text_cfg": {}})",
+                  "c");
             }).find("timm_model_name"),
             std::string::npos);
   EXPECT_NE(error_of([] {
-              parse_clip_config(R"({"embed_dim": 8, "vision_cfg": {"width": 100}, "text_cfg": {}})", "c");
+              parse_clip_config(R"({"embed_dim": 8, "vision_cfg": {"width": 100}, "text_cfg": {}})",
+                                "c");
             }).find("head_width"),
             std::string::npos);
 }
@@ -59,9 +63,8 @@ TEST(ModelLoading, ShapeMismatchNamesKeyAndBothShapes) {
   ClipConfig other = cfg;
   other.embed_dim = 24;
   test::write_text(dir.file("open_clip_config.json"), clip_config_to_json(other));
-  const std::string what = error_of([&] {
-    load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
-  });
+  const std::string what =
+      error_of([&] { load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU)); });
   EXPECT_NE(what.find("'visual.proj'"), std::string::npos) << what;
   EXPECT_NE(what.find("[32, 16]"), std::string::npos) << what;
   EXPECT_NE(what.find("[32, 24]"), std::string::npos) << what;
@@ -118,8 +121,9 @@ TEST(ModelLoading, MissingOrCorruptModelFiles) {
   test::TempDir dir;
   EXPECT_NE(error_of([&] { locate_model_files(dir.file("none")); }).find("not found"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { locate_model_files(dir.path()); }).find("no open_clip_model.safetensors"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { locate_model_files(dir.path()); }).find("no open_clip_model.safetensors"),
+      std::string::npos);
   test::write_text(dir.file("model.safetensors"), "garbage that is not safetensors");
   EXPECT_NE(error_of([&] {
               load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));

@@ -48,9 +48,10 @@ TEST(Safetensors, RoundTripsEveryDtype) {
   const at::Tensor i64 = at::arange(7, at::kLong);
   const at::Tensor u8 = at::arange(6, at::kByte).view({1, 2, 3});
   const at::Tensor scalar = at::full({}, 2.5f);
-  write_safetensors(path, {{"f32", f32}, {"f16", f16}, {"bf16", bf16}, {"i64", i64}, {"u8", u8},
-                           {"scalar", scalar}},
-                    {{"producer", "test"}});
+  write_safetensors(
+      path,
+      {{"f32", f32}, {"f16", f16}, {"bf16", bf16}, {"i64", i64}, {"u8", u8}, {"scalar", scalar}},
+      {{"producer", "test"}});
   SafetensorsFile file(path);
   EXPECT_EQ(file.tensors().size(), 6u);
   EXPECT_EQ(file.metadata().at("producer"), "test");
@@ -121,8 +122,9 @@ TEST(Safetensors, BadJson) {
 
 TEST(Safetensors, OffsetsPastEnd) {
   TempDir dir;
-  expect_error(raw_file(dir, R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", 8),
-               "past the end", "w");
+  expect_error(
+      raw_file(dir, R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", 8),
+      "past the end", "w");
 }
 
 TEST(Safetensors, ReversedOffsets) {
@@ -142,19 +144,22 @@ TEST(Safetensors, OverlappingTensors) {
 
 TEST(Safetensors, DtypeShapeDisagreement) {
   TempDir dir;
-  expect_error(raw_file(dir, R"({"w": {"dtype": "F16", "shape": [3], "data_offsets": [0, 12]}})", 12),
-               "needs 6", "w");
+  expect_error(
+      raw_file(dir, R"({"w": {"dtype": "F16", "shape": [3], "data_offsets": [0, 12]}})", 12),
+      "needs 6", "w");
 }
 
 TEST(Safetensors, UnsupportedDtypeAndBadFields) {
   TempDir dir;
   expect_error(raw_file(dir, R"({"w": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}})", 8),
                "unsupported dtype", "w");
-  expect_error(raw_file(dir, R"({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4),
-               "non-negative", "w");
+  expect_error(
+      raw_file(dir, R"({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4),
+      "non-negative", "w");
   expect_error(raw_file(dir, R"({"w": {"dtype": "F32", "shape": [1]}})", 4), "data_offsets", "w");
   expect_error(raw_file(dir, R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 16],
-                                       "data_offsets": [0, 4]}})", 4),
+                                       "data_offsets": [0, 4]}})",
+                        4),
                "overflows", "w");
   expect_error(raw_file(dir, R"({"__metadata__": {"k": 1}})", 0), "__metadata__");
 }

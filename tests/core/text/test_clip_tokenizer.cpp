@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "base/error.h"
+#include "support.h"
 #include "text/clip_tokenizer.h"
 #include "text/vocabulary.h"
-#include "support.h"
 
 namespace legrad {
 namespace {

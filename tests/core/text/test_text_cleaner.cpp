@@ -8,17 +8,16 @@
 namespace legrad {
 namespace {
 
-
 std::string unescape(const std::string& s) { return utf8_encode(html_unescape(utf8_decode(s))); }
 std::string lower(const std::string& s) { return utf8_encode(python_lower(utf8_decode(s))); }
 
 TEST(TextCleaner, HtmlUnescapeFollowsPython) {
   EXPECT_EQ(unescape("fish &amp; chips"), "fish & chips");
-  EXPECT_EQ(unescape("&ampfoo"), "&foo");          // legacy name without ';'
-  EXPECT_EQ(unescape("&hellip"), "&hellip");       // not a legacy name: needs ';'
+  EXPECT_EQ(unescape("&ampfoo"), "&foo");     // legacy name without ';'
+  EXPECT_EQ(unescape("&hellip"), "&hellip");  // not a legacy name: needs ';'
   EXPECT_EQ(unescape("&hellip;"), "\u2026");
   EXPECT_EQ(unescape("&#x41;&#66;&#67"), "ABC");
-  EXPECT_EQ(unescape("&#128;"), "\u20ac");          // Windows-1252 fallback
+  EXPECT_EQ(unescape("&#128;"), "\u20ac");  // Windows-1252 fallback
   EXPECT_EQ(unescape("&#0;"), "\ufffd");
   EXPECT_EQ(unescape("&#xD800;"), "\ufffd");
   EXPECT_EQ(unescape("&#99999999999999999999;"), "\ufffd");

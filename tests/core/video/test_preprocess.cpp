@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "base/error.h"
-#include "video/preprocess.h"
 #include "support.h"
+#include "video/preprocess.h"
 
 namespace legrad {
 namespace {
@@ -20,7 +20,8 @@ TEST(Preprocess, SameSizeIsACopyAndConstantsStayConstant) {
 TEST(Preprocess, FourChannelFramesAndChannelOrder) {
   const at::Tensor rgb = test::test_picture(20, 30);
   const at::Tensor rgba = at::cat({rgb, at::full({20, 30, 1}, 255, at::kByte)}, 2).contiguous();
-  EXPECT_TRUE(resize_bicubic(image_view(rgba), 16, 16).equal(resize_bicubic(image_view(rgb), 16, 16)));
+  EXPECT_TRUE(
+      resize_bicubic(image_view(rgba), 16, 16).equal(resize_bicubic(image_view(rgb), 16, 16)));
   const at::Tensor bgr = rgb.flip({2}).contiguous();
   ImageView v = image_view(bgr);
   v.red = 2;
@@ -37,8 +38,8 @@ TEST(Preprocess, MatrixResizeGivesTheSameIntegers) {
     const at::Tensor frame =
         at::randint(0, 256, {h, w, 3}, at::detail::createCPUGenerator(w * h)).to(at::kByte);
     const at::Tensor planes = frame.permute({2, 0, 1}).to(at::kDouble);
-    const at::Tensor by_matrix = resize_bicubic_planes(planes, bicubic_weight_matrix(w, ow),
-                                                       bicubic_weight_matrix(h, oh));
+    const at::Tensor by_matrix =
+        resize_bicubic_planes(planes, bicubic_weight_matrix(w, ow), bicubic_weight_matrix(h, oh));
     const at::Tensor by_loops = resize_bicubic(image_view(frame), ow, oh);
     EXPECT_TRUE(by_matrix.permute({1, 2, 0}).to(at::kByte).equal(by_loops))
         << w << "x" << h << " -> " << ow << "x" << oh;
@@ -55,7 +56,8 @@ TEST(Preprocess, FramePreprocessorOnTheCpuIsThePillowPath) {
 
 TEST(Preprocess, NormalisesWithMeanAndStd) {
   const at::Tensor white = at::full({2, 2, 3}, 255, at::kByte);
-  const at::Tensor x = normalize_pixels(white, PixelNormalization({0.5f, 0.25f, 0.0f}, {0.5f, 0.25f, 1.0f}));
+  const at::Tensor x =
+      normalize_pixels(white, PixelNormalization({0.5f, 0.25f, 0.0f}, {0.5f, 0.25f, 1.0f}));
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 3, 2, 2}));
   EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(x[0][1][1][1].item<float>(), 3.0f);
