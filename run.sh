@@ -4,6 +4,12 @@
 # Arguments go to pipelines/headless-demo.sh (a video file to analyse instead of the test
 # pattern); environment: MODEL, PROMPTS, FRAMES, SIZE, OUT.
 set -euo pipefail
+# A relative input path means relative to where the user is, not to this checkout.
+args=()
+for a in "$@"; do
+  [ -e "$a" ] && a="$(realpath "$a")"
+  args+=("$a")
+done
 cd "$(dirname "$0")"
 ./scripts/setup.sh
-./pipelines/headless-demo.sh "$@"
+./pipelines/headless-demo.sh "${args[@]}"

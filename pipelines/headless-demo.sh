@@ -2,26 +2,34 @@
 # Headless demo, no camera or display needed: analyses a video (a file given as the first
 # argument, or a generated test video of Fashion-MNIST items moving about: a sneaker, a dress
 # and a sandal by default), writes the annotated video to $OUT/demo.mp4 (heatmaps, labels and
-# boxes burned in, scaled to 256x256) and the metadata to $OUT/demo.jsonl (one JSON object per
-# frame). x264enc runs with tune=zerolatency: with its default look-ahead it holds dozens of
-# frames before the first output and the tee's other branch fills its queue while the pipeline
-# prerolls.
+# boxes burned in; H.264 4:2:0, which every player plays; a file keeps its size, the 64-pixel
+# test video is scaled to 256x256, OUT_SIZE=WxH sets another) and the metadata to
+# $OUT/demo.jsonl (one JSON object per frame). x264enc runs with tune=zerolatency: with its
+# default look-ahead it holds dozens of frames before the first output and the tee's other
+# branch fills its queue while the pipeline prerolls.
 # Environment: MODEL, PROMPTS ("a;b"), FRAMES (test video length, default 60), SCENE (which
 # generated scene), SCENE_SIZE (its frames' size, default 64), SIZE (model input size,
 # default: the model's own), METHOD (explainer).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+# The source as separate arguments: gst-launch-1.0 escapes each, so paths may hold spaces.
 if [ $# -ge 1 ]; then
-  source_desc="filesrc location=$1 ! decodebin"
+  source_args=(filesrc "location=$1" ! decodebin)
+  out_size="${OUT_SIZE:-}"
 else
-  source_desc="$(moving_items_source)"
+  read -r -a source_args <<< "$(moving_items_source)"
+  out_size="${OUT_SIZE:-256x256}"
 fi
-gst-launch-1.0 -e $source_desc ! videoconvert ! video/x-raw,format=RGBx ! \
+scale_args=()
+if [ -n "$out_size" ]; then
+  scale_args=(videoscale ! "video/x-raw,width=${out_size%x*},height=${out_size#*x}" !)
+fi
+gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=RGBx ! \
   legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" method="${METHOD:-legrad}" \
     attach-roi=true ! \
   tee name=t \
   t. ! queue ! legradmetaconvert location="$OUT/demo.jsonl" ! fakesink sync=false \
-  t. ! queue ! videoscale ! video/x-raw,width=256,height=256 ! legradoverlay ! videoconvert ! \
+  t. ! queue ! "${scale_args[@]}" legradoverlay ! videoconvert ! video/x-raw,format=I420 ! \
   x264enc tune=zerolatency speed-preset=veryfast ! mp4mux ! \
   filesink location="$OUT/demo.mp4"
 echo "wrote $OUT/demo.mp4 (annotated video) and $OUT/demo.jsonl (metadata per frame)"

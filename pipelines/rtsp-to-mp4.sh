@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # An RTSP camera (H.264) to an MP4 with the overlay burned in, plus a JSON-lines sidecar.
-# Async mode, so a slow model never stalls the camera. Ctrl-C finishes the file cleanly.
+# Async mode, so a slow model never stalls the camera. Ctrl-C finishes the file cleanly. The
+# video is H.264 4:2:0 (I420 before the encoder), which every player plays.
 # Usage: rtsp-to-mp4.sh rtsp://camera/stream OUT.mp4   Environment: MODEL, PROMPTS, SIZE.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 RTSP_URL OUT.mp4" >&2; exit 2; }
@@ -9,5 +10,6 @@ gst-launch-1.0 -e rtspsrc location="$1" latency=200 ! rtph264depay ! avdec_h264 
   videoconvert ! legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" mode=async \
   attach-roi=true ! tee name=t \
   t. ! queue ! legradmetaconvert location="${2%.mp4}.jsonl" ! fakesink sync=false \
-  t. ! queue ! legradoverlay ! videoconvert ! x264enc tune=zerolatency ! mp4mux ! \
+  t. ! queue ! legradoverlay ! videoconvert ! video/x-raw,format=I420 ! \
+  x264enc tune=zerolatency ! mp4mux ! \
   filesink location="$2"

@@ -54,6 +54,43 @@ int decodable_frames(const std::string& path) {
   return ok ? frames : -1;
 }
 
+// What qtdemux says of an MP4's H.264 video: "profile WIDTHxHEIGHT" ("high 256x256"), or "".
+std::string h264_stream(const std::string& path) {
+  const std::string desc = "filesrc location=\"" + path + "\" ! qtdemux ! fakesink name=sink";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  if (!pipeline) return "";
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  gst_element_get_state(pipeline, nullptr, nullptr, 30 * GST_SECOND);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  std::string out;
+  if (caps) {
+    const GstStructure* s = gst_caps_get_structure(caps, 0);
+    int width = 0, height = 0;
+    gst_structure_get_int(s, "width", &width);
+    gst_structure_get_int(s, "height", &height);
+    const char* profile = gst_structure_get_string(s, "profile");
+    out = std::string(profile ? profile : "?") + " " + std::to_string(width) + "x" +
+          std::to_string(height);
+    gst_caps_unref(caps);
+  }
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return out;
+}
+
+// Runs a pipeline script with the tiny model in `dir` as OUT; true if it exited 0.
+bool run_script(const test::TempDir& dir, const std::string& env, const std::string& script_args) {
+  const std::string cmd = "MODEL=" + dir.path() + " OUT=" + dir.path() + " PROMPTS='a cat;a dog' " +
+                          "LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + env + " timeout 300 " +
+                          std::getenv("LEGRAD_PIPELINES") + "/" + script_args + " > " +
+                          dir.file("log.txt") + " 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
 TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
   const char* scripts = std::getenv("LEGRAD_PIPELINES");
   ASSERT_TRUE(scripts) << "LEGRAD_PIPELINES not set";
@@ -66,6 +103,8 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
       "/headless-demo.sh > " + dir.file("log.txt") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 24);
+  // 4:2:0 (High), not the High 4:4:4 that x264enc writes from RGB and most players refuse.
+  EXPECT_EQ(h264_stream(dir.file("demo.mp4")), "high 256x256");
   std::ifstream in(dir.file("demo.jsonl"));
   std::string line;
   int lines = 0;
@@ -75,6 +114,27 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
     ++lines;
   }
   EXPECT_EQ(lines, 24);
+}
+
+// A file the user names: a path with spaces, its size and aspect kept, 4:2:0 out.
+TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const std::string input = dir.file("my clip.mp4");
+  const std::string make =
+      "gst-launch-1.0 -q videotestsrc num-buffers=6 ! "
+      "video/x-raw,width=320,height=180,framerate=10/1 ! videoconvert ! "
+      "video/x-raw,format=I420 ! x264enc ! mp4mux ! filesink location=\"" +
+      input + "\"";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  EXPECT_TRUE(run_script(dir, "", "headless-demo.sh '" + input + "'"));
+  EXPECT_EQ(h264_stream(dir.file("demo.mp4")), "high 320x180");
+  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 6);
+  EXPECT_TRUE(run_script(dir, "",
+                         "file-to-annotated.sh '" + input + "' '" + dir.file("out put.mp4") + "'"));
+  EXPECT_EQ(h264_stream(dir.file("out put.mp4")), "high 320x180");
 }
 
 // The demo (a generated video of a held-out scene: a sneaker, a dress and a sandal moving on a
