@@ -34,7 +34,9 @@ at::Tensor TextTokenizer::tokenize_prompts(const std::vector<std::string>& promp
   auto acc = out.accessor<int64_t, 2>();
   for (size_t p = 0; p < prompts.size(); ++p) {
     const std::vector<int64_t> body = encode(prompts[p]);
-    if (body.empty()) throw Error("prompt " + std::to_string(p + 1) + " is empty");
+    if (body.empty())
+      throw Error("prompt " + std::to_string(p + 1) + " ('" + prompts[p] +
+                  "') is empty once cleaned: nothing in it is a word or symbol the model reads");
     bool truncated = false;
     const std::vector<int64_t> ids = frame(body, context_length, &truncated);
     if (truncated && on_truncated) on_truncated(p);

@@ -30,8 +30,8 @@ class TextTokenizer {
                                 bool* truncated = nullptr) const;
 
   // [P, context_length] int64, each prompt as tokenize() frames it. A prompt that is empty once
-  // cleaned throws legrad::Error ("prompt N is empty"); `on_truncated(i)` is told of each
-  // prompt that was cut.
+  // cleaned throws legrad::Error ("prompt N ('...') is empty once cleaned"); `on_truncated(i)` is
+  // told of each prompt that was cut.
   at::Tensor tokenize_prompts(const std::vector<std::string>& prompts, int context_length,
                               const std::function<void(size_t)>& on_truncated = {}) const;
 

@@ -11,6 +11,10 @@ namespace {
 
 bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
 
+// Words end at ASCII spaces and punctuation; other characters (accents, other scripts,
+// emoji) stay in their word, so that a word the list lacks is named whole, never dropped.
+bool separator(char c) { return static_cast<unsigned char>(c) < 0x80 && !word_char(c); }
+
 }  // namespace
 
 WordTokenizer WordTokenizer::from_file(const std::string& path) {
@@ -54,11 +58,10 @@ std::vector<int64_t> WordTokenizer::encode(const std::string& text) const {
     word.clear();
   };
   for (char c : text) {
-    if (word_char(c)) {
-      word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    } else {
+    if (separator(c))
       flush();
-    }
+    else
+      word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   flush();
   return ids;

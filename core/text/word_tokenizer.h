@@ -1,7 +1,8 @@
 // A word-level tokenizer for small models trained here (the CLIP BPE vocabulary cannot ship
 // with them): words.txt lists one lowercase word per line. Ids: 0 padding, 1..N the words in
 // file order, N+1 start, N+2 end (the largest, as the text tower's argmax pooling expects).
-// Text is lowercased and split at anything but letters, digits and '-'.
+// Text is lowercased and split at ASCII spaces and punctuation but '-'; a word holding anything
+// else (an accent, another script, an emoji) is a word the list lacks, and named as such.
 #pragma once
 
 #include <string>

@@ -27,5 +27,27 @@ TEST(WordTokenizer, FramesWordsAndRefusesUnknownOnes) {
   EXPECT_THROW(WordTokenizer({"Two words"}), Error);
 }
 
+// Nothing the list cannot read is dropped silently: a word with an accent, another script or
+// an emoji is named; a prompt of punctuation alone is empty.
+TEST(WordTokenizer, UnreadableWordsAreNamedAndEmptyPromptsRefused) {
+  const WordTokenizer t({"a", "photo", "of", "bag"});
+  for (const std::string word : {"\xf0\x9f\x91\x9c", "ph\xc3\xb3to", "\xe6\x97\xa5\xe6\x9c\xac"}) {
+    try {
+      t.encode("a photo of a " + word);
+      FAIL() << word << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + word + "'"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(t.encode("a photo, of a bag!").size(), 5u);
+  try {
+    t.tokenize_prompts({"a bag", "!!!"}, 8);
+    FAIL() << "an empty prompt accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("prompt 2 ('!!!') is empty"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace legrad
