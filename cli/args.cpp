@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include <cstdio>
+
 #include "base/error.h"
 
 namespace legrad::cli {
@@ -58,6 +60,24 @@ double Args::get_double(const std::string& name, double fallback) const {
   if (it == values_.end()) return fallback;
   return parse_whole<double>(name, it->second, "a number",
                              [](const std::string& t, size_t* used) { return std::stod(t, used); });
+}
+
+std::string usage_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+std::string joined(const std::vector<std::string>& names, const std::string& separator) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : separator) + name;
+  return out;
 }
 
 }  // namespace legrad::cli

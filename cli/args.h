@@ -26,4 +26,11 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+// Usage lines joined, each ended by a newline.
+std::string usage_lines(const std::vector<std::string>& lines);
+// A default as usage texts show it ("0.5", "2e-3").
+std::string number(double value);
+// Names joined by `separator`.
+std::string joined(const std::vector<std::string>& names, const std::string& separator);
+
 }  // namespace legrad::cli

@@ -226,6 +226,18 @@ void print_result(const BenchSetup& s, const BenchResult& r) {
 
 }  // namespace
 
+std::string bench_usage() {
+  return usage_lines({
+      "bench (--arch " + joined(builtin_arch_names(), "|") + " | --model PATH)",
+      "      [--size S] [--prompts 1] [--iters 10] [--warmup 2] [--device " +
+          std::string(kDefaultDevice) + "|cuda[:N]]",
+      "      [--dtype fp32|fp16|bf16] [--threads N] [--layer-index " +
+          std::to_string(kDefaultLayerIndex) + "] [--no-cuda-graph] [--json]",
+      "    Times a frame through the engine as the element runs it (random weights for --arch);",
+      "    --json ends with one JSON line.",
+  });
+}
+
 int bench_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",

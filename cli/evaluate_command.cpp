@@ -37,6 +37,19 @@ std::vector<int> closest_prompts(const LocalizationReport& r) {
 
 }  // namespace
 
+std::string evaluate_usage() {
+  return usage_lines({
+      "evaluate [--model DIR] [--scenes 500] [--seed 1000] [--size S] [--layer-index " +
+          std::to_string(kDefaultLayerIndex) + "]",
+      "         [--methods " + std::string(kDefaultEvaluatedMethods) + "]",
+      "         [--device " + std::string(kDefaultDevice) + "|cuda[:N]] [--threads N] [--data " +
+          kFashionMnistDir + "]",
+      "         [--per-class] [--json]",
+      "    Localisation benchmark on held-out Fashion-MNIST scenes with item masks (methods:",
+      "    " + method_names(", ") + ").",
+  });
+}
+
 int evaluate_command(int argc, char** argv) {
   const Args args(
       argc, argv,

@@ -34,6 +34,18 @@ std::string slug(const std::string& text) {
 
 }  // namespace
 
+std::string explain_usage() {
+  return usage_lines({
+      "explain [--model DIR|FILE] --prompts \"a cat;a remote control\" --out PREFIX IMAGE",
+      "        [--size S] [--method " + method_names("|") + "]",
+      "        [--layer-index " + std::to_string(kDefaultLayerIndex) + "] [--device " +
+          kDefaultDevice + "|cuda|cuda:N] [--vocab FILE] [--threads N]",
+      "        [--colormap " + colormap_names("|") + "] [--alpha " + number(kDefaultAlpha) + "]",
+      "    Writes PREFIX_<i>_<prompt>.png overlays and PREFIX_heatmaps.safetensors, prints each",
+      "    prompt's presence score. --model defaults to the bundled model.",
+  });
+}
+
 int explain_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"model", "prompts", "size", "layer-index", "device", "vocab", "out", "colormap",

@@ -8,6 +8,17 @@
 
 namespace legrad::cli {
 
+std::string golden_usage() {
+  return usage_lines({
+      "golden CASE_DIR [--vocab FILE] [--dtype fp32|bf16|fp16] [--device " +
+          std::string(kDefaultDevice) + "|cuda]",
+      "    Compares against a case made by the official implementation (reduced precision:",
+      "    heatmap correlation with the reference instead of float tolerances).",
+      "golden --tokenizer-cases FILE.json --vocab FILE",
+      "    Runs every tokenizer case (exact match).",
+  });
+}
+
 int golden_command(int argc, char** argv) {
   const Args args(argc, argv, {"vocab", "tokenizer-cases", "dtype", "device"});
   GoldenReport report;

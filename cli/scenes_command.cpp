@@ -11,6 +11,17 @@
 
 namespace legrad::cli {
 
+std::string scenes_usage() {
+  const SceneOptions d;
+  return usage_lines({
+      "scenes --out PREFIX [--count 8 | --frames N [--scene 0]] [--seed 1] [--size " +
+          std::to_string(d.size) + "] [--test]",
+      "       [--data " + std::string(kFashionMnistDir) + "]",
+      "    Writes generated scenes (or the frames of one moving scene) as PREFIX_NNNN.png and",
+      "    lists their items; --test draws from the held-out split.",
+  });
+}
+
 // Writes scenes as PNG pictures (and their items to stdout), to look at what the toy model
 // learns from and is measured on, or the frames of one moving scene (a test video).
 int scenes_command(int argc, char** argv) {

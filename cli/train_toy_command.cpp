@@ -27,6 +27,29 @@ void print_progress(const TrainingProgress& p) {
 
 }  // namespace
 
+std::string train_toy_usage() {
+  const ToyRecipe r;
+  return usage_lines({
+      "train-toy --out DIR [--steps " + std::to_string(r.steps) + "] [--batch " +
+          std::to_string(r.batch) + "] [--seed " + std::to_string(r.seed) + "] [--size " +
+          std::to_string(r.scenes.size) + "]",
+      "          [--lr " + number(r.lr) + "] [--weight-decay " + number(r.weight_decay) +
+          "] [--start random|sincos|mimetic] [--init DIR]",
+      "          [--mean-token-weight " + number(r.mean_token_weight) + "] [--mean-token-blocks " +
+          std::to_string(r.mean_token_blocks) + "] [--patch-weight " + number(r.patch_weight) + "]",
+      "          [--value-patch-weight " + number(r.value_patch_weight) +
+          "] [--value-patch-targets quarter|coverage]",
+      "          [--value-patch-readout whole|heads] [--min-items " +
+          std::to_string(r.scenes.min_items) + "] [--max-items " +
+          std::to_string(r.scenes.max_items) + "]",
+      "          [--workers " + std::to_string(r.workers) + "] [--threads N] [--scene-threads " +
+          std::to_string(r.scene_threads) + "] [--device " + std::string(kDefaultDevice) +
+          "|cuda[:N]]",
+      "          [--data " + std::string(kFashionMnistDir) + "]",
+      "    Trains the project's small CLIP on Fashion-MNIST scenes (deterministic for a seed).",
+  });
+}
+
 int train_toy_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"out",

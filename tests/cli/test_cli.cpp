@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -135,6 +136,45 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
               std::to_string(kFashionClassCount + 1));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("max_items <= " + classes), std::string::npos) << r.output;
+}
+
+// Every command explains itself with --help or -h (exit 0), with the options it accepts.
+TEST(Cli, EveryCommandHasHelp) {
+  const std::map<std::string, std::vector<std::string>> options = {
+      {"explain",
+       {"--model", "--prompts", "--out", "--method", "--colormap", "--alpha", "--vocab"}},
+      {"golden", {"--vocab", "--dtype", "--device", "--tokenizer-cases"}},
+      {"tokenize", {"--vocab", "--context-length", "--strings"}},
+      {"bench", {"--arch", "--model", "--prompts", "--dtype", "--no-cuda-graph", "--json"}},
+      {"train-toy",
+       {"--out", "--weight-decay", "--start", "--mean-token-blocks", "--workers", "--scene-threads",
+        "--value-patch-readout"}},
+      {"evaluate", {"--size", "--per-class", "--methods", "--data", "--device"}},
+      {"scenes", {"--out", "--frames", "--scene", "--test", "--data"}},
+  };
+  for (const auto& [command, names] : options) {
+    for (const char* flag : {"--help", "-h"}) {
+      const CliResult r = run_cli(command + " " + flag);
+      EXPECT_EQ(r.status, 0) << command << " " << flag << ": " << r.output;
+      EXPECT_EQ(r.output.rfind("usage: legrad " + command, 0), 0u) << r.output;
+      for (const std::string& name : names)
+        EXPECT_NE(r.output.find(name), std::string::npos) << command << " lacks " << name;
+    }
+  }
+  const CliResult all = run_cli("--help");
+  EXPECT_EQ(all.status, 0);
+  for (const auto& [command, names] : options)
+    EXPECT_NE(all.output.find("  " + command + " "), std::string::npos) << command;
+}
+
+// The word list of a small model is a vocabulary too.
+TEST(Cli, TokenizeReadsWordLists) {
+  test::TempDir dir;
+  test::write_text(dir.file("words.txt"), "a\ncat\n");
+  const CliResult r =
+      run_cli("tokenize --context-length 6 --vocab " + dir.file("words.txt") + " 'a cat'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "3 1 2 4 0 0\n");
 }
 
 TEST(Cli, ErrorsAreMessagesNotCrashes) {
