@@ -140,8 +140,58 @@ gst_legrad_apply_pending_prompts (GstLegrad * self)
   } catch (const std::exception & e) {
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("Invalid prompts '%s', keeping the previous "
             "ones", pending), ("%s", e.what ()));
+    /* The property reads back the prompts in use, not the refused ones. */
+    const std::string current = self->analyzer->prompt_list ();
+    GST_OBJECT_LOCK (self);
+    g_free (self->prompts);
+    self->prompts = current.empty ()? NULL : g_strdup (current.c_str ());
+    GST_OBJECT_UNLOCK (self);
+    g_object_notify (G_OBJECT (self), "prompts");
   }
   g_free (pending);
+}
+
+/* device=auto as a device name, with a warning where it falls back to the CPU. */
+static std::string
+gst_legrad_resolve_device (GstLegrad * self, const std::string & device)
+{
+  if (device != "auto")
+    return device;
+  std::string resolved = "cpu";
+  try {
+    if (legrad::parse_device ("auto").is_cuda ())
+      resolved = "cuda";
+  } catch (...) {
+  }
+  if (resolved == "cpu")
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No CUDA device: running on the CPU"),
+        ("device=auto found no usable CUDA device"));
+  return resolved;
+}
+
+/* The model loaded (or shared) and an analyzer around it; NULL after an element error that
+ * says whether the model or the input-size / layer-index settings were at fault. */
+static legrad::LegradAnalyzer *
+gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & options,
+    const std::string & instance, int threads)
+{
+  std::shared_ptr < const legrad::LoadedModel > loaded;
+  try {
+    legrad::set_compute_threads (threads);
+    loaded = legrad::shared_model (instance, options.model, "", options.device);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
+            options.model.c_str ()), ("%s", e.what ()));
+    return NULL;
+  }
+  try {
+    return new legrad::LegradAnalyzer (loaded, options);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid input-size %d or layer-index %d for "
+            "the model '%s'", options.input_size, options.layer_index, options.model.c_str ()),
+        ("%s", e.what ()));
+    return NULL;
+  }
 }
 
 static gboolean
@@ -163,27 +213,11 @@ gst_legrad_start (GstBaseTransform * trans)
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
 
-  std::string resolved_device = device;
-  if (device == "auto") {
-    try {
-      resolved_device = legrad::parse_device ("auto").is_cuda () ? "cuda" : "cpu";
-    } catch (...) {
-      resolved_device = "cpu";
-    }
-    if (resolved_device == "cpu")
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No CUDA device: running on the CPU"),
-          ("device=auto found no usable CUDA device"));
-  }
-  std::unique_ptr < legrad::LegradAnalyzer > analyzer;
-  try {
-    legrad::set_compute_threads (threads);
-    options.device = resolved_device;
-    analyzer = std::make_unique < legrad::LegradAnalyzer > (options, instance);
-  } catch (const std::exception & e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
-            model.c_str ()), ("%s", e.what ()));
+  options.device = gst_legrad_resolve_device (self, device);
+  std::unique_ptr < legrad::LegradAnalyzer >
+      analyzer (gst_legrad_make_analyzer (self, options, instance, threads));
+  if (!analyzer)
     return FALSE;
-  }
   try {
     if (!prompts_file.empty ())
       prompts = legrad::read_prompt_file (prompts_file) + prompts;
@@ -199,7 +233,7 @@ gst_legrad_start (GstBaseTransform * trans)
   self->analyzed_at_last_message = 0;
   self->latency_posted = FALSE;
   GST_INFO_OBJECT (self, "loaded %s on %s, input size %d", model.c_str (),
-      resolved_device.c_str (), analyzer->input_size ());
+      options.device.c_str (), analyzer->input_size ());
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);
   self->analyzer = analyzer.release ();
@@ -224,11 +258,17 @@ gst_legrad_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outca
 {
   GstLegrad *self = GST_LEGRAD (trans);
   (void) outcaps;
-  if (!gst_video_info_from_caps (&self->info, incaps)) {
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps (&info, incaps)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unsupported caps"), ("%" GST_PTR_FORMAT,
             incaps));
     return FALSE;
   }
+  /* A heatmap of frames of another size must not be carried onto the new ones. */
+  if (self->analyzer && (GST_VIDEO_INFO_WIDTH (&info) != GST_VIDEO_INFO_WIDTH (&self->info) ||
+          GST_VIDEO_INFO_HEIGHT (&info) != GST_VIDEO_INFO_HEIGHT (&self->info)))
+    self->analyzer->flush ();
+  self->info = info;
   return TRUE;
 }
 

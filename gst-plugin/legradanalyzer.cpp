@@ -14,8 +14,9 @@ AnalysisResult::~AnalysisResult() {
   for (GBytes* b : heatmaps) g_bytes_unref(b);
 }
 
-LegradAnalyzer::LegradAnalyzer(const EngineOptions& options, const std::string& instance_id)
-    : engine_(shared_model(instance_id, options.model, options.vocab, options.device), options) {}
+LegradAnalyzer::LegradAnalyzer(std::shared_ptr<const LoadedModel> model,
+                               const EngineOptions& options)
+    : engine_(std::move(model), options) {}
 
 LegradAnalyzer::~LegradAnalyzer() { worker_.reset(); }
 
@@ -23,6 +24,14 @@ void LegradAnalyzer::set_prompts(const std::string& list) {
   auto prompts = std::make_shared<const PromptSet>(engine_.encode_prompts(parse_prompt_list(list)));
   std::lock_guard<std::mutex> lock(mutex_);
   prompts_ = std::move(prompts);
+}
+
+std::string LegradAnalyzer::prompt_list() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string out;
+  if (prompts_)
+    for (const std::string& p : prompts_->texts) out += (out.empty() ? "" : ";") + p;
+  return out;
 }
 
 std::shared_ptr<const PromptSet> LegradAnalyzer::prompts_for(GstBuffer* buffer) {

@@ -58,13 +58,15 @@ struct AnalysisResult {
 
 class LegradAnalyzer {
  public:
-  // Loads (or shares, with a non-empty instance_id) the model; throws legrad::Error.
-  LegradAnalyzer(const EngineOptions& options, const std::string& instance_id);
+  // Validates options.input_size and layer_index against the model; throws legrad::Error.
+  LegradAnalyzer(std::shared_ptr<const LoadedModel> model, const EngineOptions& options);
   ~LegradAnalyzer();
 
   // Parses and encodes a `;`-separated list now; throws legrad::Error. Frames after this
   // call use the new prompts.
   void set_prompts(const std::string& list);
+  // The prompts in use, ';'-separated ("" before any).
+  std::string prompt_list() const;
 
   // Analyses (or schedules) the frame and attaches the newest heatmaps to `buffer` (writable;
   // its pixels are only read). Throws legrad::Error when an analysis failed.

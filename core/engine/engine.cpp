@@ -24,10 +24,11 @@ std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std
   auto loaded = std::make_shared<LoadedModel>();
   loaded->files = locate_model_files(path, vocab);
   loaded->device = device;
-  if (loaded->files.vocab.empty())
-    throw Error(path + ": no tokenizer vocabulary (" + vocabulary_file_names() +
-                ") beside the model; give its path explicitly");
+  // The weights first: a garbage file is named as such, not as a missing vocabulary.
   loaded->model = load_clip_model(loaded->files, parse_device(device));
+  if (loaded->files.vocab.empty())
+    throw Error(path + ": no tokenizer vocabulary beside the model (" + vocabulary_file_names() +
+                ", in its folder or the one above)");
   loaded->tokenizer = load_tokenizer(loaded->files.vocab);
   const size_t vocab_size = static_cast<size_t>(loaded->model->config().text.vocab_size);
   if (loaded->tokenizer->vocab_size() > vocab_size)

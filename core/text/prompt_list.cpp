@@ -28,7 +28,10 @@ std::vector<std::string> parse_prompt_list(const std::string& text) {
 std::string read_prompt_file(const std::string& path) {
   std::istringstream in(read_file(path, "prompts file"));
   std::string line, joined;
-  while (std::getline(in, line)) joined += line + ";";
+  while (std::getline(in, line)) {
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string::npos && line[first] != '#') joined += line + ";";
+  }
   return joined;
 }
 

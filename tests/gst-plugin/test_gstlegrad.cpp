@@ -463,6 +463,56 @@ TEST_F(Plugin, StressPromptsModeAndIntervalFromOtherThreadsWhilePlaying) {
   gst_harness_teardown(h);
 }
 
+// After a size change no frame carries a heatmap of the frames before it.
+TEST_F(Plugin, ANewFrameSizeStartsWithItsOwnHeatmap) {
+  GstHarness* h = analyzer("prompts=\"a cat\" inference-interval=3", caps("RGB", 32, 32));
+  gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
+  gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
+  gst_harness_set_src_caps_str(h, caps("RGB", 48, 40).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 48, 40));
+  ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 1u);
+  EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->age, 0u);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+// A refused prompt list leaves the prompts in use, and the property says which they are.
+TEST_F(Plugin, RefusedPromptsReadBackAsThePromptsInUse) {
+  GstHarness* h = analyzer("prompts=\"a cat;a dog\"", caps("RGB", 32, 32));
+  gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 32, 32)));
+  set(h, "prompts", " ; ");
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a cat", "a dog"}));
+  gst_buffer_unref(out);
+  gchar* prompts = nullptr;
+  get(h, "prompts", &prompts);
+  EXPECT_STREQ(prompts, "a cat;a dog");
+  g_free(prompts);
+  gst_harness_teardown(h);
+}
+
+// Prompt files may hold comments and blank lines.
+TEST_F(Plugin, PromptFilesSkipCommentsAndBlankLines) {
+  test::TempDir dir;
+  test::write_text(dir.file("prompts.txt"),
+                   "# what the camera looks for\n\na cat\n  # not this\na dog\n");
+  GstHarness* h = analyzer("prompts-file=" + dir.file("prompts.txt"), caps("RGB", 32, 32));
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 32, 32));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a cat", "a dog"}));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+// Settings the model cannot take are named as settings, not as a model that failed to load.
+TEST_F(Plugin, BadInputSizeOrLayerIndexIsNamed) {
+  for (const std::string setting : {"input-size=100", "layer-index=7"}) {
+    const std::string error = element_error_of("videotestsrc num-buffers=2 ! legrad prompts=x " +
+                                               setting + " model=" + model() + " ! fakesink");
+    EXPECT_NE(error.find("Invalid input-size"), std::string::npos) << error;
+    EXPECT_EQ(error.find("Could not load"), std::string::npos) << error;
+  }
+}
+
 TEST_F(Plugin, OddMediaRenegotiationNoTimestampsAndLargeFrames) {
   GstHarness* h = analyzer("prompts=\"a cat\" attach-roi=true", caps("RGB", 33, 17));
   gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 33, 17)));
