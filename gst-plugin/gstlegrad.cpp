@@ -40,6 +40,9 @@
 #include "text/prompt_list.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
+
+/* Live sources keep real time, files get every frame analysed. */
+#define DEFAULT_MODE GST_LEGRAD_MODE_AUTO
 #define GST_CAT_DEFAULT gst_legrad_debug
 
 #define LEGRAD_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
@@ -78,8 +81,9 @@ struct _GstLegrad {
   gchar *model_instance_id;
   gint input_size;
   gint layer_index;
-  /* inference-interval, mode, method, attach-roi, roi-threshold, min-score */
+  /* inference-interval, method, attach-roi, roi-threshold, min-score */
   legrad::AnalyzerSettings settings;
+  GstLegradMode mode;
   guint stats_interval;
   guint threads;
   /* prompts from the property or an event, applied at the next frame */
@@ -89,7 +93,10 @@ struct _GstLegrad {
   GstVideoInfo info;
   legrad::LegradAnalyzer *analyzer;
   guint64 analyzed_at_last_message;
-  gboolean latency_posted;
+  /* whether the last LATENCY query found a live source upstream, and the latency we add in
+   * sync mode; under the object lock */
+  gboolean upstream_live;
+  GstClockTime latency;
 };
 
 G_DEFINE_TYPE (GstLegrad, gst_legrad, GST_TYPE_BASE_TRANSFORM);
@@ -102,6 +109,8 @@ gst_legrad_mode_get_type (void)
   static const GEnumValue values[] = {
     {GST_LEGRAD_MODE_SYNC, "Every analysed frame waits for its own heatmap", "sync"},
     {GST_LEGRAD_MODE_ASYNC, "Never wait: a worker analyses the newest frame", "async"},
+    {GST_LEGRAD_MODE_AUTO, "async on live sources (they keep real time), sync otherwise",
+        "auto"},
     {0, NULL, NULL},
   };
   if (g_once_init_enter (&type))
@@ -231,7 +240,8 @@ gst_legrad_start (GstBaseTransform * trans)
     return FALSE;
   }
   self->analyzed_at_last_message = 0;
-  self->latency_posted = FALSE;
+  self->latency = 0;
+  self->upstream_live = FALSE;
   GST_INFO_OBJECT (self, "loaded %s on %s, input size %d", model.c_str (),
       options.device.c_str (), analyzer->input_size ());
   /* Published under the lock: property reads and queries from other threads use it. */
@@ -283,6 +293,36 @@ gst_legrad_post_stats (GstLegrad * self, const legrad::AnalyzerStats & stats)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* mode=auto is async on a live upstream: a frame never waits for an analysis there, so the
+ * pipeline keeps real time whatever the model costs. Called with the object lock held. */
+static gboolean
+gst_legrad_runs_async (GstLegrad * self)
+{
+  return self->mode == GST_LEGRAD_MODE_ASYNC ||
+      (self->mode == GST_LEGRAD_MODE_AUTO && self->upstream_live);
+}
+
+/* In sync mode our latency follows the time analyses take: raised as soon as they take longer,
+ * lowered when it is more than twice what they need, with a quarter's margin. The pipeline
+ * learns it from a LATENCY message and asks again. */
+static void
+gst_legrad_follow_latency (GstLegrad * self, const legrad::AnalyzerStats & stats)
+{
+  if (stats.frames_analyzed == 0)
+    return;
+  const GstClockTime needed = (GstClockTime) (stats.recent_max_inference_ms * GST_MSECOND);
+  GST_OBJECT_LOCK (self);
+  const gboolean change = needed > self->latency || needed * 5 / 2 < self->latency;
+  if (change)
+    self->latency = needed * 5 / 4;
+  const GstClockTime latency = self->latency;
+  GST_OBJECT_UNLOCK (self);
+  if (!change)
+    return;
+  GST_DEBUG_OBJECT (self, "latency now %" GST_TIME_FORMAT, GST_TIME_ARGS (latency));
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+}
+
 static GstFlowReturn
 gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
@@ -292,7 +332,8 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   gst_legrad_apply_pending_prompts (self);
 
   GST_OBJECT_LOCK (self);
-  const legrad::AnalyzerSettings settings = self->settings;
+  legrad::AnalyzerSettings settings = self->settings;
+  settings.async = gst_legrad_runs_async (self);
   const guint stats_interval = self->stats_interval;
   GST_OBJECT_UNLOCK (self);
 
@@ -308,12 +349,8 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     self->analyzed_at_last_message = stats.frames_analyzed;
     gst_legrad_post_stats (self, stats);
   }
-  /* The first measured inference time changes our latency: let the pipeline ask again. */
-  if (!settings.async && !self->latency_posted && stats.frames_analyzed > 0) {
-    self->latency_posted = TRUE;
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_latency (GST_OBJECT (self)));
-  }
+  if (!settings.async)
+    gst_legrad_follow_latency (self, stats);
   return GST_FLOW_OK;
 }
 
@@ -369,20 +406,17 @@ gst_legrad_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery 
   gboolean ret = GST_BASE_TRANSFORM_CLASS (gst_legrad_parent_class)->query (trans, direction,
       query);
   if (ret && direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
     GST_OBJECT_LOCK (self);
-    const gboolean sync = !self->settings.async;
-    const double mean_ms = self->analyzer ? self->analyzer->stats ().mean_inference_ms : 0.0;
+    self->upstream_live = live;
+    /* In sync mode each analysed frame leaves one analysis later. */
+    const GstClockTime ours = gst_legrad_runs_async (self) ? 0 : self->latency;
     GST_OBJECT_UNLOCK (self);
-    if (sync) {
-      /* In sync mode each analysed frame is late by one inference. */
-      const GstClockTime ours = (GstClockTime) (mean_ms * GST_MSECOND);
-      gboolean live;
-      GstClockTime min, max;
-      gst_query_parse_latency (query, &live, &min, &max);
-      gst_query_set_latency (query, live, min + ours,
-          GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
-      GST_DEBUG_OBJECT (self, "added %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS (ours));
-    }
+    gst_query_set_latency (query, live, min + ours,
+        GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+    GST_DEBUG_OBJECT (self, "added %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS (ours));
   }
   return ret;
 }
@@ -428,7 +462,7 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
       self->settings.inference_interval = g_value_get_uint (value);
       break;
     case PROP_MODE:
-      self->settings.async = g_value_get_enum (value) == GST_LEGRAD_MODE_ASYNC;
+      self->mode = (GstLegradMode) g_value_get_enum (value);
       break;
     case PROP_METHOD:
       self->settings.method = (legrad::ExplainMethod) g_value_get_enum (value);
@@ -489,8 +523,7 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       g_value_set_uint (value, self->settings.inference_interval);
       break;
     case PROP_MODE:
-      g_value_set_enum (value, self->settings.async ? GST_LEGRAD_MODE_ASYNC :
-          GST_LEGRAD_MODE_SYNC);
+      g_value_set_enum (value, self->mode);
       break;
     case PROP_METHOD:
       g_value_set_enum (value, (gint) self->settings.method);
@@ -586,8 +619,8 @@ gst_legrad_class_init (GstLegradClass * klass)
           legrad::kDefaultInferenceInterval, playing));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "sync: analysed frames wait for their heatmap; "
-          "async: the streaming thread never waits", gst_legrad_mode_get_type (),
-          legrad::kDefaultAsync ? GST_LEGRAD_MODE_ASYNC : GST_LEGRAD_MODE_SYNC, playing));
+          "async: the streaming thread never waits; auto: async on live sources, sync on "
+          "files", gst_legrad_mode_get_type (), DEFAULT_MODE, playing));
   g_object_class_install_property (gobject_class, PROP_METHOD,
       g_param_spec_enum ("method", "Method", "Explainer: LeGrad, or a classic one to compare "
           "with (raw-attention and rollout ignore the prompt)", GST_TYPE_LEGRAD_METHOD,
@@ -648,6 +681,7 @@ gst_legrad_init (GstLegrad * self)
   self->device = g_strdup (legrad::kDefaultDevice);
   self->layer_index = legrad::kDefaultLayerIndex;
   self->settings = legrad::AnalyzerSettings ();
+  self->mode = DEFAULT_MODE;
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only
    * read, so a shared buffer costs a shallow copy and no pixel copy. */

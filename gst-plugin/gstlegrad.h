@@ -11,6 +11,7 @@ G_DECLARE_FINAL_TYPE (GstLegrad, gst_legrad, GST, LEGRAD, GstBaseTransform)
 typedef enum {
   GST_LEGRAD_MODE_SYNC,
   GST_LEGRAD_MODE_ASYNC,
+  GST_LEGRAD_MODE_AUTO,
 } GstLegradMode;
 
 GST_ELEMENT_REGISTER_DECLARE (legrad);

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/error.h"
@@ -87,6 +88,9 @@ void LegradAnalyzer::record(const AnalysisResult& result) {
   stats_.last_inference_ms = result.inference_ms;
   total_ms_ += result.inference_ms;
   stats_.mean_inference_ms = total_ms_ / static_cast<double>(stats_.frames_analyzed);
+  recent_ms_.push_back(result.inference_ms);
+  if (recent_ms_.size() > kRecentAnalyses) recent_ms_.pop_front();
+  stats_.recent_max_inference_ms = *std::max_element(recent_ms_.begin(), recent_ms_.end());
 }
 
 void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,

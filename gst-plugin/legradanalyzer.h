@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,13 +21,12 @@
 namespace legrad {
 
 constexpr unsigned kDefaultInferenceInterval = 1;
-constexpr bool kDefaultAsync = false;
 
 // The element's per-frame properties, with their defaults.
 struct AnalyzerSettings {
   ExplainMethod method = kDefaultMethod;
   unsigned inference_interval = kDefaultInferenceInterval;
-  bool async = kDefaultAsync;
+  bool async = false;  // the element's mode, resolved for the stream (sync, async, auto)
   bool attach_roi = false;
   float roi_threshold = kDefaultRoiThreshold;
   float min_score = kDefaultMinScore;
@@ -37,6 +37,7 @@ struct AnalyzerStats {
   uint64_t frames_skipped = 0;
   double mean_inference_ms = 0.0;
   double last_inference_ms = 0.0;
+  double recent_max_inference_ms = 0.0;  // the longest of the last kRecentAnalyses
 };
 
 // One finished analysis, shared by every frame that carries it.
@@ -107,6 +108,8 @@ class LegradAnalyzer {
   std::shared_ptr<const AnalysisResult> latest_;
   AnalyzerStats stats_;
   double total_ms_ = 0.0;
+  static constexpr size_t kRecentAnalyses = 8;
+  std::deque<double> recent_ms_;  // the last analyses' times, for recent_max_inference_ms
   uint64_t frame_number_ = 0;
   std::atomic<float> roi_threshold_{-1.0f};  // the worker's: < 0 while boxes are off
   std::unique_ptr<Worker> worker_;
