@@ -48,7 +48,12 @@ enum {
   PROP_DRAW_LABELS,
   PROP_DRAW_BOXES,
   PROP_SHOW_STALE,
+  PROP_MAX_AGE,
 };
+
+/* A heatmap counts as stale past a second at 30 fps: async mode and inference-interval give
+ * every heatmap some age, and only an old one misleads. */
+#define DEFAULT_MAX_AGE 30
 
 struct _GstLegradOverlay {
   GstBaseTransform parent;
@@ -58,7 +63,10 @@ struct _GstLegradOverlay {
   gboolean draw_labels;
   gboolean draw_boxes;
   gboolean show_stale;
+  guint max_age;
   GstVideoInfo info;
+  /* a `prompt` that matched none of a frame's prompts was warned about */
+  gboolean warned_no_match;
   /* downstream composes GstVideoOverlayCompositionMeta itself */
   gboolean attach_composition;
 };
@@ -102,6 +110,7 @@ prompt_selected (const gchar * selector, const GstLegradHeatmapMeta * meta)
 }
 
 struct DrawSettings {
+  guint max_age = DEFAULT_MAX_AGE;
   legrad::Colormap colormap = legrad::kDefaultColormap;
   double alpha = legrad::kDefaultAlpha;
   bool all = true;
@@ -134,11 +143,11 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
     if (s.labels) {
       char label[256];
       g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
-          m->age ? " (stale)" : "");
+          m->age > s.max_age ? " (stale)" : "");
       if (s.boxes && roi)
-        legrad::draw_label (view, label, roi->x, roi->y - 2, color);
+        legrad::draw_label (view, label, roi->x, roi->y, color);
       else
-        legrad::draw_label (view, label, 2, 14 + 16 * line++, color);
+        legrad::draw_label (view, label, 0, legrad::label_line_height (view) * ++line, color);
     }
   }
 }
@@ -180,6 +189,29 @@ gst_legrad_overlay_attach (GstLegradOverlay * self, GstBuffer * buffer,
   gst_buffer_unref (canvas);
 }
 
+/* Warns once (until `prompt` changes) when it names a prompt none of a frame's heatmaps has:
+ * drawing nothing silently would look like a broken pipeline. */
+static void
+gst_legrad_overlay_check_selector (GstLegradOverlay * self, const gchar * selector,
+    GstBuffer * buffer, guint present)
+{
+  if (present == 0 || !selector || !*selector || g_strcmp0 (selector, "all") == 0)
+    return;
+  gpointer state = NULL;
+  GstLegradHeatmapMeta *meta;
+  while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
+    if (prompt_selected (selector, meta))
+      return;
+  GST_OBJECT_LOCK (self);
+  const gboolean warned = self->warned_no_match;
+  self->warned_no_match = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  if (!warned)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED, ("prompt '%s' matches none of the frame's %u "
+            "prompts: nothing is drawn", selector, present),
+        ("give a prompt index from 0, a prompt's exact text, or \"all\""));
+}
+
 static GstFlowReturn
 gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
@@ -192,15 +224,20 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   settings.labels = self->draw_labels;
   settings.boxes = self->draw_boxes;
   const gboolean show_stale = self->show_stale;
+  settings.max_age = self->max_age;
   GST_OBJECT_UNLOCK (self);
   settings.all = !selector || !*selector || g_strcmp0 (selector, "all") == 0;
 
   std::vector < GstLegradHeatmapMeta * >metas;
   gpointer state = NULL;
   GstLegradHeatmapMeta *meta;
-  while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
-    if (prompt_selected (selector, meta) && (show_stale || meta->age == 0))
+  guint present = 0;
+  while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state))) {
+    present++;
+    if (prompt_selected (selector, meta) && (show_stale || meta->age <= settings.max_age))
       metas.push_back (meta);
+  }
+  gst_legrad_overlay_check_selector (self, selector, buffer, present);
   g_free (selector);
   if (metas.empty ())
     return GST_FLOW_OK;         /* untouched: not even mapped for writing */
@@ -242,6 +279,7 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
     case PROP_PROMPT:
       g_free (self->prompt);
       self->prompt = g_value_dup_string (value);
+      self->warned_no_match = FALSE;
       break;
     case PROP_DRAW_LABELS:
       self->draw_labels = g_value_get_boolean (value);
@@ -251,6 +289,9 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
       break;
     case PROP_SHOW_STALE:
       self->show_stale = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_AGE:
+      self->max_age = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -284,6 +325,9 @@ gst_legrad_overlay_get_property (GObject * object, guint prop_id, GValue * value
     case PROP_SHOW_STALE:
       g_value_set_boolean (value, self->show_stale);
       break;
+    case PROP_MAX_AGE:
+      g_value_set_uint (value, self->max_age);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -312,7 +356,8 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
   gobject_class->finalize = gst_legrad_overlay_finalize;
 
   g_object_class_install_property (gobject_class, PROP_COLORMAP,
-      g_param_spec_enum ("colormap", "Colour map", "Colour map for a single prompt's heatmap",
+      g_param_spec_enum ("colormap", "Colour map", "Colour map for one prompt's heatmap (prompt=N or TEXT, or a "
+          "single prompt; with prompt=all several prompts are drawn each in its own colour)",
           GST_TYPE_LEGRAD_COLORMAP, (gint) legrad::kDefaultColormap, playing));
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha", "Opacity of the heatmap where it is 1 (it scales "
@@ -327,8 +372,12 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
       g_param_spec_boolean ("draw-boxes", "Draw boxes", "Draw the region-of-interest boxes",
           TRUE, playing));
   g_object_class_install_property (gobject_class, PROP_SHOW_STALE,
-      g_param_spec_boolean ("show-stale", "Show stale", "Draw heatmaps computed from an earlier "
-          "frame (inference-interval, async mode)", TRUE, playing));
+      g_param_spec_boolean ("show-stale", "Show stale", "Draw heatmaps older than max-age "
+          "frames (labelled \"stale\")", TRUE, playing));
+  g_object_class_install_property (gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint ("max-age", "Maximum age", "Frames since its analysis after which a "
+          "heatmap counts as stale (inference-interval and async mode age every heatmap)", 0,
+          G_MAXUINT, DEFAULT_MAX_AGE, playing));
 
   gst_element_class_set_static_metadata (element_class, "LeGrad heatmap overlay",
       "Analyzer/Visualization/Video", "Draws LeGrad heatmaps, labels and boxes onto frames",
@@ -353,6 +402,7 @@ gst_legrad_overlay_init (GstLegradOverlay * self)
   self->draw_labels = TRUE;
   self->draw_boxes = TRUE;
   self->show_stale = TRUE;
+  self->max_age = DEFAULT_MAX_AGE;
   gst_video_info_init (&self->info);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -3,6 +3,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 #include "base/error.h"
 
@@ -72,22 +73,55 @@ void unpremultiply(const PixelView& view) {
   }
 }
 
+namespace {
+
+// Frames are measured by their shorter side; 480 is the size the base sizes are made for.
+double frame_scale(const PixelView& view) { return std::min(view.width, view.height) / 480.0; }
+
+double text_scale(const PixelView& view) { return std::max(0.4, 0.5 * frame_scale(view)); }
+
+int text_thickness(const PixelView& view) {
+  return std::max(1, static_cast<int>(std::lround(text_scale(view) * 2.0)));
+}
+
+Rgb readable_on(Rgb plate) {
+  const double luma = 0.299 * plate.r + 0.587 * plate.g + 0.114 * plate.b;
+  return luma > 140 ? Rgb{0, 0, 0} : Rgb{255, 255, 255};
+}
+
+}  // namespace
+
+int line_width(const PixelView& view) {
+  return std::max(2, static_cast<int>(std::lround(2.0 * frame_scale(view))));
+}
+
+int label_line_height(const PixelView& view) {
+  int baseline = 0;
+  const cv::Size size = cv::getTextSize("Ag", cv::FONT_HERSHEY_SIMPLEX, text_scale(view),
+                                        text_thickness(view), &baseline);
+  return size.height + baseline + 2 * line_width(view);
+}
+
 void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color) {
   cv::Mat m = as_mat(view);
-  cv::rectangle(m, cv::Rect(x, y, width, height), in_frame_order(view, color), 2);
+  cv::rectangle(m, cv::Rect(x, y, width, height), in_frame_order(view, color), line_width(view));
 }
 
 void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color) {
   cv::Mat m = as_mat(view);
+  const double scale = text_scale(view);
+  const int thickness = text_thickness(view);
+  const int pad = line_width(view);
   int baseline = 0;
-  const double scale = std::max(0.35, std::min(view.width, view.height) / 600.0);
-  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline);
-  x = std::clamp(x, 0, std::max(0, view.width - size.width));
-  y = std::clamp(y, size.height + 2, std::max(size.height + 2, view.height - baseline));
-  cv::rectangle(m, cv::Rect(x, y - size.height - 2, size.width + 2, size.height + baseline + 2),
-                in_frame_order(view, {0, 0, 0}), cv::FILLED);
-  cv::putText(m, text, cv::Point(x + 1, y), cv::FONT_HERSHEY_SIMPLEX, scale,
-              in_frame_order(view, color), 1, cv::LINE_AA);
+  const cv::Size size =
+      cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
+  const int plate_w = size.width + 2 * pad, plate_h = size.height + baseline + 2 * pad;
+  x = std::clamp(x, 0, std::max(0, view.width - plate_w));
+  y = std::clamp(y, plate_h, std::max(plate_h, view.height));
+  cv::rectangle(m, cv::Rect(x, y - plate_h, plate_w, plate_h), in_frame_order(view, color),
+                cv::FILLED);
+  cv::putText(m, text, cv::Point(x + pad, y - pad - baseline), cv::FONT_HERSHEY_SIMPLEX, scale,
+              in_frame_order(view, readable_on(color)), thickness, cv::LINE_AA);
 }
 
 }  // namespace legrad

@@ -36,8 +36,16 @@ void blend_heatmap(const PixelView& view, const cv::Mat& heat, const cv::Mat& co
 // Premultiplied colours of a canvas with an alpha channel -> straight (colour / alpha).
 void unpremultiply(const PixelView& view);
 
-// A rectangle outline and a text label (with a dark backing box) in the frame.
+// Lines and text grow with the frame (a 2-pixel line and 0.4-scale text up to VGA), so they
+// stay as legible at 1080p or 12 megapixels as at 640x480.
+int line_width(const PixelView& view);
+// The height of one label line, for stacking labels.
+int label_line_height(const PixelView& view);
+
+// A rectangle outline in `color`.
 void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color);
+// A text label on a plate of `color`, in black or white, whichever reads better on it; its
+// bottom-left corner at (x, y), moved inside the frame where needed.
 void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color);
 
 }  // namespace legrad

@@ -77,5 +77,62 @@ TEST_F(Plugin, OverlayAttachesACompositionWhenDownstreamComposesIt) {
   gst_harness_teardown(attach);
 }
 
+class Overlay : public Plugin {
+ protected:
+  // Whether the overlay changed any pixel of a frame whose heatmap is `age` frames old.
+  static bool draws_heatmap_of_age(GstHarness* h, guint64 age) {
+    GstBuffer* in = frame("RGBx", 64, 64);
+    GstBuffer* before = gst_buffer_copy_deep(in);
+    std::vector<float> values(16 * 16, 1.0f);
+    GBytes* bytes = g_bytes_new(values.data(), values.size() * sizeof(float));
+    gst_buffer_add_legrad_heatmap_meta(in, "a cat", 0, 0.3f, 16, 16, bytes, 0, age);
+    g_bytes_unref(bytes);
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    GstMapInfo a, b;
+    gst_buffer_map(out, &a, GST_MAP_READ);
+    gst_buffer_map(before, &b, GST_MAP_READ);
+    const bool changed = memcmp(a.data, b.data, a.size) != 0;
+    gst_buffer_unmap(out, &a);
+    gst_buffer_unmap(before, &b);
+    gst_buffer_unref(out);
+    gst_buffer_unref(before);
+    return changed;
+  }
+};
+
+// Staleness is an age: in async mode every heatmap is a frame or more old and still drawn.
+TEST_F(Overlay, HidesOnlyHeatmapsOlderThanMaxAge) {
+  GstHarness* h = gst_harness_new_parse("legradoverlay show-stale=false max-age=10");
+  gst_harness_set_src_caps_str(h, caps("RGBx", 64, 64).c_str());
+  EXPECT_TRUE(draws_heatmap_of_age(h, 0));
+  EXPECT_TRUE(draws_heatmap_of_age(h, 3));
+  EXPECT_FALSE(draws_heatmap_of_age(h, 11));
+  gst_harness_teardown(h);
+}
+
+// A `prompt` that names none of the frame's prompts is said, once, not drawn silently.
+TEST_F(Overlay, WarnsWhenThePromptMatchesNothing) {
+  GstHarness* h = gst_harness_new_parse("legradoverlay prompt=\"a dog\"");
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, caps("RGBx", 64, 64).c_str());
+  EXPECT_FALSE(draws_heatmap_of_age(h, 0));
+  EXPECT_FALSE(draws_heatmap_of_age(h, 0));
+  int warnings = 0;
+  while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+    GError* err = nullptr;
+    gst_message_parse_warning(msg, &err, nullptr);
+    EXPECT_NE(std::string(err->message).find("'a dog' matches none"), std::string::npos)
+        << err->message;
+    g_error_free(err);
+    gst_message_unref(msg);
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 1);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
 }  // namespace
 }  // namespace legrad

@@ -83,6 +83,25 @@ TEST(Drawing, BoxesAndLabelsStayInsideTheFrame) {
   EXPECT_GT(lit, 10);
 }
 
+// Lines and text grow with the frame; a label's text reads against its plate's colour.
+TEST(Drawing, StrokesGrowWithTheFrameAndLabelsStayReadable) {
+  EXPECT_EQ(line_width(Frame(640, 480, PixelFormat::RGB, 0).view), 2);
+  EXPECT_GE(line_width(Frame(1920, 1080, PixelFormat::RGB, 0).view), 4);
+  EXPECT_GT(label_line_height(Frame(1920, 1080, PixelFormat::RGB, 0).view),
+            label_line_height(Frame(640, 480, PixelFormat::RGB, 0).view));
+  for (const Rgb plate : {Rgb{0, 0, 150}, Rgb{255, 225, 25}}) {
+    Frame f(200, 60, PixelFormat::RGB, 0);
+    draw_label(f.view, "a person 0.31", 10, 40, plate);
+    const bool dark_plate = plate.b == 150;
+    int text = 0;
+    for (size_t i = 0; i < f.bytes.size(); i += 3) {
+      const int sum = f.bytes[i] + f.bytes[i + 1] + f.bytes[i + 2];
+      text += dark_plate ? sum > 600 : (sum < 100 && i / 3 % 200 > 12);
+    }
+    EXPECT_GT(text, 20) << (dark_plate ? "white on dark blue" : "black on yellow");
+  }
+}
+
 TEST(HeatmapView, ResizesAndKeepsValuesInRange) {
   const std::vector<float> values = {0.0f, 1.0f, 1.0f, 0.0f};
   const cv::Mat big = resize_heatmap({values.data(), 2, 2}, 20, 10);
