@@ -137,6 +137,19 @@ TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
   EXPECT_EQ(h264_stream(dir.file("out put.mp4")), "high 320x180");
 }
 
+// A camera that cannot be reached (nothing listens on the loopback's discard port) is an error
+// that leaves no empty recording behind.
+TEST(Pipelines, UnreachableCameraLeavesNoEmptyFiles) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  EXPECT_FALSE(
+      run_script(dir, "", "rtsp-to-mp4.sh rtsp://127.0.0.1:9/none " + dir.file("cam.mp4")));
+  struct stat st {};
+  EXPECT_NE(::stat(dir.file("cam.mp4").c_str(), &st), 0);
+  EXPECT_NE(::stat(dir.file("cam.jsonl").c_str(), &st), 0);
+}
+
 // The demo (a generated video of a held-out scene: a sneaker, a dress and a sandal moving on a
 // textured background, the bundled model) keeps each prompt's region box on its own item
 // while they move, in the frames where the box's centre is not where two items overlap.
