@@ -92,14 +92,12 @@ int explain_command(int argc, char** argv) {
     std::printf("%-40s  %+.4f  -> %s\n", texts[p].c_str(), ex.scores[p].item<double>(),
                 png.c_str());
   }
-  std::string joined;
-  for (const auto& p : texts) joined += (joined.empty() ? "" : ";") + p;
   const std::string st = prefix + "_heatmaps.safetensors";
   write_safetensors(st,
                     {{"heatmaps", ex.heatmaps.cpu()},
                      {"scores", ex.scores.to(at::kCPU, at::kFloat)},
                      {"layer_grids", ex.layer_grids.cpu()}},
-                    {{"prompts", joined}, {"image", image_path}});
+                    {{"prompts", join_prompt_list(texts)}, {"image", image_path}});
   std::printf("heatmaps [%zu, %d, %d] -> %s\n", texts.size(), engine.input_size(),
               engine.input_size(), st.c_str());
   return 0;

@@ -40,10 +40,10 @@
 #include "text/prompt_list.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
+#define GST_CAT_DEFAULT gst_legrad_debug
 
 /* Live sources keep real time, files get every frame analysed. */
 #define DEFAULT_MODE GST_LEGRAD_MODE_AUTO
-#define GST_CAT_DEFAULT gst_legrad_debug
 
 #define LEGRAD_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
 
@@ -122,7 +122,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST
     GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
     GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
-
 
 static void
 gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
@@ -240,13 +239,13 @@ gst_legrad_start (GstBaseTransform * trans)
     return FALSE;
   }
   self->analyzed_at_last_message = 0;
-  self->latency = 0;
-  self->upstream_live = FALSE;
   GST_INFO_OBJECT (self, "loaded %s on %s, input size %d", model.c_str (),
       options.device.c_str (), analyzer->input_size ());
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);
   self->analyzer = analyzer.release ();
+  self->latency = 0;
+  self->upstream_live = FALSE;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }

@@ -192,16 +192,8 @@ gst_legrad_overlay_attach (GstLegradOverlay * self, GstBuffer * buffer,
 /* Warns once (until `prompt` changes) when it names a prompt none of a frame's heatmaps has:
  * drawing nothing silently would look like a broken pipeline. */
 static void
-gst_legrad_overlay_check_selector (GstLegradOverlay * self, const gchar * selector,
-    GstBuffer * buffer, guint present)
+gst_legrad_overlay_warn_no_match (GstLegradOverlay * self, const gchar * selector, guint present)
 {
-  if (present == 0 || !selector || !*selector || g_strcmp0 (selector, "all") == 0)
-    return;
-  gpointer state = NULL;
-  GstLegradHeatmapMeta *meta;
-  while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
-    if (prompt_selected (selector, meta))
-      return;
   GST_OBJECT_LOCK (self);
   const gboolean warned = self->warned_no_match;
   self->warned_no_match = TRUE;
@@ -231,13 +223,17 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   std::vector < GstLegradHeatmapMeta * >metas;
   gpointer state = NULL;
   GstLegradHeatmapMeta *meta;
-  guint present = 0;
+  guint present = 0, matched = 0;
   while ((meta = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state))) {
     present++;
-    if (prompt_selected (selector, meta) && (show_stale || meta->age <= settings.max_age))
+    if (!prompt_selected (selector, meta))
+      continue;
+    matched++;
+    if (show_stale || meta->age <= settings.max_age)
       metas.push_back (meta);
   }
-  gst_legrad_overlay_check_selector (self, selector, buffer, present);
+  if (present > 0 && matched == 0 && !settings.all)
+    gst_legrad_overlay_warn_no_match (self, selector, present);
   g_free (selector);
   if (metas.empty ())
     return GST_FLOW_OK;         /* untouched: not even mapped for writing */

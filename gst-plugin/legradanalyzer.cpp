@@ -29,10 +29,7 @@ void LegradAnalyzer::set_prompts(const std::string& list) {
 
 std::string LegradAnalyzer::prompt_list() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::string out;
-  if (prompts_)
-    for (const std::string& p : prompts_->texts) out += (out.empty() ? "" : ";") + p;
-  return out;
+  return prompts_ ? join_prompt_list(prompts_->texts) : "";
 }
 
 std::shared_ptr<const PromptSet> LegradAnalyzer::prompts_for(GstBuffer* buffer) {

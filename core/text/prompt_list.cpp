@@ -25,6 +25,12 @@ std::vector<std::string> parse_prompt_list(const std::string& text) {
   return out;
 }
 
+std::string join_prompt_list(const std::vector<std::string>& prompts) {
+  std::string out;
+  for (const std::string& p : prompts) out += (out.empty() ? "" : ";") + p;
+  return out;
+}
+
 std::string read_prompt_file(const std::string& path) {
   std::istringstream in(read_file(path, "prompts file"));
   std::string line, joined;

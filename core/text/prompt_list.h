@@ -10,6 +10,9 @@ namespace legrad {
 // or when no prompt remains.
 std::vector<std::string> parse_prompt_list(const std::string& text);
 
+// The inverse: prompts joined by ';' ("" for none).
+std::string join_prompt_list(const std::vector<std::string>& prompts);
+
 // A prompts file (one prompt per line; blank lines and lines starting with '#' skipped) as a
 // ';'-separated list for parse_prompt_list. Throws legrad::Error naming the file when it cannot be
 // read.

@@ -15,5 +15,12 @@ TEST(PromptList, SplitsTrimsAndRejectsEmpty) {
   EXPECT_THROW(parse_prompt_list("\xc3("), Error);
 }
 
+TEST(PromptList, JoinsBackToWhatParses) {
+  const std::vector<std::string> prompts = {"a cat", "a dog"};
+  EXPECT_EQ(join_prompt_list(prompts), "a cat;a dog");
+  EXPECT_EQ(parse_prompt_list(join_prompt_list(prompts)), prompts);
+  EXPECT_EQ(join_prompt_list({}), "");
+}
+
 }  // namespace
 }  // namespace legrad
