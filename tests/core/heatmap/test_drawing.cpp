@@ -87,7 +87,7 @@ TEST(Drawing, BoxesAndLabelsStayInsideTheFrame) {
 // Lines and text grow with the frame; a label's text reads against its plate's colour.
 TEST(Drawing, StrokesGrowWithTheFrameAndLabelsStayReadable) {
   EXPECT_EQ(line_width(Frame(640, 480, PixelFormat::RGB, 0).view), 2);
-  EXPECT_GE(line_width(Frame(1920, 1080, PixelFormat::RGB, 0).view), 4);
+  EXPECT_EQ(line_width(Frame(1920, 1080, PixelFormat::RGB, 0).view), 5);
   EXPECT_GT(label_line_height(Frame(1920, 1080, PixelFormat::RGB, 0).view),
             label_line_height(Frame(640, 480, PixelFormat::RGB, 0).view));
   for (const Rgb plate : {Rgb{0, 0, 150}, Rgb{255, 225, 25}}) {
