@@ -21,6 +21,9 @@ packages=(
   # x264enc: ugly; avdec_h264: libav).
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # Heatmaps from Python: the introspection data's builder, and what the example and its test
+  # run with (Debian's Python).
+  gobject-introspection libgirepository1.0-dev python3-gi python3-numpy gir1.2-gstreamer-1.0
 )
 
 missing=()

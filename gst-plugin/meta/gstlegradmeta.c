@@ -5,6 +5,11 @@
 
 /* ---- heatmap meta ---- */
 
+/**
+ * gst_legrad_heatmap_meta_api_get_type:
+ *
+ * Returns: the #GType of the heatmap meta's API, for gst_buffer_get_meta() and the like
+ */
 GType
 gst_legrad_heatmap_meta_api_get_type (void)
 {
@@ -69,6 +74,11 @@ heatmap_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
   return TRUE;
 }
 
+/**
+ * gst_legrad_heatmap_meta_get_info: (skip)
+ *
+ * Returns: the heatmap meta's registration
+ */
 const GstMetaInfo *
 gst_legrad_heatmap_meta_get_info (void)
 {
@@ -82,6 +92,21 @@ gst_legrad_heatmap_meta_get_info (void)
   return info;
 }
 
+/**
+ * gst_buffer_add_legrad_heatmap_meta:
+ * @buffer: a #GstBuffer
+ * @prompt: the prompt text
+ * @prompt_index: the prompt's position in the analysed list
+ * @score: the prompt's presence score
+ * @width: heatmap width
+ * @height: heatmap height
+ * @values: @width x @height #gfloat values, row-major; the meta takes a reference
+ * @source_pts: PTS of the frame the heatmap was computed from
+ * @age: frames since that frame
+ *
+ * Returns: (transfer none) (nullable): the added meta, or %NULL where @values does not
+ *   hold @width x @height floats
+ */
 GstLegradHeatmapMeta *
 gst_buffer_add_legrad_heatmap_meta (GstBuffer * buffer, const gchar * prompt,
     guint prompt_index, gfloat score, guint width, guint height, GBytes * values,
@@ -108,6 +133,13 @@ gst_buffer_add_legrad_heatmap_meta (GstBuffer * buffer, const gchar * prompt,
   return m;
 }
 
+/**
+ * gst_buffer_iterate_legrad_heatmap_meta: (skip)
+ * @buffer: a #GstBuffer
+ * @state: iteration state, %NULL at first
+ *
+ * Returns: (transfer none) (nullable): the next heatmap meta, or %NULL after the last
+ */
 GstLegradHeatmapMeta *
 gst_buffer_iterate_legrad_heatmap_meta (GstBuffer * buffer, gpointer * state)
 {
@@ -115,6 +147,12 @@ gst_buffer_iterate_legrad_heatmap_meta (GstBuffer * buffer, gpointer * state)
       GST_LEGRAD_HEATMAP_META_API_TYPE);
 }
 
+/**
+ * gst_buffer_get_n_legrad_heatmap_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many heatmap metas @buffer carries
+ */
 guint
 gst_buffer_get_n_legrad_heatmap_metas (GstBuffer * buffer)
 {
@@ -125,6 +163,13 @@ gst_buffer_get_n_legrad_heatmap_metas (GstBuffer * buffer)
   return n;
 }
 
+/**
+ * gst_buffer_get_legrad_heatmap_meta_by_index:
+ * @buffer: a #GstBuffer
+ * @prompt_index: a prompt's position in the analysed list
+ *
+ * Returns: (transfer none) (nullable): that prompt's heatmap meta, or %NULL
+ */
 GstLegradHeatmapMeta *
 gst_buffer_get_legrad_heatmap_meta_by_index (GstBuffer * buffer, guint prompt_index)
 {
@@ -136,6 +181,13 @@ gst_buffer_get_legrad_heatmap_meta_by_index (GstBuffer * buffer, guint prompt_in
   return NULL;
 }
 
+/**
+ * gst_buffer_get_legrad_heatmap_meta_by_prompt:
+ * @buffer: a #GstBuffer
+ * @prompt: a prompt text
+ *
+ * Returns: (transfer none) (nullable): that prompt's heatmap meta, or %NULL
+ */
 GstLegradHeatmapMeta *
 gst_buffer_get_legrad_heatmap_meta_by_prompt (GstBuffer * buffer, const gchar * prompt)
 {
@@ -148,6 +200,12 @@ gst_buffer_get_legrad_heatmap_meta_by_prompt (GstBuffer * buffer, const gchar * 
   return NULL;
 }
 
+/**
+ * gst_legrad_heatmap_meta_get_values: (skip)
+ * @meta: a #GstLegradHeatmapMeta
+ *
+ * Returns: (transfer none): the @meta's width x height values
+ */
 const gfloat *
 gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta * meta)
 {
@@ -155,8 +213,51 @@ gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta * meta)
   return g_bytes_get_data (meta->values, NULL);
 }
 
+/**
+ * gst_buffer_get_legrad_heatmap_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Every heatmap meta of @buffer, for bindings (which cannot use the iterator).
+ *
+ * Returns: (transfer container) (element-type GstLegradHeatmapMeta): the metas in the
+ *   order they were attached; free the list with g_list_free()
+ */
+GList *
+gst_buffer_get_legrad_heatmap_metas (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  GstLegradHeatmapMeta *m;
+  GList *metas = NULL;
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((m = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state)))
+    metas = g_list_prepend (metas, m);
+  return g_list_reverse (metas);
+}
+
+/**
+ * gst_legrad_heatmap_meta_get_bytes:
+ * @meta: a #GstLegradHeatmapMeta
+ *
+ * The values as bytes: width x height native-endian #gfloat, row-major. From Python,
+ * `numpy.frombuffer(meta.get_bytes().get_data(), dtype=numpy.float32)` reshaped to
+ * (height, width).
+ *
+ * Returns: (transfer full): a new reference to the values
+ */
+GBytes *
+gst_legrad_heatmap_meta_get_bytes (const GstLegradHeatmapMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL && meta->values != NULL, NULL);
+  return g_bytes_ref (meta->values);
+}
+
 /* ---- prompts meta ---- */
 
+/**
+ * gst_legrad_prompts_meta_api_get_type:
+ *
+ * Returns: the #GType of the prompts meta's API
+ */
 GType
 gst_legrad_prompts_meta_api_get_type (void)
 {
@@ -196,6 +297,11 @@ prompts_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
       ((GstLegradPromptsMeta *) meta)->prompts) != NULL;
 }
 
+/**
+ * gst_legrad_prompts_meta_get_info: (skip)
+ *
+ * Returns: the prompts meta's registration
+ */
 const GstMetaInfo *
 gst_legrad_prompts_meta_get_info (void)
 {
@@ -209,6 +315,13 @@ gst_legrad_prompts_meta_get_info (void)
   return info;
 }
 
+/**
+ * gst_buffer_add_legrad_prompts_meta:
+ * @buffer: a #GstBuffer
+ * @prompts: `;`-separated prompts
+ *
+ * Returns: (transfer none) (nullable): the added meta
+ */
 GstLegradPromptsMeta *
 gst_buffer_add_legrad_prompts_meta (GstBuffer * buffer, const gchar * prompts)
 {
@@ -221,6 +334,12 @@ gst_buffer_add_legrad_prompts_meta (GstBuffer * buffer, const gchar * prompts)
   return m;
 }
 
+/**
+ * gst_buffer_get_legrad_prompts_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the @buffer's prompts meta, or %NULL
+ */
 GstLegradPromptsMeta *
 gst_buffer_get_legrad_prompts_meta (GstBuffer * buffer)
 {

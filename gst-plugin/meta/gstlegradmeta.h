@@ -1,7 +1,8 @@
 /* GStreamer LeGrad metadata: per-prompt heatmaps attached to video frames, and prompts an
  * application attaches to a frame to have it analysed with them.
  *
- * Link with `pkg-config --libs gstlegradmeta-1.0`.
+ * Link with `pkg-config --libs gstlegradmeta-1.0`; from Python (PyGObject), import it as
+ * `gi.require_version("GstLegrad", "1.0"); from gi.repository import GstLegrad`.
  */
 #ifndef __GST_LEGRAD_META_H__
 #define __GST_LEGRAD_META_H__
@@ -73,6 +74,8 @@ GstLegradHeatmapMeta *gst_buffer_get_legrad_heatmap_meta_by_index (GstBuffer * b
     guint prompt_index);
 GstLegradHeatmapMeta *gst_buffer_get_legrad_heatmap_meta_by_prompt (GstBuffer * buffer,
     const gchar * prompt);
+/* Every heatmap meta, in the order attached (for bindings; free with g_list_free). */
+GList *gst_buffer_get_legrad_heatmap_metas (GstBuffer * buffer);
 /* Iterate: GstLegradHeatmapMeta *m; gpointer state = NULL;
  * while ((m = gst_buffer_iterate_legrad_heatmap_meta (buf, &state))) ... */
 GstLegradHeatmapMeta *gst_buffer_iterate_legrad_heatmap_meta (GstBuffer * buffer,
@@ -80,6 +83,8 @@ GstLegradHeatmapMeta *gst_buffer_iterate_legrad_heatmap_meta (GstBuffer * buffer
 
 /* The heatmap values (width * height floats). */
 const gfloat *gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta * meta);
+/* The same values as a new reference to the bytes (for bindings). */
+GBytes *gst_legrad_heatmap_meta_get_bytes (const GstLegradHeatmapMeta * meta);
 
 GstLegradPromptsMeta *gst_buffer_add_legrad_prompts_meta (GstBuffer * buffer,
     const gchar * prompts);

@@ -36,5 +36,31 @@ TEST_F(Plugin, MetaSurvivesScalingAndConversion) {
   gst_harness_teardown(h);
 }
 
+// The binding-friendly accessors: every meta as a list, in attach order, and the values as bytes.
+TEST(Meta, ListAndBytesForBindings) {
+  GstBuffer* buffer = gst_buffer_new();
+  const float a[2] = {0.25f, 0.5f}, b[2] = {1.0f, 0.0f};
+  GBytes* va = g_bytes_new(a, sizeof a);
+  GBytes* vb = g_bytes_new(b, sizeof b);
+  gst_buffer_add_legrad_heatmap_meta(buffer, "a", 0, 0.1f, 2, 1, va, 0, 0);
+  gst_buffer_add_legrad_heatmap_meta(buffer, "b", 1, 0.2f, 1, 2, vb, 0, 3);
+  GList* metas = gst_buffer_get_legrad_heatmap_metas(buffer);
+  ASSERT_EQ(g_list_length(metas), 2u);
+  EXPECT_STREQ(static_cast<GstLegradHeatmapMeta*>(metas->data)->prompt, "a");
+  auto* second = static_cast<GstLegradHeatmapMeta*>(metas->next->data);
+  EXPECT_EQ(second->age, 3u);
+  GBytes* bytes = gst_legrad_heatmap_meta_get_bytes(second);
+  gsize size = 0;
+  const auto* values = static_cast<const float*>(g_bytes_get_data(bytes, &size));
+  ASSERT_EQ(size, sizeof b);
+  EXPECT_EQ(values[0], 1.0f);
+  EXPECT_EQ(values[1], 0.0f);
+  g_bytes_unref(bytes);
+  g_list_free(metas);
+  g_bytes_unref(va);
+  g_bytes_unref(vb);
+  gst_buffer_unref(buffer);
+}
+
 }  // namespace
 }  // namespace legrad

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build into a staging folder (DESTDIR) and finds the elements there as an
 # installed system would: the plugin in GStreamer's own plugin directory, the metadata
-# library, headers and pkg-config file under the prefix, the tool and the bundled model.
+# library, headers and pkg-config file under the prefix, the tool and the bundled model; the
+# introspection typelib where PyGObject looks.
 # Usage: check-install.sh BUILD_DIR PREFIX
 set -euo pipefail
 build=$1
@@ -18,6 +19,10 @@ find "$stage$prefix" -path '*gstreamer-1.0/gst/legrad/gstlegradmeta.h' | grep -q
 find "$stage$prefix" -name gstlegradmeta-1.0.pc | grep -q . || fail "no pkg-config file"
 [ -x "$stage$prefix/bin/legrad" ] || fail "no legrad tool in $stage$prefix/bin"
 [ -f "$stage$prefix/share/legrad/models/fashion-clip/open_clip_model.safetensors" ] || fail "no bundled model"
+if [ -f "$build/gst-plugin/GstLegrad-1.0.typelib" ]; then
+  typelibdir=$(pkg-config --variable=typelibdir gobject-introspection-1.0)
+  [ -f "$stage$typelibdir/GstLegrad-1.0.typelib" ] || fail "no GstLegrad-1.0.typelib in $stage$typelibdir"
+fi
 # GStreamer's scan of the staged system plugin directory only (no GST_PLUGIN_PATH).
 export GST_PLUGIN_SYSTEM_PATH_1_0="$stage$pluginsdir:$pluginsdir"
 export GST_PLUGIN_PATH_1_0="" GST_PLUGIN_PATH=""
