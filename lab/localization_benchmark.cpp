@@ -3,9 +3,9 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "base/error.h"
+#include "lab/scene_maps.h"
 #include "model/clip_model.h"
 
 namespace legrad {
@@ -117,30 +117,6 @@ void add_grid_ceiling(ModelSums& sums, const Scene& scene, int size, int patch) 
   sums.pairs += static_cast<int>(scene.items.size());
 }
 
-// The prompts of the scene's items, in item order.
-PromptSet item_prompts(const PromptSet& all, const Scene& scene) {
-  PromptSet present;
-  std::vector<int64_t> rows;
-  for (const SceneItem& item : scene.items) {
-    present.texts.push_back(all.texts[item.label]);
-    rows.push_back(item.label);
-  }
-  present.embeddings = all.embeddings.index_select(0, at::tensor(rows).to(all.embeddings.device()));
-  return present;
-}
-
-// The method's maps of the items at the scene's size; adds the explaining time to `seconds`.
-at::Tensor item_maps(const LegradEngine& engine, const Scene& scene, const PromptSet& present,
-                     ExplainMethod method, int size, double& seconds) {
-  const auto start = std::chrono::steady_clock::now();
-  const Explanation ex = engine.explain(image_view(scene.image), present, method);
-  seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
-  if (maps.size(-1) != size)  // explained at another input size: back to the scene's
-    maps = at::adaptive_avg_pool2d(maps.unsqueeze(1), {size, size}).squeeze(1);
-  return maps;
-}
-
 // Where the map of item k has its maximum: on it, on another item, or near it.
 void add_pointing(PointingShares& c, const Scene& scene, size_t k, const at::Tensor& map,
                   int patch) {
@@ -220,9 +196,7 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
   if (count < 1) throw Error("the benchmark needs at least one scene");
   const int size = scenes.options().size;
   const int patch = engine.model().config().vision.patch_size;
-  std::vector<std::string> prompts;
-  for (int label = 0; label < kFashionClassCount; ++label) prompts.push_back(class_prompt(label));
-  const PromptSet all = engine.encode_prompts(prompts);
+  const PromptSet all = class_prompts(engine);
 
   std::map<std::string, MethodSums> sums;
   ModelSums model;

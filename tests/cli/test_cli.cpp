@@ -139,6 +139,31 @@ TEST(Cli, TrainsAndEvaluatesAToyModel) {
 }
 
 // Every command explains itself with --help or -h (exit 0), with the options it accepts.
+// --perturbation adds each method's accuracy curves and their areas, and a random-map baseline.
+TEST(Cli, EvaluatesPerturbation) {
+  REQUIRE_FASHION_MNIST();
+  const CliResult r = run_cli("evaluate --scenes 2 --methods legrad --perturbation --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = last_json_line(r.output);
+  for (const char* method : {"legrad", "random"}) {
+    const nlohmann::json& m = j.at(method);
+    for (const char* curve : {"perturbation_positive", "perturbation_negative"}) {
+      const auto accuracy = m.at(curve).get<std::vector<double>>();
+      ASSERT_EQ(accuracy.size(), 9u) << method << " " << curve;
+      double area = 0;
+      for (size_t i = 0; i + 1 < accuracy.size(); ++i)
+        area += 0.05 * (accuracy[i] + accuracy[i + 1]);
+      EXPECT_NEAR(m.at(std::string(curve) + "_auc").get<double>(), area, 1e-9);
+      for (double a : accuracy) {
+        EXPECT_GE(a, 0.0);
+        EXPECT_LE(a, 100.0);
+      }
+    }
+    EXPECT_NEAR(m.at("perturbation_fractions").back().get<double>(), 0.9, 1e-12);
+  }
+  EXPECT_NE(r.output.find("pos_auc"), std::string::npos) << r.output;
+}
+
 TEST(Cli, EveryCommandHasHelp) {
   const std::map<std::string, std::vector<std::string>> options = {
       {"explain",
@@ -149,7 +174,7 @@ TEST(Cli, EveryCommandHasHelp) {
       {"train-toy",
        {"--out", "--weight-decay", "--start", "--mean-token-blocks", "--workers", "--scene-threads",
         "--value-patch-readout"}},
-      {"evaluate", {"--size", "--per-class", "--methods", "--data", "--device"}},
+      {"evaluate", {"--size", "--per-class", "--perturbation", "--methods", "--data", "--device"}},
       {"scenes", {"--out", "--frames", "--scene", "--test", "--data"}},
   };
   for (const auto& [command, names] : options) {

@@ -12,6 +12,7 @@
 #include "explain/classic_explainers.h"
 #include "lab/fashion_mnist.h"
 #include "lab/localization_benchmark.h"
+#include "lab/perturbation_benchmark.h"
 #include "lab/random_init.h"
 #include "lab/toy_scenes.h"
 #include "lab/toy_training.h"
@@ -177,6 +178,26 @@ TEST(ToyModel, BundledModelLocalisesItsPrompts) {
   EXPECT_GT(legrad.class_sensitivity, rollout.class_sensitivity + 0.03);
   EXPECT_GT(r.presence_auc, 0.85);
   EXPECT_GT(r.grid_ceiling_pointing, 0.9);
+}
+
+// Blacking out the pixels LeGrad ranks least relevant keeps the bundled model's zero-shot
+// answer far better than blacking out random ones, and blacking out those it ranks most
+// relevant takes it away faster than Grad-CAM's ranking does.
+TEST(ToyModel, BundledModelPerturbationFavoursLegrad) {
+  REQUIRE_FASHION_MNIST();
+  EngineOptions o;
+  o.model = default_model_path();
+  const LegradEngine engine(o);
+  const SceneGenerator scenes(FashionMnist::load(kFashionMnistDir, false),
+                              SceneOptions::for_size(engine.input_size()), 1000);
+  const PerturbationReport r =
+      evaluate_perturbation(engine, scenes, 16, {ExplainMethod::Legrad, ExplainMethod::GradCam}, 7);
+  ASSERT_EQ(r.fractions.size(), 9u);
+  const PerturbationCurves& legrad = r.methods.at("legrad");
+  const PerturbationCurves& random = r.methods.at(kRandomMapBaseline);
+  EXPECT_GT(legrad.negative_auc, random.negative_auc + 15);
+  EXPECT_LT(legrad.positive_auc, r.methods.at("gradcam").positive_auc - 5);
+  EXPECT_GT(r.clean_accuracy, 50);
 }
 
 // A few steps on tiny batches: enough to exercise training, not to learn.
