@@ -158,16 +158,26 @@ TEST(ToyModel, WorkersShareTheBatch) {
   EXPECT_THROW(train_toy_model(data, recipe), Error);
 }
 
+// The bundled model and held-out scenes at its input size (seed 1000), for the benchmarks.
+struct BundledModelOnScenes {
+  static EngineOptions options() {
+    EngineOptions o;
+    o.model = default_model_path();
+    return o;
+  }
+  const LegradEngine engine{options()};
+  const SceneGenerator scenes{FashionMnist::load(kFashionMnistDir, false),
+                              SceneOptions::for_size(engine.input_size()), 1000};
+};
+
 // The bundled model localises what a prompt names: LeGrad's maximum lands on or next to the
 // prompted item most of the time and on another item far less often than rollout's, which
 // does not look at the prompt.
 TEST(ToyModel, BundledModelLocalisesItsPrompts) {
   REQUIRE_FASHION_MNIST();
-  EngineOptions o;
-  o.model = default_model_path();
-  const LegradEngine engine(o);
-  const SceneGenerator scenes(FashionMnist::load(kFashionMnistDir, false),
-                              SceneOptions::for_size(engine.input_size()), 1000);
+  const BundledModelOnScenes bench;
+  const LegradEngine& engine = bench.engine;
+  const SceneGenerator& scenes = bench.scenes;
   const LocalizationReport r =
       evaluate_localization(engine, scenes, 60, {ExplainMethod::Legrad, ExplainMethod::Rollout});
   const MethodScores& legrad = r.methods.at("legrad");
@@ -185,11 +195,9 @@ TEST(ToyModel, BundledModelLocalisesItsPrompts) {
 // relevant takes it away faster than Grad-CAM's ranking does.
 TEST(ToyModel, BundledModelPerturbationFavoursLegrad) {
   REQUIRE_FASHION_MNIST();
-  EngineOptions o;
-  o.model = default_model_path();
-  const LegradEngine engine(o);
-  const SceneGenerator scenes(FashionMnist::load(kFashionMnistDir, false),
-                              SceneOptions::for_size(engine.input_size()), 1000);
+  const BundledModelOnScenes bench;
+  const LegradEngine& engine = bench.engine;
+  const SceneGenerator& scenes = bench.scenes;
   const PerturbationReport r =
       evaluate_perturbation(engine, scenes, 16, {ExplainMethod::Legrad, ExplainMethod::GradCam}, 7);
   ASSERT_EQ(r.fractions.size(), 9u);
