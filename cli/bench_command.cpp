@@ -104,8 +104,8 @@ BenchSetup bench_setup(const Args& args) {
   BenchSetup s;
   s.device_name = args.get("device", kDefaultDevice);
   s.device = parse_device(s.device_name);
-  s.dtype_name = args.get("dtype", "fp32");
-  s.dtype = parse_dtype(s.dtype_name, s.device);
+  s.dtype = parse_dtype(args.get("dtype", kDefaultDtype), s.device);
+  s.dtype_name = dtype_name(s.dtype);
   s.prompts = args.get_int("prompts", s.prompts);
   s.iters = args.get_int("iters", s.iters);
   s.warmup = args.get_int("warmup", s.warmup);
@@ -231,7 +231,7 @@ std::string bench_usage() {
       "bench (--arch " + joined(builtin_arch_names(), "|") + " | --model PATH)",
       "      [--size S] [--prompts 1] [--iters 10] [--warmup 2] [--device " +
           std::string(kDefaultDevice) + "|cuda[:N]]",
-      "      [--dtype fp32|fp16|bf16] [--threads N] [--layer-index " +
+      "      [--dtype " + dtype_names("|") + "] [--threads N] [--layer-index " +
           std::to_string(kDefaultLayerIndex) + "] [--no-cuda-graph] [--json]",
       "    Times a frame through the engine as the element runs it (random weights for --arch);",
       "    --json ends with one JSON line.",

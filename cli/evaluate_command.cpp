@@ -127,8 +127,8 @@ std::string evaluate_usage() {
       "evaluate [--model DIR] [--scenes 500] [--seed 1000] [--size S] [--layer-index " +
           std::to_string(kDefaultLayerIndex) + "]",
       "         [--methods " + std::string(kDefaultEvaluatedMethods) + "]",
-      "         [--device " + std::string(kDefaultDevice) + "|cuda[:N]] [--threads N] [--data " +
-          kFashionMnistDir + "]",
+      "         [--device " + std::string(kDefaultDevice) + "|cuda[:N]] [--dtype fp32|bf16|fp16]",
+      "         [--threads N] [--data " + std::string(kFashionMnistDir) + "]",
       "         [--per-class] [--perturbation] [--json]",
       "    Localisation benchmark on held-out Fashion-MNIST scenes with item masks (methods:",
       "    " + method_names(", ") + "); --perturbation adds the perturbation benchmark",
@@ -137,14 +137,15 @@ std::string evaluate_usage() {
 }
 
 int evaluate_command(int argc, char** argv) {
-  const Args args(
-      argc, argv,
-      {"model", "scenes", "seed", "methods", "data", "threads", "device", "layer-index", "size"},
-      {"json", "per-class", "perturbation"});
+  const Args args(argc, argv,
+                  {"model", "scenes", "seed", "methods", "data", "threads", "device", "dtype",
+                   "layer-index", "size"},
+                  {"json", "per-class", "perturbation"});
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
   options.model = args.get("model", default_model_path());
   options.device = args.get("device", kDefaultDevice);
+  options.dtype = args.get("dtype", "fp32");  // the benchmarks' figures are fp32 ones
   options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   options.input_size = args.get_int("size", 0);
   const LegradEngine engine(options);

@@ -39,7 +39,8 @@ std::string explain_usage() {
       "explain [--model DIR|FILE] --prompts \"a cat;a remote control\" --out PREFIX IMAGE",
       "        [--size S] [--method " + method_names("|") + "]",
       "        [--layer-index " + std::to_string(kDefaultLayerIndex) + "] [--device " +
-          kDefaultDevice + "|cuda|cuda:N] [--vocab FILE] [--threads N]",
+          kDefaultDevice + "|cuda|cuda:N] [--dtype " + dtype_names("|") + "]",
+      "        [--vocab FILE] [--threads N]",
       "        [--colormap " + colormap_names("|") + "] [--alpha " + number(kDefaultAlpha) + "]",
       "    Writes PREFIX_<i>_<prompt>.png overlays and PREFIX_heatmaps.safetensors, prints each",
       "    prompt's presence score. --model defaults to the bundled model.",
@@ -48,8 +49,8 @@ std::string explain_usage() {
 
 int explain_command(int argc, char** argv) {
   const Args args(argc, argv,
-                  {"model", "prompts", "size", "layer-index", "device", "vocab", "out", "colormap",
-                   "alpha", "threads", "method"});
+                  {"model", "prompts", "size", "layer-index", "device", "dtype", "vocab", "out",
+                   "colormap", "alpha", "threads", "method"});
   if (args.positional().size() != 1) throw Error("give exactly one IMAGE");
   if (!args.has("prompts")) throw Error("--prompts is required");
   if (!args.has("out")) throw Error("--out PREFIX is required");
@@ -64,6 +65,7 @@ int explain_command(int argc, char** argv) {
   options.model = args.get("model", default_model_path());
   options.vocab = args.get("vocab");
   options.device = args.get("device", kDefaultDevice);
+  options.dtype = args.get("dtype", kDefaultDtype);
   options.input_size = args.get_int("size", 0);
   options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   const LegradEngine engine(options);

@@ -53,6 +53,7 @@ enum {
   PROP_PROMPTS,
   PROP_PROMPTS_FILE,
   PROP_DEVICE,
+  PROP_DTYPE,
   PROP_INPUT_SIZE,
   PROP_LAYER_INDEX,
   PROP_INFERENCE_INTERVAL,
@@ -78,6 +79,7 @@ struct _GstLegrad {
   gchar *prompts;
   gchar *prompts_file;
   gchar *device;
+  gint dtype;                   /* index in legrad::dtype_choices () */
   gchar *model_instance_id;
   gint input_size;
   gint layer_index;
@@ -186,7 +188,7 @@ gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & option
   std::shared_ptr < const legrad::LoadedModel > loaded;
   try {
     legrad::set_compute_threads (threads);
-    loaded = legrad::shared_model (instance, options.model, "", options.device);
+    loaded = legrad::shared_model (instance, options.model, "", options.device, options.dtype);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
             options.model.c_str ()), ("%s", e.what ()));
@@ -217,6 +219,7 @@ gst_legrad_start (GstBaseTransform * trans)
   options.model = model;
   options.input_size = self->input_size;
   options.layer_index = self->layer_index;
+  options.dtype = legrad::dtype_choices ()[self->dtype].name;
   const int threads = (int) self->threads;
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
@@ -239,8 +242,9 @@ gst_legrad_start (GstBaseTransform * trans)
     return FALSE;
   }
   self->analyzed_at_last_message = 0;
-  GST_INFO_OBJECT (self, "loaded %s on %s, input size %d", model.c_str (),
-      options.device.c_str (), analyzer->input_size ());
+  GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d", model.c_str (),
+      options.device.c_str (), c10::toString (analyzer->dtype ()),
+      analyzer->input_size ());
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);
   self->analyzer = analyzer.release ();
@@ -447,6 +451,9 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
       g_free (self->device);
       self->device = g_value_dup_string (value);
       break;
+    case PROP_DTYPE:
+      self->dtype = g_value_get_enum (value);
+      break;
     case PROP_MODEL_INSTANCE_ID:
       g_free (self->model_instance_id);
       self->model_instance_id = g_value_dup_string (value);
@@ -508,6 +515,9 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_DEVICE:
       g_value_set_string (value, self->device);
+      break;
+    case PROP_DTYPE:
+      g_value_set_enum (value, self->dtype);
       break;
     case PROP_MODEL_INSTANCE_ID:
       g_value_set_string (value, self->model_instance_id);
@@ -604,6 +614,9 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_string ("device", "Device", "Compute device: auto, cpu, cuda or cuda:N "
           "(auto falls back to the CPU with a warning)", legrad::kDefaultDevice, ready));
+  g_object_class_install_property (gobject_class, PROP_DTYPE,
+      g_param_spec_enum ("dtype", "Dtype", "Compute precision (the choice auto makes is "
+          "logged at INFO)", GST_TYPE_LEGRAD_DTYPE, gst_legrad_default_dtype (), ready));
   g_object_class_install_property (gobject_class, PROP_INPUT_SIZE,
       g_param_spec_int ("input-size", "Input size", "Model input size S (frames are squashed "
           "to S x S; a multiple of the patch size; 0 = the model's trained size)",
@@ -678,6 +691,7 @@ static void
 gst_legrad_init (GstLegrad * self)
 {
   self->device = g_strdup (legrad::kDefaultDevice);
+  self->dtype = gst_legrad_default_dtype ();
   self->layer_index = legrad::kDefaultLayerIndex;
   self->settings = legrad::AnalyzerSettings ();
   self->mode = DEFAULT_MODE;

@@ -1,5 +1,8 @@
 #include "gstlegradenums.h"
 
+#include <cstring>
+
+#include "base/device.h"
 #include "explain/methods.h"
 #include "heatmap/colormap.h"
 
@@ -34,4 +37,23 @@ gst_legrad_colormap_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, register_enum_from ("GstLegradColormap", legrad::colormaps ()));
   return type;
+}
+
+GType
+gst_legrad_dtype_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, register_enum_from ("GstLegradDtype", legrad::dtype_choices ()));
+  return type;
+}
+
+gint
+gst_legrad_default_dtype (void)
+{
+  const auto & choices = legrad::dtype_choices ();
+  for (size_t i = 0; i < choices.size (); i++)
+    if (strcmp (choices[i].name, legrad::kDefaultDtype) == 0)
+      return (gint) i;
+  g_assert_not_reached ();
 }

@@ -1,5 +1,5 @@
 /* The elements' enum types, generated from the core's tables (explain/methods.h,
- * heatmap/colormap.h) so that a method or colour map added there appears here too. */
+ * heatmap/colormap.h, base/device.h) so that a method or colour map added there appears here too. */
 #ifndef __GST_LEGRAD_ENUMS_H__
 #define __GST_LEGRAD_ENUMS_H__
 
@@ -12,6 +12,11 @@ GType gst_legrad_method_get_type (void);
 
 #define GST_TYPE_LEGRAD_COLORMAP (gst_legrad_colormap_get_type ())
 GType gst_legrad_colormap_get_type (void);
+
+#define GST_TYPE_LEGRAD_DTYPE (gst_legrad_dtype_get_type ())
+GType gst_legrad_dtype_get_type (void);
+/* legrad::kDefaultDtype's value in that enum. */
+gint gst_legrad_default_dtype (void);
 
 G_END_DECLS
 

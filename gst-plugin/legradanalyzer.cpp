@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "legradframe.h"
 #include "meta/gstlegradmeta.h"
+#include "model/clip_model.h"
 #include "video/video_frame.h"
 
 namespace legrad {
@@ -190,6 +191,8 @@ void LegradAnalyzer::flush() {
   latest_.reset();
   frame_number_ = 0;
 }
+
+at::ScalarType LegradAnalyzer::dtype() const { return engine_.model().dtype(); }
 
 AnalyzerStats LegradAnalyzer::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);

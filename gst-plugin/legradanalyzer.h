@@ -77,6 +77,7 @@ class LegradAnalyzer {
   void flush();
   AnalyzerStats stats() const;
   int input_size() const { return engine_.input_size(); }
+  at::ScalarType dtype() const;  // what the model computes in
 
  private:
   struct Job {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace legrad {
 
@@ -29,8 +30,25 @@ void reset_device_peak(c10::Device device);
 // (LibTorch's own default counts physical cores only, one on a 2-vCPU machine).
 void set_compute_threads(int n);
 
-// "fp32", "fp16", "bf16" -> the compute dtype. fp16 on the CPU throws (LibTorch has no CPU
-// kernels for half-precision matrix products); bf16 runs on both.
+// The compute dtypes by name, listed once ("auto" first: the default).
+struct DtypeInfo {
+  const char* name;
+  const char* description;  // one line, for usage texts and gst-inspect
+};
+const std::vector<DtypeInfo>& dtype_choices();
+constexpr const char* kDefaultDtype = "auto";
+// Every name, joined by `separator` ("auto|fp32|bf16|fp16").
+std::string dtype_names(const std::string& separator);
+
+// Whether the device computes bf16 matrix products natively: CUDA compute capability 8.0 or
+// later; CPUs with AVX512-BF16 or AMX-BF16.
+bool native_bf16(c10::Device device);
+
+// A dtype_choices() name -> the compute dtype. "auto": bf16 where native_bf16, else fp32 (the
+// choice is logged). fp16 on the CPU throws (LibTorch has no CPU kernels for half-precision
+// matrix products); bf16 runs on both.
 at::ScalarType parse_dtype(const std::string& name, c10::Device device);
+// The name of a compute dtype ("fp32", "bf16", "fp16").
+std::string dtype_name(at::ScalarType dtype);
 
 }  // namespace legrad

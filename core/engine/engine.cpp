@@ -20,12 +20,14 @@
 namespace legrad {
 
 std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
-                                              const std::string& device) {
+                                              const std::string& device, const std::string& dtype) {
   auto loaded = std::make_shared<LoadedModel>();
   loaded->files = locate_model_files(path, vocab);
   loaded->device = device;
+  const c10::Device compute_device = parse_device(device);
+  loaded->dtype = parse_dtype(dtype, compute_device);
   // The weights first: a garbage file is named as such, not as a missing vocabulary.
-  loaded->model = load_clip_model(loaded->files, parse_device(device));
+  loaded->model = load_clip_model(loaded->files, compute_device, loaded->dtype);
   if (loaded->files.vocab.empty())
     throw Error(path + ": no tokenizer vocabulary beside the model (" + vocabulary_file_names() +
                 ", in its folder or the one above)");
@@ -40,25 +42,28 @@ std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std
 
 std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
                                                 const std::string& path, const std::string& vocab,
-                                                const std::string& device) {
-  if (instance_id.empty()) return load_model(path, vocab, device);
+                                                const std::string& device,
+                                                const std::string& dtype) {
+  if (instance_id.empty()) return load_model(path, vocab, device, dtype);
   static std::mutex mutex;
   static std::map<std::string, std::weak_ptr<const LoadedModel>> live;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto existing = live[instance_id].lock()) {
     if (locate_model_files(path, vocab).weights != existing->files.weights ||
-        device != existing->device)
+        device != existing->device || parse_dtype(dtype, parse_device(device)) != existing->dtype)
       throw Error("model-instance-id '" + instance_id + "' is already in use for " +
-                  existing->files.weights + " on " + existing->device);
+                  existing->files.weights + " on " + existing->device + " as " +
+                  c10::toString(existing->dtype));
     return existing;
   }
-  auto loaded = load_model(path, vocab, device);
+  auto loaded = load_model(path, vocab, device, dtype);
   live[instance_id] = loaded;
   return loaded;
 }
 
 LegradEngine::LegradEngine(const EngineOptions& options)
-    : LegradEngine(load_model(options.model, options.vocab, options.device), options) {}
+    : LegradEngine(load_model(options.model, options.vocab, options.device, options.dtype),
+                   options) {}
 
 namespace {
 

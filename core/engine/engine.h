@@ -28,20 +28,24 @@ class GraphedLegrad;
 struct LoadedModel {
   ModelFiles files;
   std::string device;
+  at::ScalarType dtype = at::kFloat;  // what the weights were loaded as
   std::shared_ptr<const ClipModel> model;
   std::shared_ptr<const TextTokenizer> tokenizer;
 };
 
-// Loads weights, config and vocabulary; throws legrad::Error naming the path and the reason
-// (a model without a tokenizer vocabulary is an error too).
+// Loads weights, config and vocabulary on `device` as `dtype` (dtype_choices() names); throws
+// legrad::Error naming the path and the reason (a model without a tokenizer vocabulary is an
+// error too).
 std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
-                                              const std::string& device);
+                                              const std::string& device, const std::string& dtype);
 
 // As load_model, but engines asking with the same non-empty `instance_id` get the same model
-// while any of them holds it. Asking for a different path or device under a live id throws.
+// while any of them holds it. Asking for a different path, device or dtype under a live id
+// throws.
 std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
                                                 const std::string& path, const std::string& vocab,
-                                                const std::string& device);
+                                                const std::string& device,
+                                                const std::string& dtype);
 
 // Prompts with their text embeddings [P, E].
 struct PromptSet {
@@ -60,6 +64,9 @@ struct EngineOptions {
   bool cuda_graphs = true;
   // Exact Explanation::timings on CUDA too (LegradOptions::synchronize_timings).
   bool synchronize_timings = false;
+  // A dtype_choices() name. The library computes exactly unless asked; the element and the
+  // CLI's explain and bench ask for kDefaultDtype.
+  std::string dtype = "fp32";
 };
 
 class LegradEngine {

@@ -36,7 +36,8 @@ at::Tensor class_row(const at::Tensor& m) { return m.select(-2, 0).slice(-1, 1);
 
 at::Tensor identity_like(const at::Tensor& a) {
   const int64_t n = a.size(-1);
-  return at::eye(n, a.options()).expand(a.sizes());
+  // LibTorch 1.13 has no CPU eye for bf16: made in float32, then cast.
+  return at::eye(n, a.options().dtype(at::kFloat)).to(a.scalar_type()).expand(a.sizes());
 }
 
 // The explanation from each prompt's class-token row [P, N - 1] of relevance.

@@ -20,8 +20,11 @@ TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
 
   EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 2u);
   EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a red cat", "a dog"}));
-  // The same frame through the core directly gives the same heatmap.
-  const LegradEngine engine(EngineOptions{model(), "", "cpu", 0, -2});
+  // The same frame through the core directly (in the element's default dtype) gives the same
+  // heatmap.
+  EngineOptions options{model(), "", "cpu", 0, -2};
+  options.dtype = kDefaultDtype;
+  const LegradEngine engine(options);
   const at::Tensor pic = test::test_picture(30, 40);
   const Explanation ex =
       engine.explain(image_view(pic), engine.encode_prompts({"a red cat", "a dog"}));
@@ -364,6 +367,33 @@ TEST_F(Plugin, OutOfMemoryIsAnElementError) {
         sync_mode + " model=" + model() + " ! fakesink");
     EXPECT_NE(error.find("out of memory"), std::string::npos) << error;
   }
+}
+
+// dtype=auto (the default) follows the CPU; bf16 heatmaps stay within a percent of fp32's.
+TEST_F(Plugin, DtypeAutoFollowsTheCpuAndBf16KeepsTheMaps) {
+  GstElement* element = gst_element_factory_make("legrad", nullptr);
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "dtype");
+  ASSERT_NE(spec, nullptr);
+  gint dtype = -1;
+  g_object_get(element, "dtype", &dtype, nullptr);
+  EXPECT_STREQ(g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, dtype)->value_nick, "auto");
+  gst_object_unref(element);
+
+  std::vector<at::Tensor> maps;
+  for (const char* dtype : {"fp32", "bf16"}) {
+    GstHarness* h = analyzer(std::string("prompts=\"a cat\" dtype=") + dtype, caps("RGB", 64, 64));
+    GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 64, 64));
+    ASSERT_NE(out, nullptr);
+    GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+    ASSERT_NE(m, nullptr);
+    maps.push_back(at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(m)),
+                                 {m->width * m->height}, at::kFloat)
+                       .clone());
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+  }
+  const double correlation = at::corrcoef(at::stack(maps))[0][1].item<double>();
+  EXPECT_GT(correlation, 0.99);
 }
 
 TEST_F(Plugin, WithoutAModelTheBundledOneIsUsed) {

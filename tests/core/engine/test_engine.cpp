@@ -74,13 +74,25 @@ TEST_F(Engine, OptionsAreValidatedAtLoad) {
 }
 
 TEST_F(Engine, ModelsAreSharedByInstanceId) {
-  const auto a = shared_model("cam", dir_.path(), "", "cpu");
-  const auto b = shared_model("cam", dir_.path(), "", "cpu");
+  const auto a = shared_model("cam", dir_.path(), "", "cpu", "fp32");
+  const auto b = shared_model("cam", dir_.path(), "", "cpu", "fp32");
   EXPECT_EQ(a.get(), b.get());
-  EXPECT_NE(shared_model("", dir_.path(), "", "cpu").get(), a.get());
+  EXPECT_NE(shared_model("", dir_.path(), "", "cpu", "fp32").get(), a.get());
   test::TempDir other;
   test::write_tiny_model(other.path(), test::tiny_config());
-  EXPECT_THROW(shared_model("cam", other.path(), "", "cpu"), Error);
+  EXPECT_THROW(shared_model("cam", other.path(), "", "cpu", "fp32"), Error);
+  EXPECT_THROW(shared_model("cam", dir_.path(), "", "cpu", "bf16"), Error) << "another dtype";
+}
+
+// "auto" is bf16 exactly where the CPU computes it natively; the engine loads the weights so.
+TEST_F(Engine, DtypeAutoFollowsTheDevice) {
+  const at::ScalarType expected = native_bf16(c10::kCPU) ? at::kBFloat16 : at::kFloat;
+  EXPECT_EQ(parse_dtype("auto", c10::kCPU), expected);
+  EXPECT_EQ(parse_dtype("fp32", c10::kCPU), at::kFloat);
+  EXPECT_THROW(parse_dtype("fp16", c10::kCPU), Error);
+  EXPECT_THROW(parse_dtype("double", c10::kCPU), Error);
+  EXPECT_EQ(load_model(dir_.path(), "", "cpu", "auto")->model->dtype(), expected);
+  EXPECT_EQ(load_model(dir_.path(), "", "cpu", "bf16")->model->dtype(), at::kBFloat16);
 }
 
 }  // namespace

@@ -71,6 +71,16 @@ TEST_F(TinyModel, MapsHaveTheRightShapeAndRange) {
   EXPECT_TRUE(ex.scores.allclose(at::matmul(text_, ex.image_embedding), 1e-5, 1e-6));
 }
 
+// Every explainer runs in bf16 (the CPU's default where it is native) and gives finite maps.
+TEST_F(TinyModel, EveryMethodRunsInBf16) {
+  const auto model = load_clip_model(locate_model_files(dir_.path()), c10::kCPU, at::kBFloat16);
+  for (const MethodInfo& m : explain_methods()) {
+    const Explanation ex =
+        explain_with(m.method, *model, pixels_.to(at::kBFloat16), text_.to(at::kBFloat16));
+    EXPECT_TRUE(ex.heatmaps.to(at::kFloat).isfinite().all().item<bool>()) << m.name;
+  }
+}
+
 TEST_F(TinyModel, GradientsMatchTheRepeatedImageReference) {
   for (int layer_index : {-2, 0, -1}) {
     LegradOptions opts;
