@@ -176,10 +176,8 @@ struct BundledModelOnScenes {
 TEST(ToyModel, BundledModelLocalisesItsPrompts) {
   REQUIRE_FASHION_MNIST();
   const BundledModelOnScenes bench;
-  const LegradEngine& engine = bench.engine;
-  const SceneGenerator& scenes = bench.scenes;
-  const LocalizationReport r =
-      evaluate_localization(engine, scenes, 60, {ExplainMethod::Legrad, ExplainMethod::Rollout});
+  const LocalizationReport r = evaluate_localization(
+      bench.engine, bench.scenes, 60, {ExplainMethod::Legrad, ExplainMethod::Rollout});
   const MethodScores& legrad = r.methods.at("legrad");
   const MethodScores& rollout = r.methods.at("rollout");
   EXPECT_GT(legrad.pointing_game, 0.4);
@@ -196,10 +194,8 @@ TEST(ToyModel, BundledModelLocalisesItsPrompts) {
 TEST(ToyModel, BundledModelPerturbationFavoursLegrad) {
   REQUIRE_FASHION_MNIST();
   const BundledModelOnScenes bench;
-  const LegradEngine& engine = bench.engine;
-  const SceneGenerator& scenes = bench.scenes;
-  const PerturbationReport r =
-      evaluate_perturbation(engine, scenes, 16, {ExplainMethod::Legrad, ExplainMethod::GradCam}, 7);
+  const PerturbationReport r = evaluate_perturbation(
+      bench.engine, bench.scenes, 16, {ExplainMethod::Legrad, ExplainMethod::GradCam}, 7);
   ASSERT_EQ(r.fractions.size(), 9u);
   const PerturbationCurves& legrad = r.methods.at("legrad");
   const PerturbationCurves& random = r.methods.at(kRandomMapBaseline);
