@@ -207,7 +207,7 @@ LocalizationReport evaluate_localization(const LegradEngine& engine, const Scene
     const PromptSet present = item_prompts(all, scene);
     for (ExplainMethod method : methods) {
       MethodSums& a = sums[method_name(method)];
-      const at::Tensor maps = item_maps(engine, scene, present, method, size, a.seconds);
+      const at::Tensor maps = item_maps(engine, scene, present, method, size, &a.seconds);
       for (size_t k = 0; k < scene.items.size(); ++k)
         add_item_scores(a, scene, k, maps[static_cast<int64_t>(k)], patch);
     }

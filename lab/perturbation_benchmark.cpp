@@ -98,14 +98,14 @@ PerturbationReport evaluate_perturbation(const LegradEngine& engine, const Scene
   const PromptSet all = class_prompts(engine);
   at::Generator noise = at::detail::createCPUGenerator(seed);
   std::map<std::string, Tally> tallies;
-  double clean = 0, seconds = 0;
+  double clean = 0;
   int pairs = 0;
   for (int i = 0; i < count; ++i) {
     const Scene scene = scenes.scene(static_cast<uint64_t>(i));
     const PromptSet present = item_prompts(all, scene);
     std::map<std::string, at::Tensor> maps;
     for (ExplainMethod method : methods)
-      maps[method_name(method)] = item_maps(engine, scene, present, method, size, seconds);
+      maps[method_name(method)] = item_maps(engine, scene, present, method, size);
     const auto items = static_cast<int64_t>(scene.items.size());
     maps[kRandomMapBaseline] = at::rand({items, size, size}, noise);
     const at::Tensor clean_scores = class_scores(engine, scene.image.unsqueeze(0), all);

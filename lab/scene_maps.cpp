@@ -28,10 +28,11 @@ PromptSet item_prompts(const PromptSet& all, const Scene& scene) {
 }
 
 at::Tensor item_maps(const LegradEngine& engine, const Scene& scene, const PromptSet& present,
-                     ExplainMethod method, int size, double& seconds) {
+                     ExplainMethod method, int size, double* seconds) {
   const auto start = std::chrono::steady_clock::now();
   const Explanation ex = engine.explain(image_view(scene.image), present, method);
-  seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (seconds)
+    *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat);
   if (maps.size(-1) != size)  // explained at another input size: back to the scene's
     maps = at::adaptive_avg_pool2d(maps.unsqueeze(1), {size, size}).squeeze(1);

@@ -17,8 +17,8 @@ PromptSet item_prompts(const PromptSet& all, const Scene& scene);
 
 // The method's maps of the items [items, size, size] on the CPU, at the scene's size `size`
 // (maps explained at another input size are area-averaged to it); adds the explaining time
-// to `seconds`.
+// to `seconds` where given.
 at::Tensor item_maps(const LegradEngine& engine, const Scene& scene, const PromptSet& present,
-                     ExplainMethod method, int size, double& seconds);
+                     ExplainMethod method, int size, double* seconds = nullptr);
 
 }  // namespace legrad
