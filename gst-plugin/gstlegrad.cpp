@@ -243,7 +243,7 @@ gst_legrad_start (GstBaseTransform * trans)
   }
   self->analyzed_at_last_message = 0;
   GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d", model.c_str (),
-      options.device.c_str (), c10::toString (analyzer->dtype ()),
+      options.device.c_str (), legrad::dtype_name (analyzer->dtype ()).c_str (),
       analyzer->input_size ());
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);

@@ -53,7 +53,7 @@ std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
         device != existing->device || parse_dtype(dtype, parse_device(device)) != existing->dtype)
       throw Error("model-instance-id '" + instance_id + "' is already in use for " +
                   existing->files.weights + " on " + existing->device + " as " +
-                  c10::toString(existing->dtype));
+                  dtype_name(existing->dtype));
     return existing;
   }
   auto loaded = load_model(path, vocab, device, dtype);
