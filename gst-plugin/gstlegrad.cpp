@@ -186,16 +186,21 @@ gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & option
     const std::string & instance, int threads)
 {
   std::shared_ptr < const legrad::LoadedModel > loaded;
+  std::shared_ptr < legrad::ComputeThread > compute;
   try {
-    legrad::set_compute_threads (threads);
-    loaded = legrad::shared_model (instance, options.model, "", options.device, options.dtype);
+    compute = legrad::shared_compute_thread (options.device);
+    compute->run ([&] {
+          legrad::set_compute_threads (threads);
+          loaded = legrad::shared_model (instance, options.model, "", options.device,
+              options.dtype);
+        });
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
             options.model.c_str ()), ("%s", e.what ()));
     return NULL;
   }
   try {
-    return new legrad::LegradAnalyzer (loaded, options);
+    return new legrad::LegradAnalyzer (loaded, options, compute);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid input-size %d or layer-index %d for "
             "the model '%s'", options.input_size, options.layer_index, options.model.c_str ()),

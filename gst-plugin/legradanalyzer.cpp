@@ -17,13 +17,18 @@ AnalysisResult::~AnalysisResult() {
 }
 
 LegradAnalyzer::LegradAnalyzer(std::shared_ptr<const LoadedModel> model,
-                               const EngineOptions& options)
-    : engine_(std::move(model), options) {}
+                               const EngineOptions& options, std::shared_ptr<ComputeThread> compute)
+    : engine_(std::move(model), options), compute_(std::move(compute)) {}
+
+PromptSet LegradAnalyzer::encode(const std::string& list) const {
+  const std::vector<std::string> texts = parse_prompt_list(list);
+  return compute_->call([&] { return engine_.encode_prompts(texts); });
+}
 
 LegradAnalyzer::~LegradAnalyzer() { worker_.reset(); }
 
 void LegradAnalyzer::set_prompts(const std::string& list) {
-  auto prompts = std::make_shared<const PromptSet>(engine_.encode_prompts(parse_prompt_list(list)));
+  auto prompts = std::make_shared<const PromptSet>(encode(list));
   std::lock_guard<std::mutex> lock(mutex_);
   prompts_ = std::move(prompts);
 }
@@ -43,8 +48,7 @@ std::shared_ptr<const PromptSet> LegradAnalyzer::prompts_for(GstBuffer* buffer) 
     std::lock_guard<std::mutex> lock(mutex_);
     if (meta_prompts_.second && meta_prompts_.first == meta->prompts) return meta_prompts_.second;
   }
-  auto prompts =
-      std::make_shared<const PromptSet>(engine_.encode_prompts(parse_prompt_list(meta->prompts)));
+  auto prompts = std::make_shared<const PromptSet>(encode(meta->prompts));
   std::lock_guard<std::mutex> lock(mutex_);
   meta_prompts_ = {meta->prompts, prompts};
   return prompts;
@@ -59,24 +63,28 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
   result->frame_number = job.frame_number;
   const auto start = std::chrono::steady_clock::now();
   try {
-    const Explanation ex = engine_.explain(image, *job.prompts, job.method);
-    const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
-    const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat);
-    result->size = static_cast<int>(heat.size(1));
-    for (int64_t p = 0; p < heat.size(0); ++p) {
-      const at::Tensor map = heat[p];
-      result->heatmaps.push_back(g_bytes_new(map.data_ptr<float>(), map.numel() * sizeof(float)));
-      result->scores.push_back(scores[p].item<float>());
-      const HeatmapView view{map.data_ptr<float>(), result->size, result->size};
-      result->boxes.push_back(roi_threshold >= 0 ? largest_region(view, roi_threshold)
-                                                 : std::nullopt);
-    }
+    compute_->run([&] { explain_into(*result, image, job, roi_threshold); });
   } catch (const std::exception& e) {
     result->error = e.what();
   }
   result->inference_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+void LegradAnalyzer::explain_into(AnalysisResult& result, const ImageView& image, const Job& job,
+                                  float roi_threshold) const {
+  const Explanation ex = engine_.explain(image, *job.prompts, job.method);
+  const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
+  const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat);
+  result.size = static_cast<int>(heat.size(1));
+  for (int64_t p = 0; p < heat.size(0); ++p) {
+    const at::Tensor map = heat[p];
+    result.heatmaps.push_back(g_bytes_new(map.data_ptr<float>(), map.numel() * sizeof(float)));
+    result.scores.push_back(scores[p].item<float>());
+    const HeatmapView view{map.data_ptr<float>(), result.size, result.size};
+    result.boxes.push_back(roi_threshold >= 0 ? largest_region(view, roi_threshold) : std::nullopt);
+  }
 }
 
 void LegradAnalyzer::record(const AnalysisResult& result) {

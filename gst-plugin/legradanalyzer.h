@@ -14,6 +14,7 @@
 #include <string>
 
 #include "engine/async_analyzer.h"
+#include "engine/compute_thread.h"
 #include "engine/engine.h"
 #include "heatmap/boxes.h"
 #include "video/video_frame.h"
@@ -60,7 +61,9 @@ struct AnalysisResult {
 class LegradAnalyzer {
  public:
   // Validates options.input_size and layer_index against the model; throws legrad::Error.
-  LegradAnalyzer(std::shared_ptr<const LoadedModel> model, const EngineOptions& options);
+  // Every LibTorch call runs on `compute` (the thread the model was loaded on).
+  LegradAnalyzer(std::shared_ptr<const LoadedModel> model, const EngineOptions& options,
+                 std::shared_ptr<ComputeThread> compute);
   ~LegradAnalyzer();
 
   // Parses and encodes a `;`-separated list now; throws legrad::Error. Frames after this
@@ -90,6 +93,10 @@ class LegradAnalyzer {
   // roi_threshold < 0: no boxes.
   std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,
                                                 float roi_threshold) const;
+  // analyse()'s work on the compute thread; throws.
+  void explain_into(AnalysisResult& result, const ImageView& image, const Job& job,
+                    float roi_threshold) const;
+  PromptSet encode(const std::string& list) const;  // a `;`-separated list; throws
   using Worker = AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>;
   uint64_t next_frame_number();
   // The frame's analysis on the worker (async) or now (sync), its result kept as the newest.
@@ -103,6 +110,7 @@ class LegradAnalyzer {
   void record(const AnalysisResult& result);
 
   LegradEngine engine_;
+  std::shared_ptr<ComputeThread> compute_;
   mutable std::mutex mutex_;  // guards prompts_, meta_prompts_, latest_, stats_
   std::shared_ptr<const PromptSet> prompts_;
   std::pair<std::string, std::shared_ptr<const PromptSet>> meta_prompts_;  // cache for prompt metas

@@ -27,7 +27,8 @@ int64_t device_peak_bytes(c10::Device device);
 void reset_device_peak(c10::Device device);
 
 // CPU threads for LibTorch's operators (process-wide): n > 0, or 0 for every available core
-// (LibTorch's own default counts physical cores only, one on a 2-vCPU machine).
+// (LibTorch's own default counts physical cores only, one on a 2-vCPU machine). Also keeps
+// freed memory in the process for the next frame (glibc; unless the user set malloc tunables).
 void set_compute_threads(int n);
 
 // The compute dtypes by name, listed once ("auto" first: the default).

@@ -10,16 +10,10 @@
 #include <mutex>
 #include <thread>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 namespace legrad {
 
 template <typename Job, typename Result>
 class AsyncAnalyzer {
-  static constexpr int kWorkerNiceness = 10;
-
  public:
   using Work = std::function<Result(const Job&)>;
 
@@ -73,9 +67,6 @@ class AsyncAnalyzer {
 
  private:
   void run() {
-    // Background work yields to the streaming threads it serves (Linux: per-thread niceness,
-    // inherited by the compute threads this thread starts).
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kWorkerNiceness);
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
       wake_.wait(lock, [this] { return stopping_ || pending_; });

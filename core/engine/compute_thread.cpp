@@ -1,0 +1,60 @@
+#include "engine/compute_thread.h"
+
+#include <map>
+
+#include <pthread.h>
+
+namespace legrad {
+
+ComputeThread::ComputeThread() : thread_([this] { loop(); }) {
+  // Named for top and perf; the operator pool's threads inherit it.
+  pthread_setname_np(thread_.native_handle(), "legrad-compute");
+}
+
+ComputeThread::~ComputeThread() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void ComputeThread::run(const std::function<void()>& task) {
+  if (std::this_thread::get_id() == thread_.get_id()) return task();
+  std::packaged_task<void()> job(task);
+  std::future<void> done = job.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(&job);
+  }
+  wake_.notify_all();
+  done.get();
+}
+
+void ComputeThread::loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    std::packaged_task<void()>* job = queue_.front();
+    queue_.pop_front();
+    lock.unlock();
+    (*job)();
+    lock.lock();
+  }
+}
+
+std::shared_ptr<ComputeThread> shared_compute_thread(const std::string& device) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<ComputeThread>> live;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<ComputeThread> thread = live[device].lock();
+  if (!thread) {
+    thread = std::make_shared<ComputeThread>();
+    live[device] = thread;
+  }
+  return thread;
+}
+
+}  // namespace legrad
