@@ -71,6 +71,8 @@ FrameTimes run_frame(const LegradEngine& engine, const ImageView& frame, const P
   return t;
 }
 
+constexpr uint64_t kBenchSeed = 0;  // --arch's weights, here and in --write-model
+
 // The model of --arch (random weights) or --model, without a tokenizer: the bench's prompts
 // are random unit vectors.
 std::shared_ptr<const LoadedModel> bench_model(const Args& args, const std::string& device_name,
@@ -81,8 +83,8 @@ std::shared_ptr<const LoadedModel> bench_model(const Args& args, const std::stri
   if (args.has("arch")) {
     const ClipConfig cfg = builtin_arch(args.get("arch"));
     loaded->model = std::make_shared<ClipModel>(
-        cfg, TensorWeights(random_clip_weights(cfg, 0), "random " + args.get("arch")), device,
-        dtype);
+        cfg, TensorWeights(random_clip_weights(cfg, kBenchSeed), "random " + args.get("arch")),
+        device, dtype);
   } else {
     loaded->files = locate_model_files(args.get("model"));
     loaded->model = load_clip_model(loaded->files, device, dtype);
@@ -235,15 +237,25 @@ std::string bench_usage() {
           std::to_string(kDefaultLayerIndex) + "] [--no-cuda-graph] [--json]",
       "    Times a frame through the engine as the element runs it (random weights for --arch);",
       "    --json ends with one JSON line.",
+      "bench --arch NAME --write-model DIR",
+      "    Writes that random-weight model as an open_clip folder (for the element; add a "
+      "vocabulary).",
   });
 }
 
 int bench_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",
-                   "threads", "layer-index"},
+                   "threads", "layer-index", "write-model"},
                   {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
+  if (args.has("write-model")) {
+    if (!args.has("arch")) throw Error("--write-model writes the model of --arch");
+    write_random_model(builtin_arch(args.get("arch")), kBenchSeed, args.get("write-model"));
+    std::printf("wrote %s (random %s)\n", args.get("write-model").c_str(),
+                args.get("arch").c_str());
+    return 0;
+  }
   set_compute_threads(args.get_int("threads", 0));
   const BenchSetup setup = bench_setup(args);
   const BenchResult result = measure(setup, bench_model(args, setup.device_name, setup.dtype));

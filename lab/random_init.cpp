@@ -5,6 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "base/error.h"
+#include "base/file.h"
+
 namespace legrad {
 namespace {
 
@@ -110,6 +117,15 @@ std::string clip_config_to_json(const ClipConfig& config) {
                                   {"layers", t.layers},
                                   {"mlp_ratio", static_cast<double>(t.mlp_width) / t.width}}}};
   return doc.dump(2) + "\n";
+}
+
+void write_random_model(const ClipConfig& config, uint64_t seed, const std::string& dir) {
+  ::mkdir(dir.c_str(), 0755);
+  if (!is_dir(dir)) throw Error(dir + ": cannot create this folder");
+  write_safetensors(dir + "/open_clip_model.safetensors", random_clip_weights(config, seed));
+  std::ofstream json(dir + "/open_clip_config.json");
+  json << clip_config_to_json(config);
+  if (!json) throw Error(dir + "/open_clip_config.json: cannot write");
 }
 
 }  // namespace legrad

@@ -23,4 +23,9 @@ NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed,
 // The bare open_clip JSON form of `config` (readable by parse_clip_config).
 std::string clip_config_to_json(const ClipConfig& config);
 
+// An open_clip model folder (open_clip_config.json, open_clip_model.safetensors) with
+// random_clip_weights(config, seed): the model of `legrad bench --arch`, for the element.
+// The tokenizer vocabulary is the caller's to add.
+void write_random_model(const ClipConfig& config, uint64_t seed, const std::string& dir);
+
 }  // namespace legrad
