@@ -14,6 +14,8 @@
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "lab/clip_archs.h"
+#include "lab/compute_rate.h"
+#include "lab/op_profile.h"
 #include "lab/random_init.h"
 #include "model/clip_model.h"
 #include "model/transformer.h"
@@ -99,6 +101,7 @@ struct BenchSetup {
   c10::Device device = c10::kCPU;
   at::ScalarType dtype = at::kFloat;
   int prompts = 1, iters = 10, warmup = 2;
+  int profile_frames = 0;  // --profile N: N more frames under LibTorch's profiler
   EngineOptions options;
 };
 
@@ -111,8 +114,9 @@ BenchSetup bench_setup(const Args& args) {
   s.prompts = args.get_int("prompts", s.prompts);
   s.iters = args.get_int("iters", s.iters);
   s.warmup = args.get_int("warmup", s.warmup);
-  if (s.prompts < 1 || s.iters < 1 || s.warmup < 0)
-    throw Error("--prompts and --iters must be >= 1");
+  s.profile_frames = args.get_int("profile", 0);
+  if (s.prompts < 1 || s.iters < 1 || s.warmup < 0 || s.profile_frames < 0)
+    throw Error("--prompts and --iters must be >= 1, --warmup and --profile >= 0");
   s.label = args.has("arch") ? args.get("arch") : args.get("model");
   s.options.input_size = args.get_int("size", 0);
   s.options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
@@ -147,8 +151,12 @@ struct BenchResult {
   Breakdown breakdown;
   int breakdown_frames = 0;
   int64_t device_peak = -1;  // bytes; < 0: not known
+  double forward_flops = 0;  // the vision tower's, counted from the config
+  double matmul_rate = 0;    // FLOP/s this device reaches on the model's largest product
+  std::vector<OpTime> profile;
 
   double median_ms() const { return median(total); }
+  double forward_rate() const { return forward_flops / (median(breakdown.fwd) / 1000.0); }
   double min_ms() const { return *std::min_element(total.begin(), total.end()); }
   double device_mb() const { return device_peak / (1024.0 * 1024.0); }
 };
@@ -164,6 +172,20 @@ void add_synchronised_breakdown(BenchResult& r, const BenchSetup& s,
   const LegradEngine measuring(loaded, options);
   for (int i = 0; i < r.breakdown_frames; ++i)
     r.breakdown.add(run_frame(measuring, frame, prompts, true));
+}
+
+// Operator self times over s.profile_frames frames (plain launches on CUDA: a graph replay
+// hides its operators).
+std::vector<OpTime> profile_frames(const BenchSetup& s,
+                                   const std::shared_ptr<const LoadedModel>& loaded,
+                                   const ImageView& frame, const PromptSet& prompts) {
+  EngineOptions options = s.options;
+  options.cuda_graphs = false;
+  options.synchronize_timings = true;
+  const LegradEngine profiled(loaded, options);
+  return profile_ops([&] {
+    for (int i = 0; i < s.profile_frames; ++i) run_frame(profiled, frame, prompts, true);
+  });
 }
 
 BenchResult measure(const BenchSetup& s, const std::shared_ptr<const LoadedModel>& loaded) {
@@ -184,6 +206,10 @@ BenchResult measure(const BenchSetup& s, const std::shared_ptr<const LoadedModel
   r.breakdown_frames = s.device.is_cpu() ? s.iters : std::min(s.iters, 20);
   if (!s.device.is_cpu()) add_synchronised_breakdown(r, s, loaded, frame, prompts);
   r.device_peak = device_peak_bytes(s.device);
+  const ClipConfig& cfg = loaded->model->config();
+  r.forward_flops = vision_forward_flops(cfg.vision, cfg.embed_dim, r.size);
+  r.matmul_rate = matmul_rate(cfg.vision, r.size, s.device, s.dtype);
+  if (s.profile_frames > 0) r.profile = profile_frames(s, loaded, frame, prompts);
   return r;
 }
 
@@ -206,7 +232,25 @@ nlohmann::ordered_json result_json(const BenchSetup& s, const BenchResult& r) {
            {{"preprocess", median(b.pre)},
             {"forward", median(b.fwd)},
             {"gradients", median(b.grad)},
-            {"postprocess", median(b.post)}}}};
+            {"postprocess", median(b.post)}}},
+          {"forward_gflop", r.forward_flops / 1e9},
+          {"forward_gflops", r.forward_rate() / 1e9},
+          {"matmul_gflops", r.matmul_rate / 1e9}};
+}
+
+// The operators with the largest self time, per frame.
+void print_profile(const BenchSetup& s, const BenchResult& r) {
+  constexpr size_t kShown = 20;
+  const double frames = s.profile_frames;
+  double total = 0;
+  for (const OpTime& op : r.profile) total += op.self_ms;
+  std::printf("  profile (%d frames, plain launches; self ms per frame):\n", s.profile_frames);
+  for (size_t i = 0; i < std::min(kShown, r.profile.size()); ++i) {
+    const OpTime& op = r.profile[i];
+    std::printf("    %-20s %-36s %9.2f ms %5.1f%%  %6.1f calls\n", op.scope.c_str(),
+                op.name.c_str(), op.self_ms / frames, 100.0 * op.self_ms / total,
+                op.calls / frames);
+  }
 }
 
 void print_result(const BenchSetup& s, const BenchResult& r) {
@@ -224,6 +268,12 @@ void print_result(const BenchSetup& s, const BenchResult& r) {
       "gradients %.2f  post-process %.2f\n",
       r.breakdown_frames, s.device.is_cpu() ? "" : " synchronised", median(b.pre), median(b.fwd),
       median(b.grad), median(b.post));
+  std::printf(
+      "  forward: %.1f GFLOP, %.0f GFLOP/s = %.0f%% of this device's matrix-product rate in %s "
+      "(%.0f GFLOP/s)\n",
+      r.forward_flops / 1e9, r.forward_rate() / 1e9, 100.0 * r.forward_rate() / r.matmul_rate,
+      s.dtype_name.c_str(), r.matmul_rate / 1e9);
+  if (!r.profile.empty()) print_profile(s, r);
 }
 
 }  // namespace
@@ -234,8 +284,10 @@ std::string bench_usage() {
       "      [--size S] [--prompts 1] [--iters 10] [--warmup 2] [--device " +
           std::string(kDefaultDevice) + "|cuda[:N]]",
       "      [--dtype " + dtype_names("|") + "] [--threads N] [--layer-index " +
-          std::to_string(kDefaultLayerIndex) + "] [--no-cuda-graph] [--json]",
-      "    Times a frame through the engine as the element runs it (random weights for --arch);",
+          std::to_string(kDefaultLayerIndex) + "] [--no-cuda-graph] [--profile N] [--json]",
+      "    Times a frame through the engine as the element runs it (random weights for --arch),",
+      "    and the forward pass's FLOP rate against this device's measured matrix-product rate;",
+      "    --profile N: N more frames under LibTorch's profiler, operators by self time;",
       "    --json ends with one JSON line.",
       "bench --arch NAME --write-model DIR",
       "    Writes that random-weight model as an open_clip folder (for the element; add a "
@@ -246,7 +298,7 @@ std::string bench_usage() {
 int bench_command(int argc, char** argv) {
   const Args args(argc, argv,
                   {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",
-                   "threads", "layer-index", "write-model"},
+                   "threads", "layer-index", "write-model", "profile"},
                   {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   if (args.has("write-model")) {

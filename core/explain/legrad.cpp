@@ -2,8 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/record_function.h>
 
 #include <chrono>
+#include <optional>
 
 #include "base/device.h"
 #include "base/error.h"
@@ -111,6 +113,14 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
     return ms_since(clock);
   };
   std::vector<at::Tensor> grids, features;
+  // The profiler's scopes (`legrad bench --profile`) follow the timings' split.
+  std::optional<at::RecordFunction> scope;
+  auto enter = [&scope](const char* name) {
+    scope.reset();
+    scope.emplace(at::RecordScope::USER_SCOPE);
+    if (scope->isActive()) scope->before(name);
+  };
+  enter(kForwardScope);
   at::Tensor x = model.embed_image(pixels);  // [1, N, D]
   for (int l = 0; l < num_layers; ++l) {
     const ResidualBlock& block = blocks[l];
@@ -121,6 +131,7 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
     const AttentionParts parts = attention(block, x);
     const BlockTail tail = finish_block_parts(block, x, parts.mixed, model.activation());
     t.forward_ms += lap();
+    enter(kGradientScope);
     at::Tensor layer_features;
     const at::Tensor dA =
         attention_gradient(model, block, tail, parts.values, text, layer_features);
@@ -128,6 +139,7 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
     const at::Tensor relevance = dA.clamp_min(0).mean(1).mean(1).slice(1, 1);  // [P, g*g]
     grids.push_back(relevance.reshape({prompts, g, g}));
     t.gradient_ms += lap();
+    enter(kForwardScope);
     x = tail.out;
     features.push_back(layer_features.squeeze(0));
     result.layers.push_back(l);
@@ -135,6 +147,7 @@ Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
   result.image_embedding = model.project_image(x.select(1, 0)).squeeze(0);
   result.scores = at::matmul(text, result.image_embedding);
   t.forward_ms += lap();
+  enter(kPostprocessScope);
   result.layer_grids = at::stack(grids).to(at::kFloat);
   result.layer_features = at::stack(features).to(at::kFloat);
   result.heatmaps =

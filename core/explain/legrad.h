@@ -26,6 +26,11 @@ struct LegradOptions {
 
 // Where the time of one explanation went (wall clock; on CUDA the kernels run
 // asynchronously, so the split is exact only with LegradOptions::synchronize_timings).
+// The same split as LibTorch profiler scopes, around the operators of each part.
+constexpr const char* kForwardScope = "legrad::forward";
+constexpr const char* kGradientScope = "legrad::gradients";
+constexpr const char* kPostprocessScope = "legrad::postprocess";
+
 struct LegradTimings {
   double forward_ms = 0.0;      // patch embedding and every block's forward pass
   double gradient_ms = 0.0;     // per-layer vector-Jacobian products and relevance reduction

@@ -74,8 +74,33 @@ TEST(Cli, BenchPrintsFiguresAndEndsWithJson) {
   EXPECT_EQ(j["threads"], 1);
   EXPECT_GT(j["breakdown_ms"]["forward"].get<double>(), 0.0);
   EXPECT_NE(r.output.find("breakdown"), std::string::npos);
+  EXPECT_GT(j["forward_gflop"].get<double>(), 0.0);
+  EXPECT_GT(j["forward_gflops"].get<double>(), 0.0);
+  EXPECT_GT(j["matmul_gflops"].get<double>(), 0.0);
   EXPECT_EQ(run_cli("bench --arch ViT-Q-99").status, 1);
   EXPECT_EQ(run_cli("bench --model " + dir.path() + " --dtype fp16").status, 1);
+}
+
+TEST(Cli, BenchProfilesOperatorsByPart) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const CliResult r =
+      run_cli("bench --model " + dir.path() + " --iters 1 --warmup 0 --threads 1 --profile 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("profile (2 frames"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("legrad::forward      aten::"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("legrad::gradients    aten::"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BenchWritesItsRandomModelForTheElement) {
+  test::TempDir dir;
+  const CliResult w = run_cli("bench --arch ViT-B-32 --write-model " + dir.file("b32"));
+  ASSERT_EQ(w.status, 0) << w.output;
+  const CliResult r = run_cli("bench --model " + dir.file("b32") +
+                              " --size 64 --iters 1 --warmup 0 --threads 1 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(last_json_line(r.output)["size"], 64);
+  EXPECT_EQ(run_cli("bench --model " + dir.file("b32") + " --write-model x").status, 1);
 }
 
 TEST(Cli, TrainsAndEvaluatesAToyModel) {
