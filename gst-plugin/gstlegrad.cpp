@@ -12,7 +12,9 @@
  * waits for its heatmap (right for files); with `mode=async` a worker analyses the newest
  * frame while frames keep flowing, each carrying the newest finished heatmap and its age.
  * `method` swaps LeGrad for one of the classic explainers (raw attention, attention rollout,
- * GradCAM, CheferCAM) for comparison; the metadata has the same form.
+ * GradCAM, CheferCAM) for comparison; the metadata has the same form. `smoothing` averages
+ * each prompt's heatmap over analysed frames for steadier overlays on live video. All of
+ * LibTorch's work runs on one compute thread per device, shared by the process's elements.
  *
  * Prompts change while playing through the `prompts` property, a serialized custom
  * downstream event or an upstream custom event named `legrad/prompts` (field `prompts`, a
@@ -62,6 +64,7 @@ enum {
   PROP_ATTACH_ROI,
   PROP_ROI_THRESHOLD,
   PROP_MIN_SCORE,
+  PROP_SMOOTHING,
   PROP_MODEL_INSTANCE_ID,
   PROP_STATS_INTERVAL,
   PROP_THREADS,
@@ -487,6 +490,9 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_MIN_SCORE:
       self->settings.min_score = g_value_get_float (value);
       break;
+    case PROP_SMOOTHING:
+      self->settings.smoothing = g_value_get_float (value);
+      break;
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
@@ -550,6 +556,9 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_MIN_SCORE:
       g_value_set_float (value, self->settings.min_score);
+      break;
+    case PROP_SMOOTHING:
+      g_value_set_float (value, self->settings.smoothing);
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
@@ -651,6 +660,11 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
       g_param_spec_float ("min-score", "Minimum score", "Presence score (cosine similarity) a "
           "prompt needs for a region of interest", -1.0f, 1.0f, legrad::kDefaultMinScore, playing));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_float ("smoothing", "Smoothing", "Steadier heatmaps on live video: each "
+          "prompt's map averaged over analysed frames, this being the previous average's "
+          "weight (0 = off; restarts on new prompts, caps or a flush)", 0.0f,
+          legrad::kMaxSmoothing, legrad::kDefaultSmoothing, playing));
   g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE_ID,
       g_param_spec_string ("model-instance-id", "Model instance id", "Elements with the same "
           "id share one loaded model (same model and device required)", NULL, ready));

@@ -55,15 +55,21 @@ std::shared_ptr<const PromptSet> LegradAnalyzer::prompts_for(GstBuffer* buffer) 
 }
 
 std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& image,
-                                                              const Job& job,
-                                                              float roi_threshold) const {
+                                                              const Job& job, float roi_threshold) {
   auto result = std::make_shared<AnalysisResult>();
   result->prompts = job.prompts;
   result->source_pts = job.pts;
   result->frame_number = job.frame_number;
   const auto start = std::chrono::steady_clock::now();
   try {
-    compute_->run([&] { explain_into(*result, image, job, roi_threshold); });
+    // LibTorch on the compute thread; the rest is plain loops (a tensor operation here would
+    // start a thread pool of this thread's own).
+    ComputedMaps computed = compute_->call([&] { return compute_maps(image, job); });
+    {
+      std::lock_guard<std::mutex> lock(smoothing_mutex_);
+      smoothing_.apply(job.prompts->texts, computed.size, job.smoothing, computed.maps);
+    }
+    fill_result(*result, computed, roi_threshold);
   } catch (const std::exception& e) {
     result->error = e.what();
   }
@@ -72,17 +78,27 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
   return result;
 }
 
-void LegradAnalyzer::explain_into(AnalysisResult& result, const ImageView& image, const Job& job,
-                                  float roi_threshold) const {
+LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_maps(const ImageView& image,
+                                                          const Job& job) const {
   const Explanation ex = engine_.explain(image, *job.prompts, job.method);
   const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
-  const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat);
-  result.size = static_cast<int>(heat.size(1));
-  for (int64_t p = 0; p < heat.size(0); ++p) {
-    const at::Tensor map = heat[p];
-    result.heatmaps.push_back(g_bytes_new(map.data_ptr<float>(), map.numel() * sizeof(float)));
-    result.scores.push_back(scores[p].item<float>());
-    const HeatmapView view{map.data_ptr<float>(), result.size, result.size};
+  const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat).contiguous();
+  ComputedMaps out;
+  out.size = static_cast<int>(heat.size(1));
+  out.maps.assign(heat.data_ptr<float>(), heat.data_ptr<float>() + heat.numel());
+  out.scores.assign(scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel());
+  return out;
+}
+
+void LegradAnalyzer::fill_result(AnalysisResult& result, const ComputedMaps& computed,
+                                 float roi_threshold) {
+  result.size = computed.size;
+  result.scores = computed.scores;
+  const size_t area = static_cast<size_t>(computed.size) * computed.size;
+  for (size_t p = 0; p < computed.scores.size(); ++p) {
+    const float* map = computed.maps.data() + p * area;
+    result.heatmaps.push_back(g_bytes_new(map, area * sizeof(float)));
+    const HeatmapView view{map, computed.size, computed.size};
     result.boxes.push_back(roi_threshold >= 0 ? largest_region(view, roi_threshold) : std::nullopt);
   }
 }
@@ -109,7 +125,8 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   const std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
   const bool analysed = due && prompts;
   if (analysed) {
-    Job job{at::Tensor(), prompts, GST_BUFFER_PTS(buffer), frame_number, settings.method};
+    Job job{at::Tensor(), prompts,         GST_BUFFER_PTS(buffer),
+            frame_number, settings.method, settings.smoothing};
     const MappedFrame mapped(buffer, info);
     if (settings.async)
       submit(std::move(job), mapped.planes());
@@ -195,6 +212,10 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
 
 void LegradAnalyzer::flush() {
   if (worker_) worker_->flush();
+  {
+    std::lock_guard<std::mutex> lock(smoothing_mutex_);
+    smoothing_.reset();
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   latest_.reset();
   frame_number_ = 0;

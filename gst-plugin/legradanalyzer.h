@@ -17,6 +17,7 @@
 #include "engine/compute_thread.h"
 #include "engine/engine.h"
 #include "heatmap/boxes.h"
+#include "heatmap/temporal_smoothing.h"
 #include "video/video_frame.h"
 
 namespace legrad {
@@ -31,6 +32,7 @@ struct AnalyzerSettings {
   bool attach_roi = false;
   float roi_threshold = kDefaultRoiThreshold;
   float min_score = kDefaultMinScore;
+  float smoothing = kDefaultSmoothing;
 };
 
 struct AnalyzerStats {
@@ -89,13 +91,20 @@ class LegradAnalyzer {
     GstClockTime pts;
     uint64_t frame_number;
     ExplainMethod method;
+    float smoothing;
+  };
+  // An explanation's maps ([P][size x size]) and scores, on the host.
+  struct ComputedMaps {
+    std::vector<float> maps, scores;
+    int size = 0;
   };
   // roi_threshold < 0: no boxes.
   std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,
-                                                float roi_threshold) const;
-  // analyse()'s work on the compute thread; throws.
-  void explain_into(AnalysisResult& result, const ImageView& image, const Job& job,
-                    float roi_threshold) const;
+                                                float roi_threshold);
+  // analyse()'s LibTorch part, on the compute thread; throws.
+  ComputedMaps compute_maps(const ImageView& image, const Job& job) const;
+  static void fill_result(AnalysisResult& result, const ComputedMaps& computed,
+                          float roi_threshold);
   PromptSet encode(const std::string& list) const;  // a `;`-separated list; throws
   using Worker = AsyncAnalyzer<Job, std::shared_ptr<const AnalysisResult>>;
   uint64_t next_frame_number();
@@ -122,6 +131,8 @@ class LegradAnalyzer {
   uint64_t frame_number_ = 0;
   std::atomic<float> roi_threshold_{-1.0f};  // the worker's: < 0 while boxes are off
   std::unique_ptr<Worker> worker_;
+  std::mutex smoothing_mutex_;  // analyses finish on the streaming thread or the worker
+  TemporalSmoothing smoothing_;
 };
 
 }  // namespace legrad

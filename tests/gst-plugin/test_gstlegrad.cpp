@@ -169,6 +169,45 @@ TEST_F(Plugin, MethodPropertySwitchesExplainersWhilePlaying) {
   gst_harness_teardown(h);
 }
 
+TEST_F(Plugin, SmoothingAveragesEachPromptsMapOverAnalysedFrames) {
+  auto inverted = [&] {  // another picture: the test frame's colours inverted
+    GstBuffer* buf = frame("RGB", 32, 32);
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = 255 - map.data[i];
+    gst_buffer_unmap(buf, &map);
+    return buf;
+  };
+  auto first_map = [](GstHarness* h, GstBuffer* in) {
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    const GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, 0);
+    std::vector<float> values;
+    if (m) {
+      const gfloat* v = gst_legrad_heatmap_meta_get_values(m);
+      values.assign(v, v + m->width * m->height);
+    }
+    gst_buffer_unref(out);
+    return values;
+  };
+  GstHarness* plain = analyzer("prompts=\"a cat\"", caps("RGB", 32, 32));
+  const std::vector<float> a = first_map(plain, frame("RGB", 32, 32));
+  const std::vector<float> b = first_map(plain, inverted());
+  gst_harness_teardown(plain);
+  ASSERT_FALSE(a.empty());
+  ASSERT_NE(a, b);
+
+  GstHarness* h = analyzer("prompts=\"a cat\" smoothing=0.75", caps("RGB", 32, 32));
+  EXPECT_EQ(first_map(h, frame("RGB", 32, 32)), a);  // the first map starts the average
+  const std::vector<float> smoothed = first_map(h, inverted());
+  ASSERT_EQ(smoothed.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(smoothed[i], 0.75f * a[i] + 0.25f * b[i], 1e-6);
+  GstElement* e = gst_harness_find_element(h, "legrad");
+  g_object_set(e, "prompts", "a cat;a dog", NULL);  // new prompts start a new average
+  gst_object_unref(e);
+  EXPECT_EQ(first_map(h, inverted()), b);
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, InferenceIntervalCarriesTheNewestHeatmapWithItsAge) {
   GstHarness* h = analyzer("prompts=\"a cat\" inference-interval=3", caps("RGB", 32, 32));
   std::vector<guint64> ages;
