@@ -11,12 +11,15 @@
 #include "base/device.h"
 #include "base/error.h"
 #include "commands.h"
+#include "engine/batch_scheduler.h"
+#include "engine/compute_thread.h"
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "lab/clip_archs.h"
 #include "lab/compute_rate.h"
 #include "lab/op_profile.h"
 #include "lab/random_init.h"
+#include "lab/stream_bench.h"
 #include "model/clip_model.h"
 #include "model/transformer.h"
 #include "model/weight_source.h"
@@ -276,6 +279,54 @@ void print_result(const BenchSetup& s, const BenchResult& r) {
   if (!r.profile.empty()) print_profile(s, r);
 }
 
+// --streams N: N streams on the model at once, batched with --batch B > 1.
+int bench_streams(const Args& args, const BenchSetup& s) {
+  // As in the element, LibTorch runs on the compute thread only (see compute_thread.h).
+  const auto compute = shared_compute_thread(s.device_name);
+  const auto loaded = compute->call([&] {
+    set_compute_threads(args.get_int("threads", 0));
+    return bench_model(args, s.device_name, s.dtype);
+  });
+  StreamBenchSettings settings;
+  settings.streams = args.get_int("streams", settings.streams);
+  settings.batch_size = static_cast<unsigned>(args.get_int("batch", 1));
+  settings.batch_timeout_ms = static_cast<unsigned>(
+      args.get_int("batch-timeout", static_cast<int>(kDefaultBatchTimeoutMs)));
+  settings.frames = s.iters;
+  settings.warmup = s.warmup;
+  if (settings.streams < 1 || args.get_int("batch", 1) < 1 || args.get_int("batch-timeout", 0) < 0)
+    throw Error("--streams and --batch must be >= 1, --batch-timeout >= 0");
+  const at::Tensor pixels = compute->call([] { return bench_frame(640, 480); });
+  const PromptSet prompts =
+      compute->call([&] { return random_prompts(s.prompts, loaded->model->config().embed_dim); });
+  const StreamBenchResult r =
+      run_stream_bench(loaded, s.options, image_view(pixels), prompts, settings);
+  std::printf("%s  P=%d  %s %s  threads=%d  %d streams  batch %u (timeout %u ms)  %d frames each\n",
+              s.label.c_str(), s.prompts, s.device.str().c_str(), s.dtype_name.c_str(),
+              at::get_num_threads(), settings.streams, settings.batch_size,
+              settings.batch_timeout_ms, settings.frames);
+  std::printf("  aggregate %.2f fps  per stream", r.aggregate_fps);
+  for (double fps : r.per_stream_fps) std::printf(" %.2f", fps);
+  std::printf(" fps  median %.2f ms a frame  %.2f frames per forward pass\n", r.median_ms,
+              r.mean_batch);
+  if (args.has("json")) {
+    const nlohmann::ordered_json j = {{"model", s.label},
+                                      {"prompts", s.prompts},
+                                      {"device", s.device.str()},
+                                      {"dtype", s.dtype_name},
+                                      {"streams", settings.streams},
+                                      {"batch", settings.batch_size},
+                                      {"batch_timeout_ms", settings.batch_timeout_ms},
+                                      {"frames", settings.frames},
+                                      {"aggregate_fps", r.aggregate_fps},
+                                      {"per_stream_fps", r.per_stream_fps},
+                                      {"median_ms", r.median_ms},
+                                      {"mean_batch", r.mean_batch}};
+    std::printf("%s\n", j.dump().c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string bench_usage() {
@@ -289,6 +340,9 @@ std::string bench_usage() {
       "    and the forward pass's FLOP rate against this device's measured matrix-product rate;",
       "    --profile N: N more frames under LibTorch's profiler, operators by self time;",
       "    --json ends with one JSON line.",
+      "bench (--arch NAME | --model PATH) --streams N [--batch B] [--batch-timeout MS] [...]",
+      "    N streams sending frames at once to one model, each frame alone or batched across",
+      "    streams (B frames at most); aggregate and per-stream fps, median ms a frame.",
       "bench --arch NAME --write-model DIR",
       "    Writes that random-weight model as an open_clip folder (for the element; add a "
       "vocabulary).",
@@ -296,10 +350,11 @@ std::string bench_usage() {
 }
 
 int bench_command(int argc, char** argv) {
-  const Args args(argc, argv,
-                  {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",
-                   "threads", "layer-index", "write-model", "profile"},
-                  {"json", "no-cuda-graph"});
+  const Args args(
+      argc, argv,
+      {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype", "threads",
+       "layer-index", "write-model", "profile", "streams", "batch", "batch-timeout"},
+      {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   if (args.has("write-model")) {
     if (!args.has("arch")) throw Error("--write-model writes the model of --arch");
@@ -310,6 +365,7 @@ int bench_command(int argc, char** argv) {
   }
   set_compute_threads(args.get_int("threads", 0));
   const BenchSetup setup = bench_setup(args);
+  if (args.has("streams")) return bench_streams(args, setup);
   const BenchResult result = measure(setup, bench_model(args, setup.device_name, setup.dtype));
   const nlohmann::ordered_json json = result_json(setup, result);
   print_result(setup, result);

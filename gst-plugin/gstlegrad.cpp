@@ -66,6 +66,8 @@ enum {
   PROP_MIN_SCORE,
   PROP_SMOOTHING,
   PROP_MODEL_INSTANCE_ID,
+  PROP_BATCH_SIZE,
+  PROP_BATCH_TIMEOUT,
   PROP_STATS_INTERVAL,
   PROP_THREADS,
   PROP_FRAMES_ANALYZED,
@@ -493,6 +495,12 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_SMOOTHING:
       self->settings.smoothing = g_value_get_float (value);
       break;
+    case PROP_BATCH_SIZE:
+      self->settings.batch_size = g_value_get_uint (value);
+      break;
+    case PROP_BATCH_TIMEOUT:
+      self->settings.batch_timeout_ms = g_value_get_uint (value);
+      break;
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
@@ -559,6 +567,12 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_SMOOTHING:
       g_value_set_float (value, self->settings.smoothing);
+      break;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->settings.batch_size);
+      break;
+    case PROP_BATCH_TIMEOUT:
+      g_value_set_uint (value, self->settings.batch_timeout_ms);
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
@@ -668,6 +682,14 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE_ID,
       g_param_spec_string ("model-instance-id", "Model instance id", "Elements with the same "
           "id share one loaded model (same model and device required)", NULL, ready));
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint ("batch-size", "Batch size", "Most frames explained in one forward "
+          "pass together with those of the other elements sharing the model "
+          "(model-instance-id); 1 = each frame alone", 1, 64, legrad::kDefaultBatchSize,
+          playing));
+  g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
+      g_param_spec_uint ("batch-timeout", "Batch timeout", "Longest a frame waits for a batch "
+          "to fill, in milliseconds", 0, 10000, legrad::kDefaultBatchTimeoutMs, playing));
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Statistics interval", "Post a 'legrad-stats' "
           "element message every N analysed frames (0 = never)", 0, G_MAXUINT, 0, playing));

@@ -18,7 +18,9 @@ AnalysisResult::~AnalysisResult() {
 
 LegradAnalyzer::LegradAnalyzer(std::shared_ptr<const LoadedModel> model,
                                const EngineOptions& options, std::shared_ptr<ComputeThread> compute)
-    : engine_(std::move(model), options), compute_(std::move(compute)) {}
+    : engine_(model, options),
+      compute_(compute),
+      scheduler_(shared_batch_scheduler(*model, std::move(compute))) {}
 
 PromptSet LegradAnalyzer::encode(const std::string& list) const {
   const std::vector<std::string> texts = parse_prompt_list(list);
@@ -64,7 +66,7 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
   try {
     // LibTorch on the compute thread; the rest is plain loops (a tensor operation here would
     // start a thread pool of this thread's own).
-    ComputedMaps computed = compute_->call([&] { return compute_maps(image, job); });
+    ComputedMaps computed = compute_maps(image, job);
     {
       std::lock_guard<std::mutex> lock(smoothing_mutex_);
       smoothing_.apply(job.prompts->texts, computed.size, job.smoothing, computed.maps);
@@ -80,7 +82,16 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
 
 LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_maps(const ImageView& image,
                                                           const Job& job) const {
-  const Explanation ex = engine_.explain(image, *job.prompts, job.method);
+  if (job.batch_size <= 1)
+    return compute_->call(
+        [&] { return host_maps(engine_.explain(image, *job.prompts, job.method)); });
+  const Explanation ex =
+      scheduler_->explain({&engine_, image, job.prompts.get(), job.method, job.batch_size,
+                           std::chrono::milliseconds(job.batch_timeout_ms)});
+  return compute_->call([&] { return host_maps(ex); });
+}
+
+LegradAnalyzer::ComputedMaps LegradAnalyzer::host_maps(const Explanation& ex) {
   const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
   const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat).contiguous();
   ComputedMaps out;
@@ -125,8 +136,10 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   const std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
   const bool analysed = due && prompts;
   if (analysed) {
-    Job job{at::Tensor(), prompts,         GST_BUFFER_PTS(buffer),
-            frame_number, settings.method, settings.smoothing};
+    Job job{at::Tensor(),           prompts,
+            GST_BUFFER_PTS(buffer), frame_number,
+            settings.method,        settings.smoothing,
+            settings.batch_size,    settings.batch_timeout_ms};
     const MappedFrame mapped(buffer, info);
     if (settings.async)
       submit(std::move(job), mapped.planes());

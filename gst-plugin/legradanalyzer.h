@@ -14,6 +14,7 @@
 #include <string>
 
 #include "engine/async_analyzer.h"
+#include "engine/batch_scheduler.h"
 #include "engine/compute_thread.h"
 #include "engine/engine.h"
 #include "heatmap/boxes.h"
@@ -33,6 +34,8 @@ struct AnalyzerSettings {
   float roi_threshold = kDefaultRoiThreshold;
   float min_score = kDefaultMinScore;
   float smoothing = kDefaultSmoothing;
+  unsigned batch_size = kDefaultBatchSize;  // > 1: frames of elements sharing the model batched
+  unsigned batch_timeout_ms = kDefaultBatchTimeoutMs;
 };
 
 struct AnalyzerStats {
@@ -92,6 +95,8 @@ class LegradAnalyzer {
     uint64_t frame_number;
     ExplainMethod method;
     float smoothing;
+    unsigned batch_size;
+    unsigned batch_timeout_ms;
   };
   // An explanation's maps ([P][size x size]) and scores, on the host.
   struct ComputedMaps {
@@ -101,8 +106,10 @@ class LegradAnalyzer {
   // roi_threshold < 0: no boxes.
   std::shared_ptr<const AnalysisResult> analyse(const ImageView& image, const Job& job,
                                                 float roi_threshold);
-  // analyse()'s LibTorch part, on the compute thread; throws.
+  // analyse()'s LibTorch part, on the compute thread (batched with other elements' frames
+  // when job.batch_size > 1); throws.
   ComputedMaps compute_maps(const ImageView& image, const Job& job) const;
+  static ComputedMaps host_maps(const Explanation& ex);
   static void fill_result(AnalysisResult& result, const ComputedMaps& computed,
                           float roi_threshold);
   PromptSet encode(const std::string& list) const;  // a `;`-separated list; throws
@@ -120,6 +127,7 @@ class LegradAnalyzer {
 
   LegradEngine engine_;
   std::shared_ptr<ComputeThread> compute_;
+  std::shared_ptr<BatchScheduler> scheduler_;
   mutable std::mutex mutex_;  // guards prompts_, meta_prompts_, latest_, stats_
   std::shared_ptr<const PromptSet> prompts_;
   std::pair<std::string, std::shared_ptr<const PromptSet>> meta_prompts_;  // cache for prompt metas

@@ -147,6 +147,30 @@ Explanation LegradEngine::explain(const ImageView& frame, const PromptSet& promp
   return explain_pixels(pixels, prompts, method);
 }
 
+std::vector<Explanation> LegradEngine::explain_batch(const std::vector<ImageView>& frames,
+                                                     const std::vector<const PromptSet*>& prompts,
+                                                     ExplainMethod method) const {
+  if (frames.empty() || frames.size() != prompts.size())
+    throw Error("a batch needs one prompt set per frame");
+  for (const PromptSet* p : prompts)
+    if (!p || p->empty()) throw Error("no prompts set");
+  if (frames.size() == 1) return {explain(frames[0], *prompts[0], method)};  // CUDA graphs
+  return naming_out_of_memory(*prompts[0], [&] {
+    std::vector<at::Tensor> pixels, texts;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      pixels.push_back(preprocess(frames[i]));
+      texts.push_back(prompts[i]->embeddings);
+    }
+    if (method == ExplainMethod::Legrad)
+      return explain_legrad_batch(*loaded_->model, at::cat(pixels), texts, legrad_options_);
+    std::vector<Explanation> out;  // the classic explainers take one frame at a time
+    for (size_t i = 0; i < frames.size(); ++i)
+      out.push_back(
+          method_info(method).explain(*loaded_->model, pixels[i], texts[i], legrad_options_));
+    return out;
+  });
+}
+
 at::Tensor LegradEngine::scores(const ImageView& frame, const PromptSet& prompts) const {
   if (prompts.empty()) throw Error("no prompts set");
   at::NoGradGuard no_grad;

@@ -95,12 +95,20 @@ class LegradEngine {
   Explanation explain_pixels(const at::Tensor& pixels, const PromptSet& prompts,
                              ExplainMethod method = kDefaultMethod) const;
 
+  // Several frames, each with its own prompts, in one forward pass (LeGrad; the classic
+  // explainers run frame by frame); each result equals explain()'s for that frame alone to
+  // float rounding. One frame: explain() itself (a CUDA graph where it has one).
+  std::vector<Explanation> explain_batch(const std::vector<ImageView>& frames,
+                                         const std::vector<const PromptSet*>& prompts,
+                                         ExplainMethod method = kDefaultMethod) const;
+
   // The prompts' presence scores alone ([P], cosine similarity with the image embedding).
   at::Tensor scores(const ImageView& frame, const PromptSet& prompts) const;
 
   // Whether explanations for `prompts` prompts run as a CUDA graph replay (after a first one).
   bool uses_cuda_graph(int64_t prompts) const;
   int input_size() const { return input_size_; }
+  int layer_index() const { return legrad_options_.layer_index; }
   const ClipModel& model() const { return *loaded_->model; }
   const TextTokenizer& tokenizer() const { return *loaded_->tokenizer; }
 

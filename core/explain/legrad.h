@@ -60,6 +60,13 @@ void check_explanation_inputs(const ClipModel& model, const at::Tensor& pixels,
 Explanation explain_legrad(const ClipModel& model, const at::Tensor& pixels,
                            const at::Tensor& text_embeddings, const LegradOptions& options = {});
 
+// Several frames in one forward pass: pixels [B, 3, S, S], text_embeddings[b] frame b's
+// prompts [P_b, E]. Each frame's explanation equals explain_legrad's for it alone (to float
+// rounding: the batch's matrix products are blocked differently); timings are the batch's.
+std::vector<Explanation> explain_legrad_batch(const ClipModel& model, const at::Tensor& pixels,
+                                              const std::vector<at::Tensor>& text_embeddings,
+                                              const LegradOptions& options = {});
+
 // [..., g, g] -> [..., g*patch, g*patch], bilinear, align_corners=False, as the reference.
 at::Tensor upsample_relevance(const at::Tensor& grids, int patch);
 

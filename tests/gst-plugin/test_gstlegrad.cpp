@@ -1,4 +1,8 @@
 // The `legrad` element, driven through GstHarness and launch lines with a tiny random model.
+#include <chrono>
+#include <thread>
+#include <tuple>
+
 #include "plugin_support.h"
 
 namespace legrad {
@@ -206,6 +210,58 @@ TEST_F(Plugin, SmoothingAveragesEachPromptsMapOverAnalysedFrames) {
   gst_object_unref(e);
   EXPECT_EQ(first_map(h, inverted()), b);
   gst_harness_teardown(h);
+}
+
+// Three streams of different sizes and formats on one model, batched: each frame's maps are
+// the ones it gets alone; a batch that cannot fill waits only batch-timeout.
+TEST_F(Plugin, StreamsSharingAModelAreBatchedWithTheirOwnMaps) {
+  const std::vector<std::tuple<const char*, int, int>> streams = {
+      {"RGB", 32, 32}, {"BGRx", 48, 40}, {"I420", 64, 36}};
+  auto maps_of = [](GstBuffer* out) {
+    std::vector<float> values;
+    for (guint p = 0; p < 2; ++p)
+      if (const GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, p)) {
+        const gfloat* v = gst_legrad_heatmap_meta_get_values(m);
+        values.insert(values.end(), v, v + m->width * m->height);
+      }
+    gst_buffer_unref(out);
+    return values;
+  };
+  std::vector<std::vector<float>> alone;
+  for (const auto& [format, w, h] : streams) {
+    GstHarness* single = analyzer("prompts=\"a cat;a dog\" dtype=fp32", caps(format, w, h));
+    alone.push_back(maps_of(gst_harness_push_and_pull(single, frame(format, w, h))));
+    gst_harness_teardown(single);
+  }
+  std::vector<GstHarness*> harnesses;
+  for (const auto& [format, w, h] : streams)
+    harnesses.push_back(
+        analyzer("prompts=\"a cat;a dog\" dtype=fp32 model-instance-id=batched batch-size=3 "
+                 "batch-timeout=10000",
+                 caps(format, w, h)));
+  std::vector<std::vector<float>> batched(streams.size());
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < streams.size(); ++i)
+    threads.emplace_back([&, i] {
+      const auto& [format, w, h] = streams[i];
+      batched[i] = maps_of(gst_harness_push_and_pull(harnesses[i], frame(format, w, h)));
+    });
+  for (std::thread& t : threads) t.join();
+  // Unbatched, each frame would have waited the 10 s timeout for the others.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  auto expect_near = [](const std::vector<float>& a, const std::vector<float>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    ASSERT_FALSE(a.empty());
+    for (size_t k = 0; k < a.size(); ++k) ASSERT_NEAR(a[k], b[k], 1e-5);
+  };
+  for (size_t i = 0; i < streams.size(); ++i) expect_near(batched[i], alone[i]);
+  // One stream left (the others at EOS): its frames pass after the timeout.
+  GstElement* e = gst_harness_find_element(harnesses[0], "legrad");
+  g_object_set(e, "batch-timeout", 20u, NULL);
+  gst_object_unref(e);
+  expect_near(maps_of(gst_harness_push_and_pull(harnesses[0], frame("RGB", 32, 32))), alone[0]);
+  for (GstHarness* h : harnesses) gst_harness_teardown(h);
 }
 
 TEST_F(Plugin, InferenceIntervalCarriesTheNewestHeatmapWithItsAge) {

@@ -1,0 +1,87 @@
+#include "lab/stream_bench.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "engine/batch_scheduler.h"
+#include "engine/compute_thread.h"
+
+namespace legrad {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+StreamBenchResult run_stream_bench(const std::shared_ptr<const LoadedModel>& model,
+                                   const EngineOptions& options, const ImageView& frame,
+                                   const PromptSet& prompts, const StreamBenchSettings& s) {
+  auto compute = shared_compute_thread(model->device);
+  auto scheduler = shared_batch_scheduler(*model, compute);
+  std::vector<std::unique_ptr<LegradEngine>> engines;
+  for (int i = 0; i < s.streams; ++i)
+    engines.push_back(std::make_unique<LegradEngine>(model, options));
+  // One frame through stream i's engine, as the element sends it; the maps come back to the host.
+  auto send = [&](int i) {
+    const LegradEngine& engine = *engines[i];
+    if (s.batch_size <= 1) {
+      compute->run([&] { engine.explain(frame, prompts).heatmaps.cpu(); });
+      return;
+    }
+    const Explanation ex =
+        scheduler->explain({&engine, frame, &prompts, kDefaultMethod, s.batch_size,
+                            std::chrono::milliseconds(s.batch_timeout_ms)});
+    compute->run([&] { ex.heatmaps.cpu(); });
+  };
+  std::vector<std::vector<double>> latencies(s.streams);
+  std::vector<double> stream_ms(s.streams);
+  // Every stream warms up, then all start timing together.
+  std::atomic<int> warmed{0};
+  std::promise<void> go;
+  const std::shared_future<void> timed = go.get_future().share();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < s.streams; ++i)
+    threads.emplace_back([&, i] {
+      for (int f = 0; f < s.warmup; ++f) send(i);
+      ++warmed;
+      timed.wait();
+      const auto begin = Clock::now();
+      for (int f = 0; f < s.frames; ++f) {
+        const auto sent = Clock::now();
+        send(i);
+        latencies[i].push_back(ms_between(sent, Clock::now()));
+      }
+      stream_ms[i] = ms_between(begin, Clock::now());
+    });
+  while (warmed < s.streams) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto before = scheduler->stats();
+  const auto begin = Clock::now();
+  go.set_value();
+  for (std::thread& t : threads) t.join();
+  const double wall_ms = ms_between(begin, Clock::now());
+  const auto after = scheduler->stats();
+
+  StreamBenchResult r;
+  r.aggregate_fps = 1000.0 * s.streams * s.frames / wall_ms;
+  std::vector<double> all;
+  for (int i = 0; i < s.streams; ++i) {
+    r.per_stream_fps.push_back(1000.0 * s.frames / stream_ms[i]);
+    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
+  }
+  std::sort(all.begin(), all.end());
+  r.median_ms = all.empty() ? 0 : all[all.size() / 2];
+  const uint64_t batches = after.batches - before.batches;
+  r.mean_batch = batches ? static_cast<double>(after.frames - before.frames) / batches : 1.0;
+  return r;
+}
+
+}  // namespace legrad
