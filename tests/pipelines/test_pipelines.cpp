@@ -137,6 +137,44 @@ TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
   EXPECT_EQ(h264_stream(dir.file("out put.mp4")), "high 320x180");
 }
 
+// Two inputs of different sizes through one shared, batching model: a recording and a JSON
+// line per frame for each.
+TEST(Pipelines, ManyCamerasShareOneModel) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const std::vector<std::string> sizes = {"160x120", "200x100"};
+  std::string inputs;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::string input = dir.file("cam " + std::to_string(i) + ".mp4");
+    const std::string w = sizes[i].substr(0, sizes[i].find('x'));
+    const std::string h = sizes[i].substr(sizes[i].find('x') + 1);
+    const std::string make =
+        "gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=5 ! "
+        "video/x-raw,width=" +
+        w + ",height=" + h +
+        ",framerate=10/1 ! videoconvert ! video/x-raw,format=I420 ! "
+        "x264enc ! mp4mux ! filesink location=\"" +
+        input + "\"";
+    ASSERT_EQ(std::system(make.c_str()), 0);
+    inputs += " '" + input + "'";
+  }
+  EXPECT_TRUE(run_script(dir, "", "many-cameras.sh" + inputs));
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::string out = dir.file("cam-" + std::to_string(i + 1));
+    EXPECT_EQ(h264_stream(out + ".mp4"), "high " + sizes[i]);
+    EXPECT_EQ(decodable_frames(out + ".mp4"), 5);
+    std::ifstream jsonl(out + ".jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(jsonl, line);) {
+      EXPECT_EQ(nlohmann::json::parse(line)["prompts"].size(), 2u);
+      ++lines;
+    }
+    EXPECT_EQ(lines, 5);
+  }
+}
+
 // A camera that cannot be reached (nothing listens on the loopback's discard port) is an error
 // that leaves no empty recording behind.
 TEST(Pipelines, UnreachableCameraLeavesNoEmptyFiles) {
