@@ -1,6 +1,7 @@
 #include "video/preprocess.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -72,6 +73,8 @@ ImageView image_view(const at::Tensor& rgb) {
                                       rgb.size(2) == 3 ? PixelFormat::RGB : PixelFormat::RGBx);
 }
 
+constexpr int64_t kRowsPerTask = 16;
+
 at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height) {
   if (!image.data || image.width <= 0 || image.height <= 0)
     throw Error("cannot resize an empty frame (" + std::to_string(image.width) + "x" +
@@ -87,42 +90,49 @@ at::Tensor resize_bicubic(const ImageView& image, int out_width, int out_height)
   const int rows = row_last - row_first;
   std::vector<uint8_t> temp(static_cast<size_t>(rows) * out_width * 3);
   const bool need_h = out_width != image.width;
-  for (int y = 0; y < rows; ++y) {
-    const uint8_t* src = image.data + (y + row_first) * image.row_stride;
-    uint8_t* dst = temp.data() + static_cast<size_t>(y) * out_width * 3;
-    for (int xx = 0; xx < out_width; ++xx) {
-      for (int c = 0; c < 3; ++c) {
-        if (!need_h) {
-          dst[xx * 3 + c] = src[static_cast<int64_t>(xx) * image.pixel_stride + offsets[c]];
-          continue;
+  // Rows are independent in each pass: split over the operator threads (this runs on the
+  // compute thread, whose other threads wait otherwise).
+  at::parallel_for(0, rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t y = begin; y < end; ++y) {
+      const uint8_t* src = image.data + (y + row_first) * image.row_stride;
+      uint8_t* dst = temp.data() + static_cast<size_t>(y) * out_width * 3;
+      for (int xx = 0; xx < out_width; ++xx) {
+        for (int c = 0; c < 3; ++c) {
+          if (!need_h) {
+            dst[xx * 3 + c] = src[static_cast<int64_t>(xx) * image.pixel_stride + offsets[c]];
+            continue;
+          }
+          int32_t ss = 1 << (kPrecisionBits - 1);
+          const int32_t* k = &h.weights[static_cast<size_t>(xx) * h.ksize];
+          for (int x = 0; x < h.count[xx]; ++x)
+            ss +=
+                src[static_cast<int64_t>(x + h.first[xx]) * image.pixel_stride + offsets[c]] * k[x];
+          dst[xx * 3 + c] = clip8(ss);
         }
-        int32_t ss = 1 << (kPrecisionBits - 1);
-        const int32_t* k = &h.weights[static_cast<size_t>(xx) * h.ksize];
-        for (int x = 0; x < h.count[xx]; ++x)
-          ss += src[static_cast<int64_t>(x + h.first[xx]) * image.pixel_stride + offsets[c]] * k[x];
-        dst[xx * 3 + c] = clip8(ss);
       }
     }
-  }
+  });
 
   at::Tensor out = at::empty({out_height, out_width, 3}, at::kByte);
   uint8_t* o = out.data_ptr<uint8_t>();
   const bool need_v = out_height != image.height;
-  for (int yy = 0; yy < out_height; ++yy) {
-    const int32_t* k = &v.weights[static_cast<size_t>(yy) * v.ksize];
-    const int first = v.first[yy] - row_first;
-    for (int i = 0; i < out_width * 3; ++i) {
-      if (!need_v) {
-        o[static_cast<size_t>(yy) * out_width * 3 + i] =
-            temp[static_cast<size_t>(yy) * out_width * 3 + i];
-        continue;
+  at::parallel_for(0, out_height, kRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t yy = begin; yy < end; ++yy) {
+      const int32_t* k = &v.weights[static_cast<size_t>(yy) * v.ksize];
+      const int first = v.first[yy] - row_first;
+      for (int i = 0; i < out_width * 3; ++i) {
+        if (!need_v) {
+          o[static_cast<size_t>(yy) * out_width * 3 + i] =
+              temp[static_cast<size_t>(yy) * out_width * 3 + i];
+          continue;
+        }
+        int32_t ss = 1 << (kPrecisionBits - 1);
+        for (int y = 0; y < v.count[yy]; ++y)
+          ss += temp[static_cast<size_t>(first + y) * out_width * 3 + i] * k[y];
+        o[static_cast<size_t>(yy) * out_width * 3 + i] = clip8(ss);
       }
-      int32_t ss = 1 << (kPrecisionBits - 1);
-      for (int y = 0; y < v.count[yy]; ++y)
-        ss += temp[static_cast<size_t>(first + y) * out_width * 3 + i] * k[y];
-      o[static_cast<size_t>(yy) * out_width * 3 + i] = clip8(ss);
     }
-  }
+  });
   return out;
 }
 
