@@ -3,17 +3,27 @@
 # through legrad -> legradmetaconvert -> legradoverlay with MODEL and reads the resident
 # memory every second. Single readings swing by a few MB as large per-frame buffers are freed
 # and taken again, so it compares the peaks of the first and the second half of the run
-# (after 1000 frames of warm-up); a leak shows as growth between them.
-#   MODEL=... scripts/soak.sh [FRAMES]
+# (after 1000 frames of warm-up); a leak shows as growth between them. STREAMS > 1 runs that
+# many such branches in the one pipeline, sharing the model and batching their frames
+# (batch-size STREAMS); FRAMES counts each stream's frames.
+#   MODEL=... [STREAMS=4] scripts/soak.sh [FRAMES]
 set -euo pipefail
 source "$(dirname "$0")/../pipelines/common.sh"
 frames="${1:-20000}"
 log="$OUT/soak.jsonl"
-rm -f "$log"
-gst-launch-1.0 -q videotestsrc num-buffers="$frames" pattern=ball ! \
-  video/x-raw,width=320,height=240,framerate=30/1,format=RGBx ! \
-  legrad model="$MODEL" prompts="$PROMPTS" attach-roi=true ! \
-  legradmetaconvert location="$log" ! legradoverlay ! fakesink sync=false &
+streams="${STREAMS:-1}"
+branches=()
+for i in $(seq "$streams"); do
+  stream_log="$log"
+  [ "$i" -gt 1 ] && stream_log="$OUT/soak-$i.jsonl"
+  rm -f "$stream_log"
+  branches+=(videotestsrc num-buffers="$frames" pattern=ball !
+    video/x-raw,width=320,height=240,framerate=30/1,format=RGBx !
+    legrad model="$MODEL" prompts="$PROMPTS" attach-roi=true model-instance-id=soak
+    batch-size="$streams" !
+    legradmetaconvert location="$stream_log" ! legradoverlay ! fakesink sync=false)
+done
+gst-launch-1.0 -q "${branches[@]}" &
 pid=$!
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$pid/status"; }
 lines() { [ -f "$log" ] && wc -l < "$log" || echo 0; }
@@ -37,5 +47,5 @@ done
 wait "$pid"
 elapsed=$(( $(date +%s) - start_time ))
 [ "$first" -gt 0 ] && [ "$second" -gt 0 ] || { echo "error: too few frames to compare (use 3000 or more)" >&2; exit 1; }
-echo "frames: $frames in ${elapsed}s; peak RSS, frames 1000-${half}: ${first} kB; frames ${half}-${frames}:" \
+echo "streams: $streams; frames: $frames each in ${elapsed}s; peak RSS, frames 1000-${half}: ${first} kB; frames ${half}-${frames}:" \
   "${second} kB; growth: $(awk -v a="$first" -v b="$second" 'BEGIN { printf "%.2f%%", (b - a) * 100 / a }')"

@@ -22,11 +22,12 @@ ComputeThread::~ComputeThread() {
 
 void ComputeThread::run(const std::function<void()>& task) {
   if (std::this_thread::get_id() == thread_.get_id()) return task();
-  std::packaged_task<void()> job(task);
-  std::future<void> done = job.get_future();
+  // Shared with the thread, which may still be leaving the task when the caller wakes.
+  auto job = std::make_shared<std::packaged_task<void()>>(task);
+  std::future<void> done = job->get_future();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(&job);
+    queue_.push_back(job);
   }
   wake_.notify_all();
   done.get();
@@ -37,10 +38,11 @@ void ComputeThread::loop() {
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
-    std::packaged_task<void()>* job = queue_.front();
+    std::shared_ptr<std::packaged_task<void()>> job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
     (*job)();
+    job.reset();
     lock.lock();
   }
 }

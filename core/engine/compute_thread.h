@@ -44,7 +44,7 @@ class ComputeThread {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::packaged_task<void()>*> queue_;
+  std::deque<std::shared_ptr<std::packaged_task<void()>>> queue_;
   bool stopping_ = false;
   std::thread thread_;  // last: started after everything it reads is initialised
 };
