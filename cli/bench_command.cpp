@@ -164,17 +164,24 @@ struct BenchResult {
   double device_mb() const { return device_peak / (1024.0 * 1024.0); }
 };
 
+// An engine with plain launches and a wait at each timing point, for the measurements a CUDA
+// graph would hide.
+std::unique_ptr<LegradEngine> step_by_step_engine(
+    const BenchSetup& s, const std::shared_ptr<const LoadedModel>& loaded) {
+  EngineOptions options = s.options;
+  options.cuda_graphs = false;
+  options.synchronize_timings = true;
+  return std::make_unique<LegradEngine>(loaded, options);
+}
+
 // On CUDA the split needs a wait at each step (and plain launches, not a graph), which would
 // slow the frames timed with the graph: a second engine times it afterwards.
 void add_synchronised_breakdown(BenchResult& r, const BenchSetup& s,
                                 const std::shared_ptr<const LoadedModel>& loaded,
                                 const ImageView& frame, const PromptSet& prompts) {
-  EngineOptions options = s.options;
-  options.cuda_graphs = false;
-  options.synchronize_timings = true;
-  const LegradEngine measuring(loaded, options);
+  const auto measuring = step_by_step_engine(s, loaded);
   for (int i = 0; i < r.breakdown_frames; ++i)
-    r.breakdown.add(run_frame(measuring, frame, prompts, true));
+    r.breakdown.add(run_frame(*measuring, frame, prompts, true));
 }
 
 // Operator self times over s.profile_frames frames (plain launches on CUDA: a graph replay
@@ -182,12 +189,9 @@ void add_synchronised_breakdown(BenchResult& r, const BenchSetup& s,
 std::vector<OpTime> profile_frames(const BenchSetup& s,
                                    const std::shared_ptr<const LoadedModel>& loaded,
                                    const ImageView& frame, const PromptSet& prompts) {
-  EngineOptions options = s.options;
-  options.cuda_graphs = false;
-  options.synchronize_timings = true;
-  const LegradEngine profiled(loaded, options);
+  const auto profiled = step_by_step_engine(s, loaded);
   return profile_ops([&] {
-    for (int i = 0; i < s.profile_frames; ++i) run_frame(profiled, frame, prompts, true);
+    for (int i = 0; i < s.profile_frames; ++i) run_frame(*profiled, frame, prompts, true);
   });
 }
 
