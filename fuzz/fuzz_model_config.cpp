@@ -1,15 +1,22 @@
-// libFuzzer target: arbitrary text as an open_clip model config.
+// libFuzzer target: arbitrary text as an open_clip model config, and as a transformers
+// CLIPConfig (and its preprocessor config).
 #include <cstdint>
 #include <string>
 
 #include "base/error.h"
 #include "model/clip_config.h"
+#include "model/hf_clip.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
     legrad::is_open_clip_config(text);
     legrad::parse_clip_config(text, "fuzz");
+  } catch (const legrad::Error&) {
+  }
+  try {
+    legrad::is_hf_clip_config(text);
+    legrad::parse_hf_clip_config(text, "fuzz", text);
   } catch (const legrad::Error&) {
   }
   return 0;

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "model/clip_config.h"
 #include "model/clip_model.h"
+#include "model/hf_clip.h"
 #include "model/safetensors.h"
 #include "text/vocabulary.h"
 
@@ -51,9 +52,15 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
   }
   for (const char* name : {"open_clip_config.json", "config.json"}) {
     const std::string candidate = dir + "/" + name;
-    if (files.config.empty() && is_file(candidate) &&
-        is_open_clip_config(read_file(candidate, "model config")))
+    if (!files.config.empty() || !files.hf_config.empty() || !is_file(candidate)) continue;
+    const std::string text = read_file(candidate, "model config");
+    if (is_open_clip_config(text)) {
       files.config = candidate;
+    } else if (is_hf_clip_config(text)) {
+      files.hf_config = candidate;
+      if (is_file(dir + "/preprocessor_config.json"))
+        files.hf_preprocessor = dir + "/preprocessor_config.json";
+    }
   }
   if (!vocab_override.empty()) {
     if (!is_file(vocab_override) && !is_dir(vocab_override))
@@ -74,6 +81,15 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
 std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
                                            at::ScalarType dtype) {
   const SafetensorsFile weights(files.weights);
+  if (!files.hf_config.empty()) {
+    const std::string preprocessor = files.hf_preprocessor.empty()
+                                         ? ""
+                                         : read_file(files.hf_preprocessor, "preprocessor config");
+    return std::make_shared<ClipModel>(
+        parse_hf_clip_config(read_file(files.hf_config, "model config"), files.hf_config,
+                             preprocessor),
+        HfClipWeights(weights), device, dtype);
+  }
   ClipConfig config;
   if (!files.config.empty()) {
     config = load_clip_config(files.config);

@@ -15,14 +15,17 @@ class ClipModel;
 struct ModelFiles {
   std::string weights;  // *.safetensors
   std::string config;   // open_clip JSON, or empty: infer from the weights
-  std::string vocab;    // a tokenizer vocabulary (text/vocabulary.h), or empty: none found
+  // Hugging Face transformers' layout instead (model/hf_clip.h): its config.json and, if
+  // there, preprocessor_config.json (mean and std).
+  std::string hf_config, hf_preprocessor;
+  std::string vocab;  // a tokenizer vocabulary (text/vocabulary.h), or empty: none found
 };
 
 // `path` is a .safetensors file or a folder. The config is open_clip_config.json (or a
-// config.json that is an open_clip config) beside the weights; the vocabulary is
-// `vocab_override` if given, else the file the config names ("tokenizer": "words.txt"), else
-// the first vocabulary file (text/vocabulary.h) beside the weights or
-// one folder up. Throws legrad::Error naming what is missing.
+// config.json that is an open_clip config, or a transformers CLIPConfig) beside the weights; the
+// vocabulary is `vocab_override` if given, else the file the config names ("tokenizer":
+// "words.txt"), else the first vocabulary file (text/vocabulary.h) beside the weights or one folder
+// up. Throws legrad::Error naming what is missing.
 ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override = "");
 
 // The project's bundled model (models/fashion-clip, trained by `legrad train-toy`): $LEGRAD_MODEL

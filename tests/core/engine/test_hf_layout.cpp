@@ -1,0 +1,87 @@
+// A Hugging Face transformers CLIPModel folder (config.json, model.safetensors with its own
+// names, vocab.json + merges.txt) loads as the open_clip model it is: the golden formats case
+// made from the same weights gives open_clip's embeddings, and explanations equal those of the
+// open_clip file.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "engine/engine.h"
+#include "model/clip_model.h"
+#include "model/hf_clip.h"
+#include "model/safetensors.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+at::Tensor json_matrix(const nlohmann::json& j) {
+  std::vector<at::Tensor> rows;
+  for (const auto& row : j) rows.push_back(at::tensor(row.get<std::vector<float>>()));
+  return at::stack(rows);
+}
+
+TEST(HfLayout, GoldenFormatGivesTheReferenceEmbeddingsAndTheSameMaps) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: format case skipped";
+  const std::string dir = golden + "/formats/vit_p16_224/hf_transformers";
+  const auto expected = nlohmann::json::parse(std::ifstream(dir + "/expected.json"));
+  const double tolerance = expected["tolerance_abs"].get<double>();
+
+  const auto loaded = load_model(dir, "", "cpu", "fp32");
+  EXPECT_EQ(loaded->files.hf_config, dir + "/config.json");
+  const SafetensorsFile io(golden + "/vit_p16_224/io.safetensors");
+  const at::Tensor pixels = io.load("pixel_values", at::kFloat);
+  std::vector<std::vector<int64_t>> token_rows =
+      expected["inputs"]["text_tokens"].get<std::vector<std::vector<int64_t>>>();
+  std::vector<at::Tensor> rows;
+  for (const auto& r : token_rows) rows.push_back(at::tensor(r, at::kLong));
+  const at::Tensor tokens = at::stack(rows);
+  const at::Tensor image = loaded->model->encode_image(pixels)[0];
+  const at::Tensor text = loaded->model->encode_text(tokens);
+  EXPECT_LT((image - at::tensor(expected["image_embedding"].get<std::vector<float>>()))
+                .abs()
+                .max()
+                .item<double>(),
+            tolerance);
+  EXPECT_LT((text - json_matrix(expected["text_embeddings"])).abs().max().item<double>(),
+            tolerance);
+
+  // Its own tokenizer files (vocab.json + merges.txt) and the open_clip file of the same
+  // weights: the same explanation.
+  EngineOptions hf;
+  hf.model = dir;
+  EngineOptions open_clip;
+  open_clip.model = golden + "/vit_p16_224";
+  open_clip.vocab = golden + "/bpe_simple_vocab_16e6.txt.gz";
+  const LegradEngine a(hf), b(open_clip);
+  const at::Tensor frame = test::test_picture(120, 160);
+  const Explanation ea = a.explain(image_view(frame), a.encode_prompts({"a red circle"}));
+  const Explanation eb = b.explain(image_view(frame), b.encode_prompts({"a red circle"}));
+  EXPECT_TRUE(ea.heatmaps.allclose(eb.heatmaps, 0, 1e-5));
+}
+
+TEST(HfLayout, ConfigErrorsNameTheKey) {
+  EXPECT_TRUE(is_hf_clip_config(R"({"model_type": "clip"})"));
+  EXPECT_FALSE(is_hf_clip_config(R"({"model_type": "siglip"})"));
+  EXPECT_FALSE(is_hf_clip_config("not json"));
+  try {
+    parse_hf_clip_config(R"({"model_type": "clip", "projection_dim": 32, "vision_config": {},
+                             "text_config": {}})",
+                         "config.json");
+    FAIL() << "an empty vision_config was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config.json vision_config: 'image_size'"),
+              std::string::npos)
+        << e.what();
+  }
+  const std::string act = R"({"model_type": "clip", "projection_dim": 8,
+      "vision_config": {"hidden_act": "relu"}, "text_config": {}})";
+  EXPECT_THROW(parse_hf_clip_config(act, "config.json"), Error);
+}
+
+}  // namespace
+}  // namespace legrad
