@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <map>
 
 #include "base/error.h"
@@ -86,6 +87,14 @@ const nlohmann::json& section(const nlohmann::json& j, const char* key, const st
   return j[key];
 }
 
+// The engine's layer norms use open_clip's eps: a config asking for another is refused.
+void check_layer_norm_eps(const nlohmann::json& tower, const std::string& where) {
+  if (!tower.contains("layer_norm_eps")) return;
+  const nlohmann::json& eps = tower["layer_norm_eps"];
+  if (!eps.is_number() || std::abs(eps.get<double>() - 1e-5) > 1e-12)
+    throw Error(where + ": layer_norm_eps " + eps.dump() + " is not supported (1e-05 only)");
+}
+
 // "gelu" (exact) or "quick_gelu"; a tower's setting, for the whole model.
 bool quick_gelu(const nlohmann::json& tower, const std::string& where) {
   if (tower.contains("hidden_act") && !tower["hidden_act"].is_string())
@@ -117,6 +126,8 @@ ClipConfig parse_hf_clip_config(const std::string& json_text, const std::string&
   if (quick_gelu(t, source + " text_config") != c.quick_gelu)
     throw Error(source + ": the towers' hidden_act differ, which this engine does not support");
   const std::string vw = source + " vision_config";
+  check_layer_norm_eps(v, vw);
+  check_layer_norm_eps(t, source + " text_config");
   c.vision.image_size = get_int(v, "image_size", vw);
   c.vision.patch_size = get_int(v, "patch_size", vw);
   c.vision.width = get_int(v, "hidden_size", vw);

@@ -81,6 +81,14 @@ TEST(HfLayout, ConfigErrorsNameTheKey) {
   const std::string act = R"({"model_type": "clip", "projection_dim": 8,
       "vision_config": {"hidden_act": "relu"}, "text_config": {}})";
   EXPECT_THROW(parse_hf_clip_config(act, "config.json"), Error);
+  const std::string eps = R"({"model_type": "clip", "projection_dim": 8,
+      "vision_config": {"layer_norm_eps": 1e-6}, "text_config": {}})";
+  try {
+    parse_hf_clip_config(eps, "config.json");
+    FAIL() << "layer_norm_eps 1e-6 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer_norm_eps"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
