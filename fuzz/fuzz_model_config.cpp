@@ -1,11 +1,12 @@
 // libFuzzer target: arbitrary text as an open_clip model config, and as a transformers
-// CLIPConfig (and its preprocessor config).
+// CLIPConfig (and its preprocessor config), and as a sharded checkpoint's index.
 #include <cstdint>
 #include <string>
 
 #include "base/error.h"
 #include "model/clip_config.h"
 #include "model/hf_clip.h"
+#include "model/weight_source.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -17,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     legrad::is_hf_clip_config(text);
     legrad::parse_hf_clip_config(text, "fuzz", text);
+  } catch (const legrad::Error&) {
+  }
+  try {
+    legrad::parse_shard_index(text, "fuzz");
   } catch (const legrad::Error&) {
   }
   return 0;

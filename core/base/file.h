@@ -15,6 +15,8 @@ bool is_file(const std::string& path);
 bool is_dir(const std::string& path);
 // The folder holding `path` ("." for a bare name).
 std::string parent_dir(const std::string& path);
+// Whether `path` ends with `tail` (a file name or extension).
+bool ends_with(const std::string& path, const std::string& tail);
 
 // The whole file. `what` names it in errors ("model config": "PATH: cannot open model
 // config"). Throws legrad::Error when it cannot be read or holds more than `max_bytes`.

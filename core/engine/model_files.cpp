@@ -40,10 +40,12 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
   std::string dir;
   if (is_dir(path)) {
     dir = path;
-    for (const char* name : {"open_clip_model.safetensors", "model.safetensors"})
+    for (const char* name :
+         {"open_clip_model.safetensors", "model.safetensors", kShardIndexFile})
       if (files.weights.empty() && is_file(dir + "/" + name)) files.weights = dir + "/" + name;
     if (files.weights.empty())
-      throw Error(path + ": no open_clip_model.safetensors or model.safetensors in this folder");
+      throw Error(path + ": no open_clip_model.safetensors, model.safetensors or " +
+                  kShardIndexFile + " in this folder");
   } else if (is_file(path)) {
     files.weights = path;
     dir = parent_dir(path);
@@ -80,16 +82,22 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
 
 std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
                                            at::ScalarType dtype) {
-  const SafetensorsFile weights(files.weights);
   if (!files.hf_config.empty()) {
-    const std::string preprocessor = files.hf_preprocessor.empty()
-                                         ? ""
-                                         : read_file(files.hf_preprocessor, "preprocessor config");
-    return std::make_shared<ClipModel>(
-        parse_hf_clip_config(read_file(files.hf_config, "model config"), files.hf_config,
-                             preprocessor),
-        HfClipWeights(weights), device, dtype);
+    const std::string preprocessor =
+        files.hf_preprocessor.empty() ? "" : read_file(files.hf_preprocessor, "preprocessor config");
+    const ClipConfig config = parse_hf_clip_config(read_file(files.hf_config, "model config"),
+                                                   files.hf_config, preprocessor);
+    if (ends_with(files.weights, kShardIndexFile))
+      return std::make_shared<ClipModel>(
+          config, HfClipWeights(ShardedSafetensors(files.weights)), device, dtype);
+    const SafetensorsFile weights(files.weights);
+    return std::make_shared<ClipModel>(config, HfClipWeights(SafetensorsWeights(weights)), device,
+                                       dtype);
   }
+  if (ends_with(files.weights, kShardIndexFile))
+    throw Error(files.weights + ": sharded checkpoints are read in the transformers layout only "
+                "(a config.json with model_type clip beside it)");
+  const SafetensorsFile weights(files.weights);
   ClipConfig config;
   if (!files.config.empty()) {
     config = load_clip_config(files.config);

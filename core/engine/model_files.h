@@ -12,8 +12,11 @@ namespace legrad {
 
 class ClipModel;
 
+// A checkpoint split in shards: this index names each tensor's file.
+constexpr const char* kShardIndexFile = "model.safetensors.index.json";
+
 struct ModelFiles {
-  std::string weights;  // *.safetensors
+  std::string weights;  // *.safetensors, or a kShardIndexFile
   std::string config;   // open_clip JSON, or empty: infer from the weights
   // Hugging Face transformers' layout instead (model/hf_clip.h): its config.json and, if
   // there, preprocessor_config.json (mean and std).

@@ -168,12 +168,12 @@ std::optional<std::vector<int64_t>> HfClipWeights::shape(const std::string& key)
   if (!r) return std::nullopt;
   std::vector<int64_t> out;
   for (const std::string& part : r->parts) {
-    const TensorInfo* info = file_.find(part);
-    if (!info || info->shape.empty()) return std::nullopt;
+    const auto part_shape = checkpoint_.shape(part);
+    if (!part_shape || part_shape->empty()) return std::nullopt;
     if (out.empty())
-      out = info->shape;
+      out = *part_shape;
     else
-      out[0] += info->shape[0];
+      out[0] += (*part_shape)[0];
   }
   if (r->transposed && out.size() == 2) std::swap(out[0], out[1]);
   return out;
@@ -182,7 +182,7 @@ std::optional<std::vector<int64_t>> HfClipWeights::shape(const std::string& key)
 at::Tensor HfClipWeights::load(const std::string& key, at::ScalarType dtype) const {
   const Recipe r = *recipe(key);
   std::vector<at::Tensor> parts;
-  for (const std::string& part : r.parts) parts.push_back(file_.load(part, dtype));
+  for (const std::string& part : r.parts) parts.push_back(checkpoint_.load(part, dtype));
   const at::Tensor t = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
   return r.transposed ? t.t().contiguous() : t;
 }

@@ -19,16 +19,17 @@ bool is_hf_clip_config(const std::string& json_text);
 ClipConfig parse_hf_clip_config(const std::string& json_text, const std::string& source,
                                 const std::string& preprocessor_json = "");
 
-// A CLIPModel checkpoint under open_clip's tensor names, as ClipModel reads them.
+// A CLIPModel checkpoint (one safetensors file or shards) under open_clip's tensor names, as
+// ClipModel reads them.
 class HfClipWeights : public WeightSource {
  public:
-  explicit HfClipWeights(const SafetensorsFile& file) : file_(file) {}
-  const std::string& name() const override { return file_.path(); }
+  explicit HfClipWeights(const WeightSource& checkpoint) : checkpoint_(checkpoint) {}
+  const std::string& name() const override { return checkpoint_.name(); }
   std::optional<std::vector<int64_t>> shape(const std::string& key) const override;
   at::Tensor load(const std::string& key, at::ScalarType dtype) const override;
 
  private:
-  const SafetensorsFile& file_;
+  const WeightSource& checkpoint_;
 };
 
 }  // namespace legrad

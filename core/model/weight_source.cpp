@@ -2,6 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/file.h"
+
 namespace legrad {
 
 std::optional<std::vector<int64_t>> SafetensorsWeights::shape(const std::string& key) const {
@@ -12,6 +17,49 @@ std::optional<std::vector<int64_t>> SafetensorsWeights::shape(const std::string&
 
 at::Tensor SafetensorsWeights::load(const std::string& key, at::ScalarType dtype) const {
   return file_.load(key, dtype);
+}
+
+std::unordered_map<std::string, std::string> parse_shard_index(const std::string& json_text,
+                                                               const std::string& source) {
+  const auto j = nlohmann::json::parse(json_text, nullptr, false);
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    throw Error(source + ": not a checkpoint index (no 'weight_map' object)");
+  std::unordered_map<std::string, std::string> out;
+  for (const auto& [tensor, file] : j["weight_map"].items()) {
+    if (!file.is_string() || file.get<std::string>().empty() ||
+        file.get<std::string>().find('/') != std::string::npos ||
+        file.get<std::string>().front() == '.')
+      throw Error(source + ": tensor '" + tensor + "' must name a shard file beside the index");
+    out.emplace(tensor, file.get<std::string>());
+  }
+  if (out.empty()) throw Error(source + ": the weight map is empty");
+  return out;
+}
+
+ShardedSafetensors::ShardedSafetensors(const std::string& index_path) : index_path_(index_path) {
+  const auto map = parse_shard_index(read_file(index_path, "checkpoint index"), index_path);
+  const std::string dir = parent_dir(index_path);
+  std::unordered_map<std::string, const SafetensorsFile*> by_file;
+  for (const auto& [tensor, file] : map) {
+    auto it = by_file.find(file);
+    if (it == by_file.end()) {
+      shards_.push_back(std::make_unique<SafetensorsFile>(dir + "/" + file));
+      it = by_file.emplace(file, shards_.back().get()).first;
+    }
+    if (!it->second->find(tensor))
+      throw Error(index_path + ": tensor '" + tensor + "' is not in its shard " + file);
+    by_tensor_.emplace(tensor, it->second);
+  }
+}
+
+std::optional<std::vector<int64_t>> ShardedSafetensors::shape(const std::string& key) const {
+  const auto it = by_tensor_.find(key);
+  if (it == by_tensor_.end()) return std::nullopt;
+  return it->second->find(key)->shape;
+}
+
+at::Tensor ShardedSafetensors::load(const std::string& key, at::ScalarType dtype) const {
+  return by_tensor_.at(key)->load(key, dtype);
 }
 
 TensorWeights::TensorWeights(const NamedTensors& tensors, std::string name)

@@ -4,6 +4,7 @@
 
 #include <ATen/Tensor.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,6 +34,26 @@ class SafetensorsWeights : public WeightSource {
  private:
   const SafetensorsFile& file_;
 };
+
+// A checkpoint split over several safetensors files, as large models ship:
+// `model.safetensors.index.json` ({"weight_map": {tensor: shard file}}) and the shards beside it.
+class ShardedSafetensors : public WeightSource {
+ public:
+  explicit ShardedSafetensors(const std::string& index_path);  // opens every shard; throws
+  const std::string& name() const override { return index_path_; }
+  std::optional<std::vector<int64_t>> shape(const std::string& key) const override;
+  at::Tensor load(const std::string& key, at::ScalarType dtype) const override;
+
+ private:
+  std::string index_path_;
+  std::vector<std::unique_ptr<SafetensorsFile>> shards_;
+  std::unordered_map<std::string, const SafetensorsFile*> by_tensor_;
+};
+
+// The tensor -> shard file map of an index file's text; shard names must be plain file names.
+// Throws legrad::Error naming `source`.
+std::unordered_map<std::string, std::string> parse_shard_index(const std::string& json_text,
+                                                               const std::string& source);
 
 class TensorWeights : public WeightSource {
  public:

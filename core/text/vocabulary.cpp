@@ -12,10 +12,6 @@ constexpr const char* kClipMerges = "bpe_simple_vocab_16e6.txt.gz";
 constexpr const char* kHubVocab = "vocab.json";
 constexpr const char* kHubMerges = "merges.txt";
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 }  // namespace
 
 std::string vocabulary_file_names() {

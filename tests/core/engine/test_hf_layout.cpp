@@ -64,6 +64,50 @@ TEST(HfLayout, GoldenFormatGivesTheReferenceEmbeddingsAndTheSameMaps) {
   EXPECT_TRUE(ea.heatmaps.allclose(eb.heatmaps, 0, 1e-5));
 }
 
+// The same checkpoint split in two shards with an index, as large models ship, loads the same;
+// a broken index is an error naming the file.
+TEST(HfLayout, ShardedCheckpointsLoadTheSame) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: format case skipped";
+  const std::string dir = golden + "/formats/vit_p16_224/hf_transformers";
+  test::TempDir sharded;
+  for (const char* f : {"config.json", "preprocessor_config.json", "vocab.json", "merges.txt"}) {
+    std::ifstream in(dir + "/" + f, std::ios::binary);
+    std::ofstream(sharded.file(f), std::ios::binary) << in.rdbuf();
+  }
+  const SafetensorsFile whole(dir + "/model.safetensors");
+  NamedTensors shards[2];
+  nlohmann::json map;
+  for (size_t i = 0; i < whole.tensors().size(); ++i) {
+    const std::string& name = whole.tensors()[i].name;
+    shards[i % 2].emplace_back(name, whole.load(name, at::kFloat));
+    map[name] = "model-0000" + std::to_string(i % 2 + 1) + "-of-00002.safetensors";
+  }
+  for (int s = 0; s < 2; ++s)
+    write_safetensors(sharded.file("model-0000" + std::to_string(s + 1) + "-of-00002.safetensors"),
+                      shards[s]);
+  std::ofstream(sharded.file("model.safetensors.index.json"))
+      << nlohmann::json{{"weight_map", map}};
+
+  const auto a = load_model(dir, "", "cpu", "fp32");
+  const auto b = load_model(sharded.path(), "", "cpu", "fp32");
+  const at::Tensor pixels = at::rand({1, 3, 224, 224});
+  EXPECT_TRUE(a->model->encode_image(pixels).equal(b->model->encode_image(pixels)));
+
+  map[whole.tensors()[0].name] = "../elsewhere.safetensors";
+  std::ofstream(sharded.file("model.safetensors.index.json"))
+      << nlohmann::json{{"weight_map", map}};
+  try {
+    load_model(sharded.path(), "", "cpu", "fp32");
+    FAIL() << "a shard outside the folder was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.safetensors.index.json"), std::string::npos)
+        << e.what();
+  }
+  std::ofstream(sharded.file("model.safetensors.index.json")) << "{\"weight_map\": 3}";
+  EXPECT_THROW(load_model(sharded.path(), "", "cpu", "fp32"), Error);
+}
+
 TEST(HfLayout, ConfigErrorsNameTheKey) {
   EXPECT_TRUE(is_hf_clip_config(R"({"model_type": "clip"})"));
   EXPECT_FALSE(is_hf_clip_config(R"({"model_type": "siglip"})"));
