@@ -40,8 +40,7 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
   std::string dir;
   if (is_dir(path)) {
     dir = path;
-    for (const char* name :
-         {"open_clip_model.safetensors", "model.safetensors", kShardIndexFile})
+    for (const char* name : {"open_clip_model.safetensors", "model.safetensors", kShardIndexFile})
       if (files.weights.empty() && is_file(dir + "/" + name)) files.weights = dir + "/" + name;
     if (files.weights.empty())
       throw Error(path + ": no open_clip_model.safetensors, model.safetensors or " +
@@ -62,6 +61,9 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
       files.hf_config = candidate;
       if (is_file(dir + "/preprocessor_config.json"))
         files.hf_preprocessor = dir + "/preprocessor_config.json";
+    } else if (const std::string type = hf_model_type(text); !type.empty()) {
+      throw Error(candidate + ": model_type '" + type +
+                  "' is not supported (of transformers' layouts, CLIP only for now)");
     }
   }
   if (!vocab_override.empty()) {
@@ -83,19 +85,21 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
 std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
                                            at::ScalarType dtype) {
   if (!files.hf_config.empty()) {
-    const std::string preprocessor =
-        files.hf_preprocessor.empty() ? "" : read_file(files.hf_preprocessor, "preprocessor config");
+    const std::string preprocessor = files.hf_preprocessor.empty()
+                                         ? ""
+                                         : read_file(files.hf_preprocessor, "preprocessor config");
     const ClipConfig config = parse_hf_clip_config(read_file(files.hf_config, "model config"),
                                                    files.hf_config, preprocessor);
     if (ends_with(files.weights, kShardIndexFile))
-      return std::make_shared<ClipModel>(
-          config, HfClipWeights(ShardedSafetensors(files.weights)), device, dtype);
+      return std::make_shared<ClipModel>(config, HfClipWeights(ShardedSafetensors(files.weights)),
+                                         device, dtype);
     const SafetensorsFile weights(files.weights);
     return std::make_shared<ClipModel>(config, HfClipWeights(SafetensorsWeights(weights)), device,
                                        dtype);
   }
   if (ends_with(files.weights, kShardIndexFile))
-    throw Error(files.weights + ": sharded checkpoints are read in the transformers layout only "
+    throw Error(files.weights +
+                ": sharded checkpoints are read in the transformers layout only "
                 "(a config.json with model_type clip beside it)");
   const SafetensorsFile weights(files.weights);
   ClipConfig config;

@@ -107,11 +107,13 @@ bool quick_gelu(const nlohmann::json& tower, const std::string& where) {
 
 }  // namespace
 
-bool is_hf_clip_config(const std::string& json_text) {
+std::string hf_model_type(const std::string& json_text) {
   const auto j = nlohmann::json::parse(json_text, nullptr, false);
-  return j.is_object() && j.contains("model_type") && j["model_type"].is_string() &&
-         j["model_type"].get<std::string>() == "clip";
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string()) return "";
+  return j["model_type"].get<std::string>();
 }
+
+bool is_hf_clip_config(const std::string& json_text) { return hf_model_type(json_text) == "clip"; }
 
 ClipConfig parse_hf_clip_config(const std::string& json_text, const std::string& source,
                                 const std::string& preprocessor_json) {

@@ -13,6 +13,8 @@ namespace legrad {
 
 // True if the JSON text is a transformers CLIPConfig.
 bool is_hf_clip_config(const std::string& json_text);
+// A transformers config's model_type ("clip", "siglip", ...), or "" for other text.
+std::string hf_model_type(const std::string& json_text);
 
 // The architecture from a CLIPConfig; mean and std from the preprocessor config's image_mean /
 // image_std when given (else OpenAI's). Throws legrad::Error naming `source` and the key.

@@ -108,10 +108,24 @@ TEST(HfLayout, ShardedCheckpointsLoadTheSame) {
   EXPECT_THROW(load_model(sharded.path(), "", "cpu", "fp32"), Error);
 }
 
+TEST(HfLayout, OtherTransformersModelsAreNamedNotGuessed) {
+  test::TempDir dir;
+  std::ofstream(dir.file("config.json")) << R"({"model_type": "siglip"})";
+  std::ofstream(dir.file("model.safetensors")) << "not read";
+  try {
+    load_model(dir.path(), "", "cpu", "fp32");
+    FAIL() << "a SigLIP config was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model_type 'siglip' is not supported"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(HfLayout, ConfigErrorsNameTheKey) {
   EXPECT_TRUE(is_hf_clip_config(R"({"model_type": "clip"})"));
   EXPECT_FALSE(is_hf_clip_config(R"({"model_type": "siglip"})"));
   EXPECT_FALSE(is_hf_clip_config("not json"));
+  EXPECT_EQ(hf_model_type(R"({"model_type": 3})"), "");
   try {
     parse_hf_clip_config(R"({"model_type": "clip", "projection_dim": 32, "vision_config": {},
                              "text_config": {}})",
