@@ -287,10 +287,7 @@ void print_result(const BenchSetup& s, const BenchResult& r) {
 int bench_streams(const Args& args, const BenchSetup& s) {
   // As in the element, LibTorch runs on the compute thread only (see compute_thread.h).
   const auto compute = shared_compute_thread(s.device_name);
-  const auto loaded = compute->call([&] {
-    set_compute_threads(args.get_int("threads", 0));
-    return bench_model(args, s.device_name, s.dtype);
-  });
+  const auto loaded = compute->call([&] { return bench_model(args, s.device_name, s.dtype); });
   StreamBenchSettings settings;
   settings.streams = args.get_int("streams", settings.streams);
   settings.batch_size = static_cast<unsigned>(args.get_int("batch", 1));
