@@ -11,6 +11,7 @@ struct Arch {
   int patch, width, layers, head_width;
   double mlp_ratio;
   int text_width, text_heads, text_layers;
+  bool siglip = false;  // timm's tower with the attention pool, SigLIP's text tower
 };
 
 // As in open_clip's model_configs/*.json (image size 224 for all).
@@ -20,7 +21,21 @@ constexpr Arch kArchs[] = {
     {"ViT-L-14", 768, 14, 1024, 24, 64, 4.0, 768, 12, 12},
     {"ViT-H-14", 1024, 14, 1280, 32, 80, 4.0, 1024, 16, 24},
     {"ViT-bigG-14", 1280, 14, 1664, 48, 104, 4.9231, 1280, 20, 32},
+    // open_clip's ViT-B-16-SigLIP: timm's vit_base_patch16_siglip_224.
+    {"ViT-B-16-SigLIP", 768, 16, 768, 12, 64, 4.0, 768, 12, 12, true},
 };
+
+void make_siglip(ClipConfig& c) {
+  c.vision.pool = ImagePool::AttentionPool;
+  c.vision.norm_eps = 1e-6;
+  c.text.context_length = 64;
+  c.text.vocab_size = 32000;
+  c.text.pool = TextPool::Last;
+  c.text.causal_mask = false;
+  c.text.proj_bias = true;
+  c.text.norm_eps = 1e-6;
+  c.text.custom_text = true;
+}
 
 }  // namespace
 
@@ -40,6 +55,7 @@ ClipConfig builtin_arch(const std::string& name) {
     c.text.heads = a.text_heads;
     c.text.layers = a.text_layers;
     c.text.mlp_width = a.text_width * 4;
+    if (a.siglip) make_siglip(c);
     return c;
   }
   std::string known;

@@ -1,4 +1,4 @@
-// open_clip's published architectures (class-token ViTs), for benchmarks with random weights.
+// open_clip's published architectures, for benchmarks with random weights.
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 
 namespace legrad {
 
-// ViT-B-32, ViT-B-16, ViT-L-14, ViT-H-14, ViT-bigG-14 with open_clip's dimensions;
+// ViT-B-32, ViT-B-16, ViT-L-14, ViT-H-14, ViT-bigG-14, ViT-B-16-SigLIP with open_clip's dimensions;
 // throws legrad::Error for other names.
 ClipConfig builtin_arch(const std::string& name);
 std::vector<std::string> builtin_arch_names();

@@ -12,7 +12,15 @@ namespace {
 
 int64_t token_count(const VisionConfig& v, int input_size) {
   const int64_t grid = input_size / v.patch_size;
-  return grid * grid + 1;  // and the class token
+  return grid * grid + (v.pool == ImagePool::ClassToken ? 1 : 0);  // and the class token
+}
+
+// What turns the last block's tokens into the embedding: CLIP's projection of the class
+// token, or SigLIP's attention pool (k and v of every token, one query, proj, MLP).
+double head_flops(const VisionConfig& v, int64_t embed_dim, double n) {
+  const double d = v.width;
+  if (v.pool == ImagePool::ClassToken) return 2 * d * embed_dim;
+  return 2 * n * d * (2 * d) + 2 * 2 * n * d + 2 * 2 * d * d + 2 * 2 * d * v.mlp_width;
 }
 
 }  // namespace
@@ -25,7 +33,9 @@ double vision_forward_flops(const VisionConfig& v, int64_t embed_dim, int input_
                            + 2 * 2 * n * n * d             // q k^T and A v, all heads
                            + 2 * n * d * d                 // out_proj
                            + 2 * 2 * n * d * v.mlp_width;  // c_fc and c_proj
-  return 2 * (n - 1) * patch_in * d + v.layers * per_block + 2 * d * embed_dim;
+  const double patches =
+      static_cast<double>(input_size / v.patch_size) * (input_size / v.patch_size);
+  return 2 * patches * patch_in * d + v.layers * per_block + head_flops(v, embed_dim, n);
 }
 
 double matmul_rate(const VisionConfig& v, int input_size, c10::Device device, at::ScalarType dtype,

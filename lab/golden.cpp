@@ -148,6 +148,58 @@ void check_preprocessing(Recorder& rec, const GoldenCase& c) {
           fmt("max abs %.3g, mean abs %.3g (limit mean 1e-2)", diff.max().item<double>(), mean));
 }
 
+void check_tokens(Recorder& rec, const nlohmann::json& cfg_json, const ModelFiles& files,
+                  const at::Tensor& want_tokens) {
+  if (files.vocab.empty())
+    throw Error(files.weights +
+                ": no bpe_simple_vocab_16e6.txt.gz in the case folder or its parent");
+  const auto tokenizer = load_tokenizer(files.vocab);
+  const auto prompts = cfg_json.at("prompts").get<std::vector<std::string>>();
+  const at::Tensor tokens = tokenizer->tokenize_prompts(prompts, want_tokens.size(1));
+  const bool same = tokens.equal(want_tokens);
+  rec.add("text_tokens", same, same ? "exact" : "differ");
+}
+
+// SigLIP's correction: the correction text's embedding and per-layer grids, its mask, the maps
+// without it; and the input sizes the reference accepts and refuses.
+void check_siglip_correction(Recorder& rec, const GoldenCase& c, const nlohmann::json& cfg_json) {
+  const at::Tensor empty = c.opts.correction_embedding;
+  rec.within("empty_text_embedding", max_abs(empty, c.io.load("empty_text_embedding")), 1e-5);
+  LegradOptions plain = c.opts;
+  plain.correction_embedding = at::Tensor();
+  const Explanation of_empty = explain_legrad(c.model, c.pixels, empty, plain);
+  const at::Tensor empty_grids = of_empty.layer_grids.select(1, 0);  // [Lu, g, g]
+  const at::Tensor want_grids = c.io.load("layer_relevance_grid_empty");
+  const double rel = max_abs(empty_grids, want_grids) / want_grids.abs().max().item<double>();
+  rec.add("layer_relevance_grid_empty", rel <= 1e-4,
+          fmt("max abs / max %.3g (limit %.1g)", rel, 1e-4));
+  const at::Tensor mask = min_max_normalize(empty_grids.sum(0)) > c.opts.correction_threshold;
+  const int64_t differing =
+      mask.cpu().ne(c.io.load("correction_mask").to(at::kBool)).sum().item<int64_t>();
+  rec.add("correction_mask", differing == 0, std::to_string(differing) + " cells differ");
+  const Explanation uncorrected = explain_legrad(c.model, c.pixels, c.text, plain);
+  rec.within("heatmaps_no_correction",
+             max_abs(uncorrected.heatmaps, c.io.load("heatmaps_no_correction").squeeze(0)), 2e-5);
+  // The sizes the reference was run at beside the case's: where it gave maps ("grid"), ours
+  // must be finite and normalised; where it raised, ours must refuse.
+  const auto runs = cfg_json["legrad"]["other_input_sizes"].value("runs", nlohmann::json::object());
+  for (const auto& [key, run] : runs.items()) {
+    const int other = std::stoi(key);
+    const at::Tensor pixels = at::upsample_bilinear2d(c.pixels, {other, other}, false);
+    const bool works = run.contains("grid");
+    std::string outcome;
+    try {
+      const at::Tensor maps = explain_legrad(c.model, pixels, c.text, c.opts).heatmaps;
+      const bool ok = maps.size(-1) == other && at::isfinite(maps).all().item<bool>() &&
+                      maps.min().item<float>() >= 0 && maps.max().item<float>() <= 1;
+      outcome = ok ? "finite maps in [0, 1]" : "maps not finite or not normalised";
+      rec.add("input size " + key, works && ok, outcome);
+    } catch (const Error& e) {
+      rec.add("input size " + key, !works, std::string("refused: ") + e.what());
+    }
+  }
+}
+
 }  // namespace
 
 int GoldenReport::passed() const {
@@ -162,25 +214,24 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
                              const std::string& dtype_name, const std::string& device_name) {
   const nlohmann::json cfg_json = read_json(case_dir + "/config.json");
   const ModelFiles files = locate_model_files(case_dir + "/model.safetensors", vocab);
-  if (files.vocab.empty())
-    throw Error(case_dir + ": no bpe_simple_vocab_16e6.txt.gz in the case folder or its parent");
   const c10::Device device = parse_device(device_name);
   const at::ScalarType dtype = parse_dtype(dtype_name, device);
   const auto model = load_clip_model(files, device, dtype);
-  const auto tokenizer = load_tokenizer(files.vocab);
   const SafetensorsFile io(case_dir + "/io.safetensors");
   const ClipConfig& cfg = model->config();
-  const auto prompts = cfg_json.at("prompts").get<std::vector<std::string>>();
   LegradOptions opts;
   opts.layer_index = cfg_json.value("layer_index", -2);
   const int size = cfg_json.value("image_size", cfg.vision.image_size);
 
   GoldenReport report;
   Recorder rec(report);
-  const at::Tensor tokens = tokenizer->tokenize_prompts(prompts, cfg.text.context_length);
   const at::Tensor want_tokens = io.load("text_tokens");
-  const bool same_tokens = tokens.equal(want_tokens);
-  rec.add("text_tokens", same_tokens, same_tokens ? "exact" : "differ");
+  // SigLIP cases give the reference tokenizer's ids (no SentencePiece model ships with them).
+  if (!cfg.siglip()) check_tokens(rec, cfg_json, files, want_tokens);
+  if (cfg.siglip()) {
+    opts.correction_embedding = model->encode_text(io.load("empty_text_tokens"));
+    opts.correction_threshold = cfg_json["legrad"].value("correction_threshold", 0.8);
+  }
   const at::Tensor text = model->encode_text(want_tokens);
   const GoldenCase c{*model, io, device, opts, size, io.load("pixel_values", at::kFloat), text};
   if (dtype != at::kFloat) {
@@ -188,6 +239,7 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
     return report;
   }
   check_from_reference_inputs(rec, c);
+  if (cfg.siglip()) check_siglip_correction(rec, c, cfg_json);
   check_preprocessing(rec, c);
   return report;
 }

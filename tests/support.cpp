@@ -46,6 +46,19 @@ ClipConfig tiny_config() {
   return c;
 }
 
+ClipConfig tiny_siglip_config() {
+  ClipConfig c = tiny_config();
+  c.embed_dim = c.vision.width;  // no projection after the attention pool
+  c.vision.pool = ImagePool::AttentionPool;
+  c.vision.norm_eps = 1e-6;
+  c.text.pool = TextPool::Last;
+  c.text.causal_mask = false;
+  c.text.proj_bias = true;
+  c.text.norm_eps = 1e-6;
+  c.text.custom_text = true;
+  return c;
+}
+
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;

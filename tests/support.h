@@ -29,6 +29,8 @@ class TempDir {
 // ViT: patch 8, width 32, 3 layers, head width 8 (4 heads), input 32; text: width 32,
 // 2 layers, 4 heads, context 16, vocabulary big enough for tiny_vocab's tokens.
 ClipConfig tiny_config();
+// The same sizes as a SigLIP model (attention pool, text pooled at the last position).
+ClipConfig tiny_siglip_config();
 
 // Writes open_clip_model.safetensors + open_clip_config.json + vocab.json/merges.txt
 // (a byte-level vocabulary plus merges for a few words) into `dir`.

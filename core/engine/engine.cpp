@@ -135,7 +135,7 @@ Explanation LegradEngine::explain_pixels(const at::Tensor& pixels, const PromptS
     if (info.graph_capable)
       if (const auto graph = graph_for(pixels, static_cast<int64_t>(prompts.texts.size())))
         return graph->explain(pixels.to(loaded_->model->device()), prompts.embeddings);
-    return info.explain(*loaded_->model, pixels, prompts.embeddings, legrad_options_);
+    return explain_with(method, *loaded_->model, pixels, prompts.embeddings, legrad_options_);
   });
 }
 
@@ -165,8 +165,7 @@ std::vector<Explanation> LegradEngine::explain_batch(const std::vector<ImageView
       return explain_legrad_batch(*loaded_->model, at::cat(pixels), texts, legrad_options_);
     std::vector<Explanation> out;  // the classic explainers take one frame at a time
     for (size_t i = 0; i < frames.size(); ++i)
-      out.push_back(
-          method_info(method).explain(*loaded_->model, pixels[i], texts[i], legrad_options_));
+      out.push_back(explain_with(method, *loaded_->model, pixels[i], texts[i], legrad_options_));
     return out;
   });
 }

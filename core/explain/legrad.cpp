@@ -52,33 +52,77 @@ double ms_since(Clock::time_point& start) {
   return ms;
 }
 
-// d s_p / d A for every frame b and prompt p at once, with s_p = t_p . normalize(ln_post(mean
-// of `tail.out` over tokens) @ proj). The attention output is mixed = A v, so
-// dA = (d s / d mixed) v^T; the chain from the scores back to `mixed` is written out by hand
-// (no autograd graph at all), batched over frames and prompts. Shapes: tail [B, 1, N, *],
-// values [B, H, N, hd], text [B, P, E] -> dA [B, P, H, N, N]; `features` receives
-// normalize(...) itself, the layer's f_l, [B, 1, E].
-at::Tensor attention_gradient(const ClipModel& model, const ResidualBlock& block,
-                              const BlockTail& tail, const at::Tensor& values,
-                              const at::Tensor& text, at::Tensor& features) {
-  const int64_t n = tail.out.size(-2);
-  const at::Tensor& proj = model.image_projection();
-  const at::Tensor pooled = tail.out.mean(-2);                                 // [B, 1, D]
-  const at::Tensor e = at::matmul(layer_norm(pooled, model.ln_post()), proj);  // [B, 1, E]
+// d s_p / d e for s_p = t_p . e / |e|, and f = e / |e| itself: (t_p - (t_p . f) f) / |e|.
+// e [B, 1, E], text [B, P, E] -> [B, P, E].
+at::Tensor normalized_score_gradient(const at::Tensor& e, const at::Tensor& text,
+                                     at::Tensor& features) {
   const at::Tensor norm = e.norm(2, {-1}, true).clamp_min(1e-12);
   features = e / norm;
-  // d s_p / d e = (t_p - (t_p . f) f) / |e|, then back through proj and ln_post.
-  const at::Tensor grad_e =
-      (text - at::matmul(text, features.transpose(-1, -2)) * features) / norm;  // [B, P, E]
+  return (text - at::matmul(text, features.transpose(-1, -2)) * features) / norm;
+}
+
+// [B, P, N, D] gradients of the heads' concatenated outputs -> d s / d A = (d s / d mixed) v^T
+// per head, [B, P, H, N, N'] for values [B, H, N', hd].
+at::Tensor probs_gradient(const at::Tensor& grad_mixed, const at::Tensor& values) {
+  const int64_t heads = values.size(1);
+  auto shape = grad_mixed.sizes().vec();
+  shape.back() = heads;
+  shape.push_back(grad_mixed.size(-1) / heads);
+  const at::Tensor g = grad_mixed.reshape(shape).transpose(2, 3);  // [B, P, H, N, hd]
+  return at::matmul(g, values.unsqueeze(1).transpose(-1, -2));
+}
+
+// CLIP: d s_p / d A for every frame b and prompt p at once, with s_p = t_p . normalize(ln_post(
+// mean of `tail.out` over tokens) @ proj). The attention output is mixed = A v, so
+// dA = (d s / d mixed) v^T; the chain from the scores back to `mixed` is written out by hand
+// (no autograd graph at all), batched over frames and prompts. Shapes: tail [B, 1, N, *],
+// values [B, H, N, hd], text [B, P, E]. Returns the relevance clamped, averaged over heads and
+// query rows, class-token column dropped, [B, P, g*g]; `features` receives the layer's f_l,
+// [B, E].
+at::Tensor clip_layer_relevance(const ClipModel& model, const ResidualBlock& block,
+                                const BlockTail& tail, const at::Tensor& values,
+                                const at::Tensor& text, at::Tensor& features) {
+  const int64_t n = tail.out.size(-2);
+  const at::Tensor& proj = model.image_projection();
+  const at::Tensor pooled = tail.out.mean(-2);  // [B, 1, D]
+  const at::Tensor grad_e = normalized_score_gradient(
+      at::matmul(layer_norm(pooled, model.ln_post()), proj), text, features);
+  features = features.squeeze(1);
   const at::Tensor grad_pooled =
       layer_norm_backward(at::matmul(grad_e, proj.t()), pooled, model.ln_post());  // [B, P, D]
   const at::Tensor grad_mixed = finish_block_backward(
       block, tail, (grad_pooled / static_cast<double>(n)).unsqueeze(-2), model.activation());
-  const int64_t d = grad_mixed.size(-1);
-  const int64_t heads = block.heads;
-  const at::Tensor g = grad_mixed.view({text.size(0), text.size(1), n, heads, d / heads})
-                           .transpose(2, 3);                    // [B, P, H, N, hd]
-  return at::matmul(g, values.unsqueeze(1).transpose(-1, -2));  // [B, P, H, N, N]
+  return probs_gradient(grad_mixed, values).clamp_min(0).mean(2).mean(2).slice(2, 1);
+}
+
+// SigLIP, as the reference's compute_legrad_siglip: s_p = t_p . normalize(pool(x_l)) with the
+// attention pool applied to the block's raw output (not through the trunk's final norm);
+// d s_p / d A of the pool's attention, clamped, averaged over heads, the latent's row.
+// tokens [B, N, D], text [B, P, E] -> [B, P, g*g]; `features` receives f_l, [B, E].
+at::Tensor siglip_layer_relevance(const ClipModel& model, const at::Tensor& tokens,
+                                  const at::Tensor& text, at::Tensor& features) {
+  const PoolParts pool = attention_pool(model.pool(), tokens, model.activation());
+  const at::Tensor grad_e = normalized_score_gradient(pool.tail.out, text, features);
+  features = features.squeeze(1);
+  const BlockTail tail{pool.tail.residual.unsqueeze(1), pool.tail.hidden.unsqueeze(1),
+                       pool.tail.out.unsqueeze(1)};
+  const at::Tensor grad_mixed =
+      finish_block_backward(model.pool().tail, tail, grad_e.unsqueeze(-2), model.activation());
+  return probs_gradient(grad_mixed, pool.values).clamp_min(0).mean(2).select(2, 0);
+}
+
+// The reference's SigLIP post-processing of one frame's per-layer grids [Lu, P (+1), g, g]:
+// summed over layers; with a correction, the last row is the correction text's, and where its
+// min-max normalised map exceeds the threshold the prompts' sums are zeroed; min-max, then
+// bilinear upsampling by the patch size.
+at::Tensor siglip_heatmaps(const at::Tensor& grids, bool corrected, double threshold, int patch) {
+  at::Tensor sums = grids.sum(0);
+  if (corrected) {
+    const int64_t prompts = sums.size(0) - 1;
+    const at::Tensor mask = min_max_normalize(sums[prompts]) > threshold;
+    sums = sums.narrow(0, 0, prompts).masked_fill(mask, 0);
+  }
+  return upsample_relevance(min_max_normalize(sums), patch);
 }
 
 }  // namespace
@@ -101,14 +145,14 @@ void check_text(const ClipModel& model, const at::Tensor& text_embeddings) {
     throw Error("text embeddings must be [P >= 1, " + std::to_string(embed_dim) + "]");
 }
 
-// Frames first..first+count-1 of a batch's tensors, as attention_gradient takes them.
+// Frames first..first+count-1 of a batch's tensors, as clip_layer_relevance takes them.
 BlockTail frames_of(const BlockTail& t, int64_t first, int64_t count) {
   return {t.residual.narrow(0, first, count).unsqueeze(1),
           t.hidden.narrow(0, first, count).unsqueeze(1),
           t.out.narrow(0, first, count).unsqueeze(1)};
 }
 
-// Frames with as many prompts each go through attention_gradient together: {first, count}.
+// Frames with as many prompts each share one layer-relevance pass: {first, count}.
 std::vector<std::pair<int64_t, int64_t>> prompt_count_groups(const std::vector<at::Tensor>& texts) {
   const int64_t frames = static_cast<int64_t>(texts.size());
   for (const at::Tensor& t : texts)
@@ -136,10 +180,17 @@ std::vector<Explanation> explain_legrad_batch(const ClipModel& model, const at::
   const int64_t frames = static_cast<int64_t>(text_embeddings.size());
   if (frames < 1) throw Error("a batch needs at least one frame");
   check_pixels(model, pixels, frames);
+  // SigLIP's correction text goes through the same gradient pass as one more prompt.
+  const bool corrected = cfg.siglip() && options.correction_embedding.defined();
+  if (corrected) check_text(model, options.correction_embedding);
   std::vector<at::Tensor> texts;
+  std::vector<int64_t> prompts;
   for (const at::Tensor& t : text_embeddings) {
     check_text(model, t);
-    texts.push_back(t.to(model.device(), model.dtype()));
+    prompts.push_back(t.size(0));
+    const at::Tensor text = t.to(model.device(), model.dtype());
+    texts.push_back(corrected ? at::cat({text, options.correction_embedding.to(text.options())})
+                              : text);
   }
   const auto& blocks = model.vision_blocks();
   const int num_layers = static_cast<int>(blocks.size());
@@ -175,16 +226,18 @@ std::vector<Explanation> explain_legrad_batch(const ClipModel& model, const at::
     t.forward_ms += lap();
     enter(kGradientScope);
     for (const auto& [first, count] : groups) {
-      at::Tensor layer_features;  // [count, 1, E]
-      const at::Tensor dA = attention_gradient(
-          model, block, frames_of(tail, first, count), parts.values.narrow(0, first, count),
-          at::stack(std::vector<at::Tensor>(texts.begin() + first, texts.begin() + first + count)),
-          layer_features);
-      // Clamp, mean over heads, mean over all query rows; drop the class-token column.
-      const at::Tensor relevance = dA.clamp_min(0).mean(2).mean(2).slice(2, 1);  // [B, P, g*g]
+      at::Tensor layer_features;  // [count, E]
+      const at::Tensor text =
+          at::stack(std::vector<at::Tensor>(texts.begin() + first, texts.begin() + first + count));
+      const at::Tensor relevance =  // [count, P, g*g]
+          cfg.siglip()
+              ? siglip_layer_relevance(model, tail.out.narrow(0, first, count), text,
+                                       layer_features)
+              : clip_layer_relevance(model, block, frames_of(tail, first, count),
+                                     parts.values.narrow(0, first, count), text, layer_features);
       for (int64_t i = 0; i < count; ++i) {
         grids[first + i].push_back(relevance[i].reshape({texts[first + i].size(0), g, g}));
-        features[first + i].push_back(layer_features[i].squeeze(0));
+        features[first + i].push_back(layer_features[i]);
       }
     }
     t.gradient_ms += lap();
@@ -192,18 +245,22 @@ std::vector<Explanation> explain_legrad_batch(const ClipModel& model, const at::
     x = tail.out;
     for (Explanation& r : results) r.layers.push_back(l);
   }
-  const at::Tensor embeddings = model.project_image(x.select(1, 0));  // [B, E]
+  const at::Tensor embeddings = model.image_embedding(x);  // [B, E]
   for (int64_t b = 0; b < frames; ++b) {
     results[b].image_embedding = embeddings[b];
-    results[b].scores = at::matmul(texts[b], embeddings[b]);
+    results[b].scores = at::matmul(texts[b].narrow(0, 0, prompts[b]), embeddings[b]);
   }
   t.forward_ms += lap();
   enter(kPostprocessScope);
+  const int patch = cfg.vision.patch_size;
   for (int64_t b = 0; b < frames; ++b) {
     Explanation& r = results[b];
-    r.layer_grids = at::stack(grids[b]).to(at::kFloat);
+    const at::Tensor layer_grids = at::stack(grids[b]).to(at::kFloat);
+    r.layer_grids = layer_grids.narrow(1, 0, prompts[b]);
     r.layer_features = at::stack(features[b]).to(at::kFloat);
-    r.heatmaps = min_max_normalize(upsample_relevance(r.layer_grids, cfg.vision.patch_size).sum(0));
+    r.heatmaps = cfg.siglip()
+                     ? siglip_heatmaps(layer_grids, corrected, options.correction_threshold, patch)
+                     : min_max_normalize(upsample_relevance(layer_grids, patch).sum(0));
   }
   t.postprocess_ms += lap();
   for (Explanation& r : results) r.timings = t;

@@ -3,6 +3,10 @@
 // block l's attention probabilities, clamped at zero, averaged over heads and query rows,
 // class-token column dropped; upsampled, summed over layers, min-max normalised per prompt.
 // See ../shared/docs/legrad-method.md for the exact definition this reproduces.
+// SigLIP models follow the reference's compute_legrad_siglip instead: the attention pool
+// applied to each used block's raw output; the gradient with respect to the pool's attention
+// (clamped, head mean, the latent's row); grids summed over layers; the correction below; min-max;
+// upsampling last.
 #pragma once
 
 #include <ATen/Tensor.h>
@@ -16,12 +20,22 @@ class ClipModel;
 // Layers used by default: the last two, as the reference.
 constexpr int kDefaultLayerIndex = -2;
 
+// SigLIP's correction (the reference's defaults): cells where the map of this text, min-max
+// normalised, exceeds the threshold are zeroed in every prompt's map; they are the cells that
+// light up whatever the prompt.
+constexpr const char* kDefaultCorrectionText = "a photo of a";
+constexpr double kDefaultCorrectionThreshold = 0.8;
+
 struct LegradOptions {
   // Layers used: layer_index..L-1 when >= 0, else L+layer_index..L-1.
   int layer_index = kDefaultLayerIndex;
   // Wait for the device at each timing point, so that LegradTimings splits the time exactly
   // on CUDA too (at the cost of the overlap between host and device; for measurements).
   bool synchronize_timings = false;
+  // SigLIP only: the L2-normalised embedding [1, E] of the correction text; undefined: no
+  // correction. (The engine encodes it; CLIP models ignore both.)
+  at::Tensor correction_embedding;
+  double correction_threshold = kDefaultCorrectionThreshold;
 };
 
 // Where the time of one explanation went (wall clock; on CUDA the kernels run
@@ -40,7 +54,7 @@ struct LegradTimings {
 struct Explanation {
   at::Tensor heatmaps;         // [P, S, S] in [0, 1]; a constant map gives zeros
   at::Tensor scores;           // [P] cosine similarity of the image embedding with each prompt
-  at::Tensor image_embedding;  // [E] the model's own (class-token) embedding, normalised
+  at::Tensor image_embedding;  // [E] the model's own image embedding, normalised
   at::Tensor layer_grids;      // [Lu, P, g, g] each used layer's relevance before upsampling
   at::Tensor layer_features;   // [Lu, E] f_l of each used layer
   std::vector<int> layers;     // the used layers' indices

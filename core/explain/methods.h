@@ -28,6 +28,7 @@ struct MethodInfo {
   const char* description;  // one line, for usage texts and gst-inspect
   bool uses_prompt;         // false: every prompt gets the same map
   bool graph_capable;       // can run as a recorded CUDA graph (legrad_graph.h)
+  bool class_token_only;    // reads the class token's row: CLIP models only, not SigLIP
   ExplainFunction explain;
 };
 
@@ -41,6 +42,10 @@ const char* method_name(ExplainMethod method);
 // Every name, joined by `separator` ("legrad|raw-attention|...").
 std::string method_names(const std::string& separator);
 
+// Throws legrad::Error naming the method and the family unless `method` explains `model`.
+void check_method_supports(ExplainMethod method, const ClipModel& model);
+
+// check_method_supports, then the method.
 Explanation explain_with(ExplainMethod method, const ClipModel& model, const at::Tensor& pixels,
                          const at::Tensor& text_embeddings, const LegradOptions& options = {});
 

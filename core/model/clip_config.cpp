@@ -1,8 +1,10 @@
 #include "model/clip_config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "base/error.h"
 #include "base/file.h"
@@ -56,7 +58,132 @@ void check_positive(int value, const std::string& source, const std::string& key
   if (value <= 0) throw Error(source + ": '" + key + "' must be positive");
 }
 
+double positive_eps(const json& norm_kwargs, const std::string& source, const std::string& where) {
+  const double eps = get_or<double>(norm_kwargs, "eps", 1e-5, source, where);
+  if (!(eps > 0 && eps < 1)) throw Error(source + ": '" + where + ".eps' must lie in (0, 1)");
+  return eps;
+}
+
+// open_clip's own ViT: the sizes are in vision_cfg.
+void parse_clip_vision(const json& vit, VisionConfig& v, const std::string& source) {
+  reject_if_set(vit, "attentional_pool", source, "vision_cfg", "class-token models only");
+  reject_if_set(vit, "ls_init_value", source, "vision_cfg", "no layer scale");
+  reject_if_set(vit, "no_ln_pre", source, "vision_cfg", "ln_pre is required");
+  if (get_or<std::string>(vit, "pool_type", "tok", source, "vision_cfg") != "tok")
+    throw Error(source + ": 'vision_cfg.pool_type' must be \"tok\" (class token)");
+  if (vit.contains("image_size"))
+    v.image_size = square_size(vit["image_size"], source, "vision_cfg.image_size");
+  if (vit.contains("patch_size"))
+    v.patch_size = square_size(vit["patch_size"], source, "vision_cfg.patch_size");
+  v.width = get_or<int>(vit, "width", v.width, source, "vision_cfg");
+  v.layers = get_or<int>(vit, "layers", v.layers, source, "vision_cfg");
+  v.head_width = get_or<int>(vit, "head_width", v.head_width, source, "vision_cfg");
+  const double ratio = get_or<double>(vit, "mlp_ratio", 4.0, source, "vision_cfg");
+  v.mlp_width = static_cast<int>(v.width * ratio);
+}
+
+// timm 0.9.12's SigLIP towers: VisionTransformer(class_token=False, global_pool="map",
+// LayerNorm eps 1e-6) with these sizes.
+struct TimmSiglip {
+  const char* name;
+  int image_size, patch_size, width, layers, heads, mlp_width;
+};
+
+const std::vector<TimmSiglip>& timm_siglip_models() {
+  static const std::vector<TimmSiglip> models = {
+      {"vit_base_patch16_siglip_224", 224, 16, 768, 12, 12, 3072},
+      {"vit_base_patch16_siglip_256", 256, 16, 768, 12, 12, 3072},
+      {"vit_base_patch16_siglip_384", 384, 16, 768, 12, 12, 3072},
+      {"vit_base_patch16_siglip_512", 512, 16, 768, 12, 12, 3072},
+      {"vit_large_patch16_siglip_256", 256, 16, 1024, 24, 16, 4096},
+      {"vit_large_patch16_siglip_384", 384, 16, 1024, 24, 16, 4096},
+      {"vit_so400m_patch14_siglip_224", 224, 14, 1152, 27, 16, 4304},
+      {"vit_so400m_patch14_siglip_384", 384, 14, 1152, 27, 16, 4304},
+  };
+  return models;
+}
+
+// The architecture from timm VisionTransformer kwargs (img_size, patch_size, embed_dim,
+// depth, num_heads, mlp_ratio; class_token false and global_pool "map" required).
+void timm_kwargs_vision(const json& kwargs, VisionConfig& v, const std::string& source) {
+  const std::string where = "timm_model.kwargs";
+  if (get_or<bool>(kwargs, "class_token", true, source, where) ||
+      get_or<std::string>(kwargs, "global_pool", "token", source, where) != "map")
+    throw Error(source + ": '" + where +
+                "' must describe a SigLIP tower (class_token false, global_pool \"map\")");
+  if (kwargs.contains("img_size")) v.image_size = square_size(kwargs["img_size"], source, where);
+  if (kwargs.contains("patch_size"))
+    v.patch_size = square_size(kwargs["patch_size"], source, where);
+  v.width = get_or<int>(kwargs, "embed_dim", v.width, source, where);
+  v.layers = get_or<int>(kwargs, "depth", v.layers, source, where);
+  const int heads = get_or<int>(kwargs, "num_heads", 12, source, where);
+  check_positive(heads, source, where + ".num_heads");
+  if (v.width % heads != 0)
+    throw Error(source + ": " + where + ".embed_dim is not a multiple of num_heads");
+  v.head_width = v.width / heads;
+  v.mlp_width = static_cast<int>(v.width * get_or<double>(kwargs, "mlp_ratio", 4.0, source, where));
+}
+
+// A timm image tower: only SigLIP's (attention-pool head, no projection after it).
+void parse_timm_vision(const json& doc, const json& vit, ClipConfig& cfg,
+                       const std::string& source) {
+  const std::string name = get_or<std::string>(vit, "timm_model_name", "", source, "vision_cfg");
+  const std::string pool = get_or<std::string>(vit, "timm_pool", "", source, "vision_cfg");
+  const std::string proj = get_or<std::string>(vit, "timm_proj", "none", source, "vision_cfg");
+  if (pool != "map" || proj != "none")
+    throw Error(source + ": 'vision_cfg.timm_model_name' \"" + name +
+                "\" is not supported: of timm's image towers only SigLIP's (timm_pool \"map\", "
+                "timm_proj \"none\") run");
+  VisionConfig& v = cfg.vision;
+  v.pool = ImagePool::AttentionPool;
+  v.norm_eps = 1e-6;
+  const auto known = std::find_if(timm_siglip_models().begin(), timm_siglip_models().end(),
+                                  [&](const TimmSiglip& m) { return name == m.name; });
+  const auto timm = doc.find("timm_model");
+  if (timm != doc.end() && timm->is_object() && timm->contains("kwargs")) {
+    if (!(*timm)["kwargs"].is_object())
+      throw Error(source + ": 'timm_model.kwargs' is not an object");
+    timm_kwargs_vision((*timm)["kwargs"], v, source);
+  } else if (known != timm_siglip_models().end()) {
+    v.image_size = known->image_size;
+    v.patch_size = known->patch_size;
+    v.width = known->width;
+    v.layers = known->layers;
+    v.head_width = known->width / known->heads;
+    v.mlp_width = known->mlp_width;
+  } else {
+    throw Error(source + ": 'vision_cfg.timm_model_name' \"" + name +
+                "\" is not a known timm model (known: " + timm_siglip_names() +
+                "; or give timm's VisionTransformer arguments as \"timm_model\": {\"kwargs\": "
+                "{...}})");
+  }
+  if (vit.contains("image_size"))
+    v.image_size = square_size(vit["image_size"], source, "vision_cfg.image_size");
+}
+
+void check_vision(const VisionConfig& v, const std::string& source) {
+  for (auto [value, key] : {std::pair{v.image_size, "vision_cfg.image_size"},
+                            {v.patch_size, "vision_cfg.patch_size"},
+                            {v.width, "vision_cfg.width"},
+                            {v.layers, "vision_cfg.layers"},
+                            {v.head_width, "vision_cfg.head_width"},
+                            {v.mlp_width, "vision_cfg.mlp_ratio"}})
+    check_positive(value, source, key);
+  if (v.width % v.head_width != 0)
+    throw Error(source + ": vision_cfg.width " + std::to_string(v.width) +
+                " is not a multiple of head_width " + std::to_string(v.head_width));
+  if (v.image_size % v.patch_size != 0)
+    throw Error(source + ": vision_cfg.image_size is not a multiple of patch_size");
+}
+
 }  // namespace
+
+std::string timm_siglip_names() {
+  std::string out;
+  for (const TimmSiglip& m : timm_siglip_models())
+    out += (out.empty() ? "" : ", ") + std::string(m.name);
+  return out;
+}
 
 bool is_open_clip_config(const std::string& json_text) {
   json doc = json::parse(json_text, nullptr, false);
@@ -76,11 +203,11 @@ ClipConfig parse_clip_config(const std::string& json_text, const std::string& so
   if (doc.contains("model_cfg")) {
     model = &doc["model_cfg"];
     if (!model->is_object()) throw Error(source + ": 'model_cfg' is not an object");
-    auto pre = doc.find("preprocess_cfg");
-    if (pre != doc.end() && pre->is_object()) {
-      if (pre->contains("mean")) cfg.mean = triple((*pre)["mean"], source, "mean");
-      if (pre->contains("std")) cfg.std = triple((*pre)["std"], source, "std");
-    }
+  }
+  // Beside model_cfg in the hubs' files, beside the model keys in a bare config.
+  if (auto pre = doc.find("preprocess_cfg"); pre != doc.end() && pre->is_object()) {
+    if (pre->contains("mean")) cfg.mean = triple((*pre)["mean"], source, "mean");
+    if (pre->contains("std")) cfg.std = triple((*pre)["std"], source, "std");
   }
   auto embed = model->find("embed_dim");
   if (embed == model->end() || !embed->is_number_integer())
@@ -91,42 +218,29 @@ ClipConfig parse_clip_config(const std::string& json_text, const std::string& so
   auto vit = model->find("vision_cfg");
   if (vit == model->end() || !vit->is_object())
     throw Error(source + ": missing object 'vision_cfg'");
-  reject_if_set(*vit, "timm_model_name", source, "vision_cfg", "only open_clip's own ViT runs");
-  reject_if_set(*vit, "attentional_pool", source, "vision_cfg", "class-token models only");
-  reject_if_set(*vit, "ls_init_value", source, "vision_cfg", "no layer scale");
-  reject_if_set(*vit, "no_ln_pre", source, "vision_cfg", "ln_pre is required");
-  if (get_or<std::string>(*vit, "pool_type", "tok", source, "vision_cfg") != "tok")
-    throw Error(source + ": 'vision_cfg.pool_type' must be \"tok\" (class token)");
-  VisionConfig& v = cfg.vision;
-  if (vit->contains("image_size"))
-    v.image_size = square_size((*vit)["image_size"], source, "vision_cfg.image_size");
-  if (vit->contains("patch_size"))
-    v.patch_size = square_size((*vit)["patch_size"], source, "vision_cfg.patch_size");
-  v.width = get_or<int>(*vit, "width", v.width, source, "vision_cfg");
-  v.layers = get_or<int>(*vit, "layers", v.layers, source, "vision_cfg");
-  v.head_width = get_or<int>(*vit, "head_width", v.head_width, source, "vision_cfg");
-  const double vit_ratio = get_or<double>(*vit, "mlp_ratio", 4.0, source, "vision_cfg");
-  v.mlp_width = static_cast<int>(v.width * vit_ratio);
-  for (auto [value, key] : {std::pair{v.image_size, "vision_cfg.image_size"},
-                            {v.patch_size, "vision_cfg.patch_size"},
-                            {v.width, "vision_cfg.width"},
-                            {v.layers, "vision_cfg.layers"},
-                            {v.head_width, "vision_cfg.head_width"}})
-    check_positive(value, source, key);
-  if (v.width % v.head_width != 0)
-    throw Error(source + ": vision_cfg.width " + std::to_string(v.width) +
-                " is not a multiple of head_width " + std::to_string(v.head_width));
-  if (v.image_size % v.patch_size != 0)
-    throw Error(source + ": vision_cfg.image_size is not a multiple of patch_size");
+  if (vit->contains("timm_model_name") && !(*vit)["timm_model_name"].is_null()) {
+    parse_timm_vision(doc, *vit, cfg, source);
+  } else {
+    parse_clip_vision(*vit, cfg.vision, source);
+  }
+  check_vision(cfg.vision, source);
 
   auto txt = model->find("text_cfg");
   if (txt == model->end() || !txt->is_object()) throw Error(source + ": missing object 'text_cfg'");
   reject_if_set(*txt, "hf_model_name", source, "text_cfg", "only open_clip's own text tower");
   reject_if_set(*txt, "ls_init_value", source, "text_cfg", "no layer scale");
   reject_if_set(*txt, "embed_cls", source, "text_cfg", "CoCa-style text towers");
-  if (get_or<std::string>(*txt, "pool_type", "argmax", source, "text_cfg") != "argmax")
-    throw Error(source + ": 'text_cfg.pool_type' must be \"argmax\" (end-of-text token)");
   TextConfig& t = cfg.text;
+  const std::string pool = get_or<std::string>(*txt, "pool_type", "argmax", source, "text_cfg");
+  if (pool != "argmax" && pool != "last")
+    throw Error(source + ": 'text_cfg.pool_type' \"" + pool +
+                "\" is not supported (\"argmax\": end-of-text token, \"last\": last position)");
+  t.pool = pool == "last" ? TextPool::Last : TextPool::Argmax;
+  t.causal_mask = !get_or<bool>(*txt, "no_causal_mask", false, source, "text_cfg");
+  t.proj_bias = get_or<bool>(*txt, "proj_bias", false, source, "text_cfg");
+  t.custom_text = get_or<bool>(*model, "custom_text", false, source, "model");
+  if (auto norm = txt->find("norm_kwargs"); norm != txt->end() && norm->is_object())
+    t.norm_eps = positive_eps(*norm, source, "text_cfg.norm_kwargs");
   t.context_length = get_or<int>(*txt, "context_length", t.context_length, source, "text_cfg");
   t.vocab_size = get_or<int>(*txt, "vocab_size", t.vocab_size, source, "text_cfg");
   t.width = get_or<int>(*txt, "width", t.width, source, "text_cfg");
@@ -143,6 +257,10 @@ ClipConfig parse_clip_config(const std::string& json_text, const std::string& so
   if (t.width % t.heads != 0)
     throw Error(source + ": text_cfg.width is not a multiple of text_cfg.heads");
   check_positive(cfg.embed_dim, source, "embed_dim");
+  if (cfg.siglip() && cfg.embed_dim != cfg.vision.width)
+    throw Error(source + ": embed_dim " + std::to_string(cfg.embed_dim) +
+                " differs from the SigLIP image tower's width " + std::to_string(cfg.vision.width) +
+                " (its attention pool has no projection after it)");
   return cfg;
 }
 

@@ -9,39 +9,45 @@ at::Tensor layer_norm(const at::Tensor& x, const LayerNormWeights& ln) {
   // 9% of a bf16 frame): normalised in fp32 there, rounded once.
   if (x.is_cpu() && x.scalar_type() == at::kBFloat16)
     return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, ln.weight.to(at::kFloat),
-                          ln.bias.to(at::kFloat), 1e-5)
+                          ln.bias.to(at::kFloat), ln.eps)
         .to(at::kBFloat16);
-  return at::layer_norm(x, {x.size(-1)}, ln.weight, ln.bias, 1e-5);
+  return at::layer_norm(x, {x.size(-1)}, ln.weight, ln.bias, ln.eps);
 }
 
 at::Tensor l2_normalize(const at::Tensor& x) { return x / x.norm(2, {-1}, true).clamp_min(1e-12); }
 
-AttentionParts attention(const ResidualBlock& block, const at::Tensor& x, const at::Tensor& mask) {
-  const int64_t n = x.size(-2);
-  const int64_t d = x.size(-1);
-  const int64_t heads = block.heads;
-  const int64_t hd = d / heads;
-  auto qkv =
-      at::linear(layer_norm(x, block.ln_1), block.in_proj_weight, block.in_proj_bias).chunk(3, -1);
-  auto split_heads = [&](const at::Tensor& t) {
-    auto shape = t.sizes().vec();
-    shape.back() = heads;
-    shape.push_back(hd);
-    return t.reshape(shape).transpose(-2, -3);  // [..., H, N, hd]
-  };
-  at::Tensor q = split_heads(qkv[0]) * (1.0 / std::sqrt(static_cast<double>(hd)));
-  at::Tensor k = split_heads(qkv[1]);
-  at::Tensor v = split_heads(qkv[2]);
-  at::Tensor scores = at::matmul(q, k.transpose(-1, -2));
+namespace {
+
+// [..., N, D] -> [..., H, N, D / H]
+at::Tensor split_heads(const at::Tensor& t, int64_t heads) {
+  auto shape = t.sizes().vec();
+  const int64_t d = shape.back();
+  shape.back() = heads;
+  shape.push_back(d / heads);
+  return t.reshape(shape).transpose(-2, -3);
+}
+
+// softmax(q k^T / sqrt(hd) + mask) v, with the heads concatenated again.
+AttentionParts attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                      const at::Tensor& mask) {
+  at::Tensor scores =
+      at::matmul(q * (1.0 / std::sqrt(static_cast<double>(q.size(-1)))), k.transpose(-1, -2));
   if (mask.defined()) scores = scores + mask;
   AttentionParts parts;
   parts.probs = at::softmax(scores, -1);
   parts.values = v;
-  auto shape = x.sizes().vec();
-  shape.back() = d;
-  shape[shape.size() - 2] = n;
-  parts.mixed = at::matmul(parts.probs, v).transpose(-2, -3).reshape(shape);
+  const at::Tensor mixed = at::matmul(parts.probs, v).transpose(-2, -3);  // [..., N, H, hd]
+  parts.mixed = mixed.flatten(-2);
   return parts;
+}
+
+}  // namespace
+
+AttentionParts attention(const ResidualBlock& block, const at::Tensor& x, const at::Tensor& mask) {
+  auto qkv =
+      at::linear(layer_norm(x, block.ln_1), block.in_proj_weight, block.in_proj_bias).chunk(3, -1);
+  return attend(split_heads(qkv[0], block.heads), split_heads(qkv[1], block.heads),
+                split_heads(qkv[2], block.heads), mask);
 }
 
 namespace {
@@ -100,7 +106,7 @@ at::Tensor layer_norm_backward(const at::Tensor& grad_y, const at::Tensor& x,
   const at::ScalarType acc = accumulate_type(x);
   const at::Tensor xf = x.to(acc);
   const at::Tensor centred = xf - xf.mean(-1, true);
-  const at::Tensor rstd = at::rsqrt(centred.pow(2).mean(-1, true) + 1e-5);
+  const at::Tensor rstd = at::rsqrt(centred.pow(2).mean(-1, true) + ln.eps);
   const at::Tensor normalised = centred * rstd;
   const at::Tensor g = grad_y.to(acc) * ln.weight.to(acc);
   return (rstd * (g - g.mean(-1, true) - normalised * (g * normalised).mean(-1, true)))
@@ -110,6 +116,17 @@ at::Tensor layer_norm_backward(const at::Tensor& grad_y, const at::Tensor& x,
 at::Tensor block_forward(const ResidualBlock& block, const at::Tensor& x, Activation act,
                          const at::Tensor& mask) {
   return finish_block(block, x, attention(block, x, mask).mixed, act);
+}
+
+PoolParts attention_pool(const AttentionPool& pool, const at::Tensor& tokens, Activation act) {
+  const int64_t heads = pool.tail.heads;
+  const at::Tensor q = split_heads(at::linear(pool.latent, pool.q_weight, pool.q_bias), heads);
+  auto kv = at::linear(tokens, pool.kv_weight, pool.kv_bias).chunk(2, -1);
+  const AttentionParts parts =
+      attend(q, split_heads(kv[0], heads), split_heads(kv[1], heads), at::Tensor());
+  // The latent row has no input residual: r = proj(mixed) alone.
+  const at::Tensor zero = at::zeros({}, parts.mixed.options());
+  return {parts.probs, parts.values, finish_block_parts(pool.tail, zero, parts.mixed, act)};
 }
 
 }  // namespace legrad

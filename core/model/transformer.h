@@ -13,6 +13,7 @@ enum class Activation { Gelu, QuickGelu };
 
 struct LayerNormWeights {
   at::Tensor weight, bias;
+  double eps = 1e-5;  // open_clip's; timm's SigLIP towers use 1e-6
 };
 
 struct ResidualBlock {
@@ -66,5 +67,25 @@ at::Tensor layer_norm_backward(const at::Tensor& grad_y, const at::Tensor& x,
 
 at::Tensor block_forward(const ResidualBlock& block, const at::Tensor& x, Activation act,
                          const at::Tensor& mask = at::Tensor());
+
+// timm's attention-pool head (SigLIP's "MAP"): one learned latent query attends to the tokens
+// (q from the latent, k and v from the tokens), then proj, then out = r + mlp(norm(r)). Held as
+// a ResidualBlock whose ln_2 / out_proj / fc / proj are norm / proj / mlp.fc1 / mlp.fc2, so
+// finish_block_backward serves it too.
+struct AttentionPool {
+  at::Tensor latent;              // [1, D]
+  at::Tensor q_weight, q_bias;    // [D, D], [D]
+  at::Tensor kv_weight, kv_bias;  // [2D, D], [2D]: k, v fused
+  ResidualBlock tail;             // ln_1 and in_proj unused
+};
+
+struct PoolParts {
+  at::Tensor probs;   // [..., H, 1, N] the latent's attention over the tokens
+  at::Tensor values;  // [..., H, N, hd]
+  BlockTail tail;     // residual = proj(mixed) (no input residual), out [..., 1, D]
+};
+
+// tokens [..., N, D] -> the pool's parts; tail.out.select(-2, 0) is the pooled vector.
+PoolParts attention_pool(const AttentionPool& pool, const at::Tensor& tokens, Activation act);
 
 }  // namespace legrad

@@ -17,7 +17,8 @@ TEST_P(GoldenCase, MatchesTheOfficialImplementation) {
   for (const auto& c : report.checks) EXPECT_TRUE(c.passed) << c.name << ": " << c.detail;
 }
 
-INSTANTIATE_TEST_SUITE_P(Visible, GoldenCase, ::testing::Values("vit_p16_224", "vit_p16_448"));
+INSTANTIATE_TEST_SUITE_P(Visible, GoldenCase,
+                         ::testing::Values("vit_p16_224", "vit_p16_448", "siglip_p16_224"));
 
 TEST(GoldenTokenizer, AllCasesMatchTheReference) {
   const std::string golden = test::golden_dir();

@@ -184,6 +184,103 @@ TEST_F(TinyModel, BadArgumentsAreErrors) {
   EXPECT_THROW(explain_legrad(*model_, at::randn({1, 3, 32, 16}), text_), Error);
 }
 
+// SigLIP: the attention pool's gradient, the correction, and the methods it refuses.
+class TinySiglip : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_tiny_model(dir_.path(), test::tiny_siglip_config());
+    model_ = load_clip_model(locate_model_files(dir_.path()), c10::Device(c10::kCPU));
+    pixels_ = at::randn({1, 3, 32, 32}, at::detail::createCPUGenerator(3));
+    text_ = l2_normalize(at::randn({3, 32}, at::detail::createCPUGenerator(4)));
+    correction_ = l2_normalize(at::randn({1, 32}, at::detail::createCPUGenerator(5)));
+  }
+
+  // The reference's way, with autograd: the pool applied to each used block's raw output, the
+  // gradient of the score with respect to the pool's attention probabilities.
+  at::Tensor reference_grids(const at::Tensor& text, int start) {
+    const int64_t prompts = text.size(0);
+    std::vector<at::Tensor> scores, probs;
+    at::Tensor x =
+        model_->embed_image(pixels_.expand({prompts, 3, 32, 32}).clone().requires_grad_(true));
+    const auto& blocks = model_->vision_blocks();
+    for (size_t l = 0; l < blocks.size(); ++l) {
+      x = block_forward(blocks[l], x, model_->activation());
+      if (static_cast<int>(l) < start) continue;
+      const PoolParts pool = attention_pool(model_->pool(), x, model_->activation());
+      scores.push_back((l2_normalize(pool.tail.out.select(-2, 0)) * text).sum());
+      probs.push_back(pool.probs);
+    }
+    std::vector<at::Tensor> grids;
+    for (size_t i = 0; i < scores.size(); ++i) {
+      at::Tensor g = torch::autograd::grad({scores[i]}, {probs[i]}, {}, /*retain_graph=*/true)[0];
+      grids.push_back(g.clamp_min(0).mean(1).select(1, 0).reshape({prompts, 4, 4}));
+    }
+    return at::stack(grids);
+  }
+
+  test::TempDir dir_;
+  std::shared_ptr<ClipModel> model_;
+  at::Tensor pixels_, text_, correction_;
+};
+
+TEST_F(TinySiglip, GradientsMatchAutogradThroughTheAttentionPool) {
+  for (int layer_index : {-2, 0}) {
+    LegradOptions opts;
+    opts.layer_index = layer_index;
+    const Explanation ex = explain_legrad(*model_, pixels_, text_, opts);
+    const at::Tensor want = reference_grids(text_, legrad_start_layer(layer_index, 3));
+    EXPECT_LT((ex.layer_grids - want).abs().max().item<double>(),
+              1e-5 * want.abs().max().item<double>())
+        << "layer_index " << layer_index;
+  }
+}
+
+TEST_F(TinySiglip, SummedGridsAreNormalisedThenUpsampled) {
+  const Explanation ex = explain_legrad(*model_, pixels_, text_);
+  const at::Tensor want = upsample_relevance(min_max_normalize(ex.layer_grids.sum(0)), 8);
+  EXPECT_TRUE(ex.heatmaps.allclose(want, 1e-6, 1e-6));
+  EXPECT_TRUE(ex.scores.allclose(at::matmul(text_, ex.image_embedding), 1e-5, 1e-6));
+  EXPECT_TRUE(ex.image_embedding.allclose(model_->encode_image(pixels_)[0], 1e-5, 1e-6));
+}
+
+TEST_F(TinySiglip, CorrectionZeroesWhereTheCorrectionTextLightsUp) {
+  LegradOptions opts;
+  opts.correction_embedding = correction_;
+  opts.correction_threshold = 0.5;
+  const Explanation corrected = explain_legrad(*model_, pixels_, text_, opts);
+  const Explanation plain = explain_legrad(*model_, pixels_, text_);
+  const Explanation of_correction = explain_legrad(*model_, pixels_, correction_);
+  EXPECT_TRUE(corrected.layer_grids.allclose(plain.layer_grids, 1e-5, 1e-7));
+  const at::Tensor mask = min_max_normalize(of_correction.layer_grids.sum(0)[0]) > 0.5;
+  ASSERT_GT(mask.sum().item<int64_t>(), 0);
+  const at::Tensor want =
+      upsample_relevance(min_max_normalize(plain.layer_grids.sum(0).masked_fill(mask, 0)), 8);
+  EXPECT_TRUE(corrected.heatmaps.allclose(want, 1e-5, 1e-6));
+  EXPECT_EQ(corrected.scores.size(0), 3);
+}
+
+TEST_F(TinySiglip, BatchedFramesEqualSingleOnes) {
+  LegradOptions opts;
+  opts.correction_embedding = correction_;
+  const at::Tensor other = at::randn({1, 3, 32, 32}, at::detail::createCPUGenerator(9));
+  const auto batch = explain_legrad_batch(*model_, at::cat({pixels_, other}),
+                                          {text_, text_.narrow(0, 0, 2)}, opts);
+  EXPECT_TRUE(batch[0].heatmaps.allclose(explain_legrad(*model_, pixels_, text_, opts).heatmaps,
+                                         1e-5, 1e-5));
+  const at::Tensor second = explain_legrad(*model_, other, text_.narrow(0, 0, 2), opts).heatmaps;
+  EXPECT_TRUE(batch[1].heatmaps.allclose(second, 1e-5, 1e-5));
+}
+
+TEST_F(TinySiglip, ClassTokenMethodsAreRefusedByName) {
+  for (const MethodInfo& m : explain_methods()) {
+    if (!m.class_token_only) continue;
+    const std::string what =
+        test::error_of([&] { explain_with(m.method, *model_, pixels_, text_); });
+    EXPECT_NE(what.find(m.name), std::string::npos) << what;
+    EXPECT_NE(what.find("SigLIP"), std::string::npos) << what;
+  }
+}
+
 TEST(MinMax, ConstantMapsBecomeZerosNotNaN) {
   at::Tensor maps = at::stack({at::full({4, 4}, 3.0f), at::arange(16, at::kFloat).view({4, 4})});
   const at::Tensor out = min_max_normalize(maps);

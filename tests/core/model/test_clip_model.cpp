@@ -56,6 +56,84 @@ TEST(ModelConfig, ErrorsNameTheKey) {
             std::string::npos);
 }
 
+TEST(ModelConfig, SiglipTowersByTimmNameOrArguments) {
+  const ClipConfig known = parse_clip_config(
+      R"({"embed_dim": 768, "custom_text": true,
+          "vision_cfg": {"image_size": 224, "timm_model_name": "vit_base_patch16_siglip_224",
+                         "timm_pool": "map", "timm_proj": "none"},
+          "text_cfg": {"context_length": 64, "vocab_size": 32000, "width": 768, "heads": 12,
+                       "layers": 12, "no_causal_mask": true, "proj_bias": true,
+                       "pool_type": "last", "norm_kwargs": {"eps": 1e-6}}})",
+      "siglip.json");
+  EXPECT_TRUE(known.siglip());
+  EXPECT_STREQ(known.family(), "SigLIP");
+  EXPECT_EQ(known.vision.width, 768);
+  EXPECT_EQ(known.vision.layers, 12);
+  EXPECT_EQ(known.vision.heads(), 12);
+  EXPECT_EQ(known.vision.patch_size, 16);
+  EXPECT_DOUBLE_EQ(known.vision.norm_eps, 1e-6);
+  EXPECT_EQ(known.text.pool, TextPool::Last);
+  EXPECT_FALSE(known.text.causal_mask);
+  EXPECT_TRUE(known.text.proj_bias && known.text.custom_text);
+  EXPECT_DOUBLE_EQ(known.text.norm_eps, 1e-6);
+  // The arguments form (what clip_config_to_json writes) round-trips.
+  const ClipConfig tiny = test::tiny_siglip_config();
+  const ClipConfig back = parse_clip_config(clip_config_to_json(tiny), "tiny");
+  EXPECT_TRUE(back.siglip());
+  EXPECT_EQ(back.vision.heads(), tiny.vision.heads());
+  EXPECT_EQ(back.vision.mlp_width, tiny.vision.mlp_width);
+  EXPECT_EQ(back.text.pool, TextPool::Last);
+}
+
+TEST(ModelConfig, SiglipErrorsNameTheProblem) {
+  auto parse = [](const std::string& vision, int embed = 768) {
+    return error_of([&] {
+      parse_clip_config(R"({"embed_dim": )" + std::to_string(embed) + R"(, "vision_cfg": )" +
+                            vision + R"(, "text_cfg": {"width": 768, "heads": 12}})",
+                        "c.json");
+    });
+  };
+  const std::string unknown = parse(R"({"timm_model_name": "vit_tiny", "timm_pool": "map"})");
+  EXPECT_NE(unknown.find("vit_tiny"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("vit_base_patch16_siglip_224"), std::string::npos) << unknown;
+  EXPECT_NE(parse(R"({"timm_model_name": "vit_base_patch16_siglip_224", "timm_pool": "avg"})")
+                .find("only SigLIP's"),
+            std::string::npos);
+  EXPECT_NE(parse(R"({"timm_model_name": "vit_base_patch16_siglip_224", "timm_pool": "map"})", 512)
+                .find("embed_dim 512"),
+            std::string::npos);
+}
+
+TEST(ModelLoading, SiglipModelsLoadAndEncode) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_siglip_config());
+  const auto model = load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
+  ASSERT_TRUE(model->config().siglip());
+  const at::Tensor image = model->encode_image(at::randn({2, 3, 32, 32}));
+  EXPECT_EQ(image.sizes(), (std::vector<int64_t>{2, 32}));
+  EXPECT_TRUE(image.norm(2, {-1}).allclose(at::ones({2}), 1e-5));
+  EXPECT_EQ(model->positional_embedding(32).sizes(), (std::vector<int64_t>{16, 32}));
+  EXPECT_EQ(model->positional_embedding(48).sizes(), (std::vector<int64_t>{36, 32}));
+  // No causal mask and last-position pooling: the first token reaches the last position, and
+  // padding after the text changes the embedding (SigLIP pads to the context length).
+  at::Tensor tokens = at::ones({2, 16}, at::kLong);
+  tokens[1][0] = 5;
+  const at::Tensor text = model->encode_text(tokens);
+  EXPECT_FALSE(text[0].allclose(text[1]));
+  EXPECT_THROW(model->project_image(at::randn({1, 32})), Error);
+
+  NamedTensors weights = random_clip_weights(test::tiny_siglip_config(), 1);
+  weights.erase(
+      std::remove_if(weights.begin(), weights.end(),
+                     [](const auto& w) { return w.first == "visual.trunk.attn_pool.latent"; }),
+      weights.end());
+  write_safetensors(dir.file("open_clip_model.safetensors"), weights);
+  EXPECT_NE(error_of([&] {
+              load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
+            }).find("'visual.trunk.attn_pool.latent' is missing"),
+            std::string::npos);
+}
+
 TEST(ModelLoading, ShapeMismatchNamesKeyAndBothShapes) {
   test::TempDir dir;
   ClipConfig cfg = test::tiny_config();
