@@ -41,16 +41,20 @@ std::string explain_usage() {
       "        [--layer-index " + std::to_string(kDefaultLayerIndex) + "] [--device " +
           kDefaultDevice + "|cuda|cuda:N] [--dtype " + dtype_names("|") + "]",
       "        [--vocab FILE] [--threads N]",
+      "        [--correction-text \"" + std::string(kDefaultCorrectionText) +
+          "\"] [--correction-threshold " + number(kDefaultCorrectionThreshold) + "]",
       "        [--colormap " + colormap_names("|") + "] [--alpha " + number(kDefaultAlpha) + "]",
       "    Writes PREFIX_<i>_<prompt>.png overlays and PREFIX_heatmaps.safetensors, prints each",
-      "    prompt's presence score. --model defaults to the bundled model.",
+      "    prompt's presence score. --model defaults to the bundled model. The correction",
+      "    options apply to SigLIP models (\"\" turns the reference's correction off).",
   });
 }
 
 int explain_command(int argc, char** argv) {
-  const Args args(argc, argv,
-                  {"model", "prompts", "size", "layer-index", "device", "dtype", "vocab", "out",
-                   "colormap", "alpha", "threads", "method"});
+  const Args args(
+      argc, argv,
+      {"model", "prompts", "size", "layer-index", "device", "dtype", "vocab", "out", "colormap",
+       "alpha", "threads", "method", "correction-text", "correction-threshold"});
   if (args.positional().size() != 1) throw Error("give exactly one IMAGE");
   if (!args.has("prompts")) throw Error("--prompts is required");
   if (!args.has("out")) throw Error("--out PREFIX is required");
@@ -68,6 +72,9 @@ int explain_command(int argc, char** argv) {
   options.dtype = args.get("dtype", kDefaultDtype);
   options.input_size = args.get_int("size", 0);
   options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
+  options.correction_text = args.get("correction-text", kDefaultCorrectionText);
+  options.correction_threshold =
+      args.get_double("correction-threshold", kDefaultCorrectionThreshold);
   const LegradEngine engine(options);
   const PromptSet prompts = engine.encode_prompts(parse_prompt_list(args.get("prompts")));
 

@@ -2,8 +2,8 @@
  * SECTION:element-legrad
  * @title: legrad
  *
- * Computes LeGrad heatmaps — where a CLIP vision transformer finds each text prompt — for
- * video frames and attaches them as #GstLegradHeatmapMeta (one per prompt), optionally with a
+ * Computes LeGrad heatmaps — where a CLIP or SigLIP vision transformer finds each text
+ * prompt — for video frames and attaches them as #GstLegradHeatmapMeta (one per prompt), optionally with a
  * #GstVideoRegionOfInterestMeta around the strongest region. Pixels pass through untouched;
  * frames are mapped read-only. Draw the heatmaps with `legradoverlay`, export them with
  * `legradmetaconvert`.
@@ -58,6 +58,8 @@ enum {
   PROP_DTYPE,
   PROP_INPUT_SIZE,
   PROP_LAYER_INDEX,
+  PROP_CORRECTION_TEXT,
+  PROP_CORRECTION_THRESHOLD,
   PROP_INFERENCE_INTERVAL,
   PROP_MODE,
   PROP_METHOD,
@@ -88,6 +90,8 @@ struct _GstLegrad {
   gchar *model_instance_id;
   gint input_size;
   gint layer_index;
+  gchar *correction_text;
+  gfloat correction_threshold;
   /* inference-interval, method, attach-roi, roi-threshold, min-score */
   legrad::AnalyzerSettings settings;
   GstLegradMode mode;
@@ -205,11 +209,14 @@ gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & option
     return NULL;
   }
   try {
-    return new legrad::LegradAnalyzer (loaded, options, compute);
+    /* On the compute thread: the engine encodes the correction text of SigLIP models. */
+    return compute->call ([&] {
+          return new legrad::LegradAnalyzer (loaded, options, compute);
+        });
   } catch (const std::exception & e) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid input-size %d or layer-index %d for "
-            "the model '%s'", options.input_size, options.layer_index, options.model.c_str ()),
-        ("%s", e.what ()));
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid input-size %d, layer-index %d or "
+            "correction settings for the model '%s'", options.input_size,
+            options.layer_index, options.model.c_str ()), ("%s", e.what ()));
     return NULL;
   }
 }
@@ -229,6 +236,8 @@ gst_legrad_start (GstBaseTransform * trans)
   options.model = model;
   options.input_size = self->input_size;
   options.layer_index = self->layer_index;
+  options.correction_text = self->correction_text ? self->correction_text : "";
+  options.correction_threshold = self->correction_threshold;
   options.dtype = legrad::dtype_choices ()[self->dtype].name;
   const int threads = (int) self->threads;
   g_clear_pointer (&self->pending_prompts, g_free);
@@ -474,6 +483,13 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_LAYER_INDEX:
       self->layer_index = g_value_get_int (value);
       break;
+    case PROP_CORRECTION_TEXT:
+      g_free (self->correction_text);
+      self->correction_text = g_value_dup_string (value);
+      break;
+    case PROP_CORRECTION_THRESHOLD:
+      self->correction_threshold = g_value_get_float (value);
+      break;
     case PROP_INFERENCE_INTERVAL:
       self->settings.inference_interval = g_value_get_uint (value);
       break;
@@ -546,6 +562,12 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_LAYER_INDEX:
       g_value_set_int (value, self->layer_index);
+      break;
+    case PROP_CORRECTION_TEXT:
+      g_value_set_string (value, self->correction_text);
+      break;
+    case PROP_CORRECTION_THRESHOLD:
+      g_value_set_float (value, self->correction_threshold);
       break;
     case PROP_INFERENCE_INTERVAL:
       g_value_set_uint (value, self->settings.inference_interval);
@@ -653,6 +675,15 @@ gst_legrad_class_init (GstLegradClass * klass)
       g_param_spec_int ("layer-index", "Layer index", "First block used by LeGrad "
           "(negative: counted from the end; -2 = the last two blocks)", -256, 255,
           legrad::kDefaultLayerIndex, ready));
+  g_object_class_install_property (gobject_class, PROP_CORRECTION_TEXT,
+      g_param_spec_string ("correction-text", "Correction text", "SigLIP models: cells "
+          "where this text's own map exceeds correction-threshold are zeroed in every "
+          "prompt's map, as the reference does (empty = no correction; CLIP ignores it)",
+          legrad::kDefaultCorrectionText, ready));
+  g_object_class_install_property (gobject_class, PROP_CORRECTION_THRESHOLD,
+      g_param_spec_float ("correction-threshold", "Correction threshold", "SigLIP models: "
+          "level of the correction text's min-max normalised map above which cells are "
+          "zeroed", 0.0f, 1.0f, (gfloat) legrad::kDefaultCorrectionThreshold, ready));
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval", "Analyse every Nth frame; "
           "frames between carry the newest heatmap and its age", 1, G_MAXUINT,
@@ -734,6 +765,8 @@ gst_legrad_init (GstLegrad * self)
   self->device = g_strdup (legrad::kDefaultDevice);
   self->dtype = gst_legrad_default_dtype ();
   self->layer_index = legrad::kDefaultLayerIndex;
+  self->correction_text = g_strdup (legrad::kDefaultCorrectionText);
+  self->correction_threshold = (gfloat) legrad::kDefaultCorrectionThreshold;
   self->settings = legrad::AnalyzerSettings ();
   self->mode = DEFAULT_MODE;
   gst_video_info_init (&self->info);

@@ -11,6 +11,8 @@ packages=(
   # OpenBLAS (OpenMP flavour) makes the matrix products several times faster.
   libopenblas0-openmp
   libopencv-dev libglib2.0-dev zlib1g-dev nlohmann-json3-dev
+  # SigLIP's tokenizer; its trainer (spm_train) and Python module check it in the tests.
+  libsentencepiece-dev sentencepiece python3-sentencepiece
   libgtest-dev
   # The `format` test: the C++ sources in the project's clang-format style.
   clang-format

@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "lab/fashion_mnist.h"
 #include "lab/random_init.h"
 #include "model/safetensors.h"
 #include "text/clip_tokenizer.h"
+#include "text/sentencepiece_tokenizer.h"
 
 namespace legrad::test {
 
@@ -57,6 +59,24 @@ ClipConfig tiny_siglip_config() {
   c.text.norm_eps = 1e-6;
   c.text.custom_text = true;
   return c;
+}
+
+std::string write_sentencepiece_model(const std::string& path) {
+  if (!sentencepiece_available()) return "SentencePiece is not available in sanitizer builds";
+  if (std::system("command -v spm_train >/dev/null 2>&1") != 0)
+    return "spm_train is not installed (Debian package sentencepiece)";
+  const std::string corpus = path + ".corpus.txt";
+  std::string text;
+  for (int i = 0; i < 100; ++i)
+    text += "a photo of a cat on the mat number " + std::to_string(i) +
+            "\na bright light over the dog and the red car\n";
+  std::ofstream(corpus) << text;
+  const std::string prefix = path.substr(0, path.size() - std::string(".model").size());
+  const std::string command = "spm_train --input=" + corpus + " --model_prefix=" + prefix +
+                              " --vocab_size=40 --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1"
+                              " --character_coverage=1.0 --minloglevel=2 >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0 || !is_file(path)) return "spm_train failed";
+  return "";
 }
 
 void write_text(const std::string& path, const std::string& text) {

@@ -32,6 +32,11 @@ ClipConfig tiny_config();
 // The same sizes as a SigLIP model (attention pool, text pooled at the last position).
 ClipConfig tiny_siglip_config();
 
+// Trains a small SentencePiece model (ids: 0 pad, 1 end, 2 unknown, no start; under 60 pieces)
+// with Debian's spm_train and writes it to `path`. Returns why it cannot (spm_train missing,
+// a sanitizer build), or "" when written: callers skip with that reason.
+std::string write_sentencepiece_model(const std::string& path);
+
 // Writes open_clip_model.safetensors + open_clip_config.json + vocab.json/merges.txt
 // (a byte-level vocabulary plus merges for a few words) into `dir`.
 void write_tiny_model(const std::string& dir, const ClipConfig& config, uint64_t seed = 7);

@@ -80,11 +80,20 @@ int checked_input_size(const ClipModel& model, int input_size) {
   return size;
 }
 
-LegradOptions legrad_options(const ClipModel& model, const EngineOptions& options) {
-  legrad_start_layer(options.layer_index, model.config().vision.layers);  // throws if invalid
+LegradOptions legrad_options(const LoadedModel& loaded, const EngineOptions& options) {
+  const ClipConfig& cfg = loaded.model->config();
+  legrad_start_layer(options.layer_index, cfg.vision.layers);  // throws if invalid
   LegradOptions out;
   out.layer_index = options.layer_index;
   out.synchronize_timings = options.synchronize_timings;
+  if (!(options.correction_threshold >= 0 && options.correction_threshold <= 1))
+    throw Error("correction-threshold must lie in [0, 1]");
+  out.correction_threshold = options.correction_threshold;
+  if (cfg.siglip() && !options.correction_text.empty()) {
+    at::NoGradGuard no_grad;
+    out.correction_embedding = loaded.model->encode_text(
+        loaded.tokenizer->tokenize_prompts({options.correction_text}, cfg.text.context_length));
+  }
   return out;
 }
 
@@ -93,7 +102,7 @@ LegradOptions legrad_options(const ClipModel& model, const EngineOptions& option
 LegradEngine::LegradEngine(std::shared_ptr<const LoadedModel> model, const EngineOptions& options)
     : loaded_(std::move(model)),
       input_size_(checked_input_size(*loaded_->model, options.input_size)),
-      legrad_options_(legrad_options(*loaded_->model, options)),
+      legrad_options_(legrad_options(*loaded_, options)),
       cuda_graphs_(options.cuda_graphs),
       preprocessor_(loaded_->model->config().mean, loaded_->model->config().std, input_size_,
                     loaded_->model->device()) {}

@@ -64,6 +64,10 @@ struct EngineOptions {
   bool cuda_graphs = true;
   // Exact Explanation::timings on CUDA too (LegradOptions::synchronize_timings).
   bool synchronize_timings = false;
+  // SigLIP models: the text whose map marks the cells the reference's correction zeroes
+  // (LegradOptions; "" turns the correction off) and its threshold in [0, 1].
+  std::string correction_text = kDefaultCorrectionText;
+  double correction_threshold = kDefaultCorrectionThreshold;
   // A dtype_choices() name. The library computes exactly unless asked; the element and the
   // CLI's explain and bench ask for kDefaultDtype.
   std::string dtype = "fp32";

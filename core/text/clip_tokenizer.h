@@ -32,8 +32,9 @@ class ClipTokenizer : public TextTokenizer {
   std::vector<int64_t> encode(const std::string& text) const override;
 
   const std::string& token_string(int64_t id) const;
-  int64_t start_token() const override { return sot_; }
-  int64_t end_token() const override { return eot_; }
+  TokenFraming framing() const override { return {start_token(), end_token(), 0}; }
+  int64_t start_token() const { return sot_; }
+  int64_t end_token() const { return eot_; }
   size_t vocab_size() const override { return decoder_.size(); }
 
  private:

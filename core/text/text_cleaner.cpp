@@ -421,9 +421,10 @@ std::u32string python_lower(const std::u32string& text) {
   return out;
 }
 
-std::string clean_text(const std::string& utf8) {
-  std::u32string text = ftfy_fix_text(utf8_decode(utf8));
-  text = strip(html_unescape(html_unescape(text)));
+namespace {
+
+// Runs of whitespace become one space, as re.sub(r"\s+", " ", text).
+std::u32string collapse_whitespace(const std::u32string& text) {
   std::u32string collapsed;
   for (char32_t c : text) {
     if (python_isspace(c)) {
@@ -432,7 +433,31 @@ std::string clean_text(const std::string& utf8) {
       collapsed.push_back(c);
     }
   }
-  return utf8_encode(python_lower(strip(collapsed)));
+  return collapsed;
+}
+
+bool ascii_punctuation(char32_t c) {  // Python's string.punctuation
+  return (c >= U'!' && c <= U'/') || (c >= U':' && c <= U'@') || (c >= U'[' && c <= U'`') ||
+         (c >= U'{' && c <= U'~');
+}
+
+}  // namespace
+
+std::string clean_text(const std::string& utf8) {
+  std::u32string text = ftfy_fix_text(utf8_decode(utf8));
+  text = strip(html_unescape(html_unescape(text)));
+  return utf8_encode(python_lower(strip(collapse_whitespace(text))));
+}
+
+std::string canonicalize_text(const std::string& utf8) {
+  std::u32string text;
+  for (char32_t c : utf8_decode(utf8)) {
+    if (c == U'_')
+      text.push_back(U' ');
+    else if (!ascii_punctuation(c))
+      text.push_back(c);
+  }
+  return utf8_encode(strip(collapse_whitespace(python_lower(text))));
 }
 
 }  // namespace legrad

@@ -13,6 +13,11 @@ namespace legrad {
 // Throws legrad::Error on invalid UTF-8.
 std::string clean_text(const std::string& utf8);
 
+// open_clip's "canonicalize" cleaning, the one SigLIP's tokenizer applies: underscores to
+// spaces, ASCII punctuation removed, lower-cased, whitespace runs to one space, stripped.
+// Throws legrad::Error on invalid UTF-8.
+std::string canonicalize_text(const std::string& utf8);
+
 // The pieces, for tests and tools.
 std::u32string ftfy_fix_text(const std::u32string& text);
 std::u32string html_unescape(const std::u32string& text);  // Python's html.unescape

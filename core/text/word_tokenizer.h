@@ -21,8 +21,9 @@ class WordTokenizer : public TextTokenizer {
 
   // Throws legrad::Error for a word outside the list, naming it and the known words.
   std::vector<int64_t> encode(const std::string& text) const override;
-  int64_t start_token() const override { return static_cast<int64_t>(words_.size()) + 1; }
-  int64_t end_token() const override { return static_cast<int64_t>(words_.size()) + 2; }
+  TokenFraming framing() const override { return {start_token(), end_token(), 0}; }
+  int64_t start_token() const { return static_cast<int64_t>(words_.size()) + 1; }
+  int64_t end_token() const { return static_cast<int64_t>(words_.size()) + 2; }
   size_t vocab_size() const override { return words_.size() + 3; }
 
  private:

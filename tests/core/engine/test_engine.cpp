@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "engine/engine.h"
+#include "explain/legrad.h"
 #include "model/clip_model.h"
 #include "support.h"
 
@@ -93,6 +94,39 @@ TEST_F(Engine, DtypeAutoFollowsTheDevice) {
   EXPECT_THROW(parse_dtype("double", c10::kCPU), Error);
   EXPECT_EQ(load_model(dir_.path(), "", "cpu", "auto")->model->dtype(), expected);
   EXPECT_EQ(load_model(dir_.path(), "", "cpu", "bf16")->model->dtype(), at::kBFloat16);
+}
+
+// A SigLIP model folder with its SentencePiece model, end to end: the engine encodes the
+// correction text with the model's own tokenizer and applies the reference's correction.
+TEST(SiglipEngine, CorrectsWithTheCorrectionTextAndRefusesClassTokenMethods) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_siglip_config());
+  const std::string why = test::write_sentencepiece_model(dir.file("spiece.model"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  EngineOptions o;
+  o.model = dir.path();
+  const LegradEngine engine(o);
+  o.correction_text = "";
+  const LegradEngine uncorrected(o);
+  const PromptSet prompts = engine.encode_prompts({"a red car", "a cat"});
+  const at::Tensor frame = test::test_picture(40, 50);
+  const at::Tensor pixels = engine.preprocess(image_view(frame));
+
+  LegradOptions want;
+  want.correction_embedding = engine.encode_prompts({kDefaultCorrectionText}).embeddings;
+  const Explanation ex = engine.explain(image_view(frame), prompts);
+  EXPECT_TRUE(ex.heatmaps.allclose(
+      explain_legrad(engine.model(), pixels, prompts.embeddings, want).heatmaps, 1e-5, 1e-6));
+  const Explanation plain = uncorrected.explain(image_view(frame), prompts);
+  EXPECT_TRUE(plain.heatmaps.allclose(
+      explain_legrad(engine.model(), pixels, prompts.embeddings).heatmaps, 1e-5, 1e-6));
+  EXPECT_FALSE(plain.heatmaps.allclose(ex.heatmaps));  // the correction zeroed some cells
+
+  const std::string what =
+      test::error_of([&] { engine.explain(image_view(frame), prompts, ExplainMethod::GradCam); });
+  EXPECT_NE(what.find("gradcam"), std::string::npos) << what;
+  o.correction_threshold = 1.5;
+  EXPECT_THROW(LegradEngine{o}, Error);
 }
 
 }  // namespace

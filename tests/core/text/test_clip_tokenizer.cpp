@@ -23,8 +23,8 @@ TEST_F(SyntheticVocab, MergesWordsAndFramesWithSpecialTokens) {
   EXPECT_EQ(tok.encode("A Cat"), (std::vector<int64_t>{a, cat}));
   EXPECT_EQ(tok.encode("red!"), (std::vector<int64_t>{red, bang}));
   const auto ids = tok.tokenize("a red cat", 16);
-  EXPECT_EQ(ids[0], tok.start_token());
-  EXPECT_EQ(ids[4], tok.end_token());
+  EXPECT_EQ(ids[0], *tok.framing().start);
+  EXPECT_EQ(ids[4], tok.framing().end);
   EXPECT_EQ(ids[5], 0);
   EXPECT_EQ(ids.size(), 16u);
 }
@@ -38,7 +38,7 @@ TEST_F(SyntheticVocab, LongTextIsCutWithEndToken) {
   const auto ids = tok.tokenize(text, 16, &truncated);
   EXPECT_TRUE(truncated);
   EXPECT_EQ(ids.size(), 16u);
-  EXPECT_EQ(ids.back(), tok.end_token());
+  EXPECT_EQ(ids.back(), tok.framing().end);
 }
 
 TEST_F(SyntheticVocab, InvalidUtf8AndMissingFiles) {

@@ -43,6 +43,15 @@ TEST(TextCleaner, FtfyStyleFixes) {
   EXPECT_EQ(clean_text(""), "");
 }
 
+// SigLIP's cleaning: underscores to spaces, ASCII punctuation gone, lower case, one space.
+TEST(Canonicalize, AsOpenClipsCanonicalizeText) {
+  EXPECT_EQ(canonicalize_text("  A_Photo, of a CAT!! "), "a photo of a cat");
+  EXPECT_EQ(canonicalize_text("d'un\u00a0chat\t\n(vert)"), "dun chat vert");
+  EXPECT_EQ(canonicalize_text("ΣΊΣΥΦΟΣ 日本語 👜"), "σίσυφος 日本語 👜");
+  EXPECT_EQ(canonicalize_text("!!! ..."), "");
+  EXPECT_THROW(canonicalize_text("\xff"), Error);
+}
+
 TEST(TextCleaner, InvalidUtf8IsAnError) {
   EXPECT_THROW(clean_text("bad \xff byte"), Error);
   EXPECT_THROW(clean_text("overlong \xc0\xaf"), Error);
