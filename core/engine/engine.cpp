@@ -89,7 +89,12 @@ LegradOptions legrad_options(const LoadedModel& loaded, const EngineOptions& opt
   if (!(options.correction_threshold >= 0 && options.correction_threshold <= 1))
     throw Error("correction-threshold must lie in [0, 1]");
   out.correction_threshold = options.correction_threshold;
-  if (cfg.siglip() && !options.correction_text.empty()) {
+  if (!cfg.siglip()) return out;
+  if (options.correction_embedding.defined()) {
+    out.correction_embedding = options.correction_embedding;
+  } else if (!options.correction_text.empty()) {
+    if (!loaded.tokenizer)
+      throw Error("no tokenizer to encode the correction text '" + options.correction_text + "'");
     at::NoGradGuard no_grad;
     out.correction_embedding = loaded.model->encode_text(
         loaded.tokenizer->tokenize_prompts({options.correction_text}, cfg.text.context_length));

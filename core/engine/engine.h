@@ -68,6 +68,9 @@ struct EngineOptions {
   // (LegradOptions; "" turns the correction off) and its threshold in [0, 1].
   std::string correction_text = kDefaultCorrectionText;
   double correction_threshold = kDefaultCorrectionThreshold;
+  // The correction text's embedding [1, E] already computed (benchmarks without a tokenizer);
+  // when defined, correction_text is not read.
+  at::Tensor correction_embedding;
   // A dtype_choices() name. The library computes exactly unless asked; the element and the
   // CLI's explain and bench ask for kDefaultDtype.
   std::string dtype = "fp32";

@@ -103,6 +103,19 @@ TEST(Cli, BenchWritesItsRandomModelForTheElement) {
   EXPECT_EQ(run_cli("bench --model " + dir.file("b32") + " --write-model x").status, 1);
 }
 
+// SigLIP without a tokenizer: the bench's correction text is one more random vector.
+TEST(Cli, BenchRunsSiglipModels) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_siglip_config());
+  const CliResult r = run_cli("bench --model " + dir.path() +
+                              " --prompts 2 --iters 1 --warmup 0 --threads 1 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_GT(last_json_line(r.output)["breakdown_ms"]["gradients"].get<double>(), 0.0);
+  const CliResult streams = run_cli("bench --model " + dir.path() +
+                                    " --streams 2 --batch 2 --iters 2 --threads 1 --json");
+  ASSERT_EQ(streams.status, 0) << streams.output;
+}
+
 TEST(Cli, TrainsAndEvaluatesAToyModel) {
   REQUIRE_FASHION_MNIST();
   test::TempDir dir;
