@@ -13,8 +13,16 @@
 namespace legrad {
 namespace {
 
-// The sanitizers refuse RTLD_DEEPBIND (it would bypass their interceptors).
+// The sanitizers refuse RTLD_DEEPBIND (it would bypass their interceptors). GCC says so with
+// __SANITIZE_*__, clang with __has_feature.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LEGRAD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define LEGRAD_SANITIZED 1
+#endif
+#endif
+#ifdef LEGRAD_SANITIZED
 constexpr bool kDeepBind = false;
 #else
 constexpr bool kDeepBind = true;
