@@ -5,7 +5,7 @@
 
 #include "base/error.h"
 #include "model/clip_config.h"
-#include "model/hf_clip.h"
+#include "model/hf_transformers.h"
 #include "model/weight_source.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const legrad::Error&) {
   }
   try {
-    legrad::is_hf_clip_config(text);
-    legrad::parse_hf_clip_config(text, "fuzz", text);
+    legrad::is_supported_hf_config(text);
+    legrad::parse_hf_config(text, "fuzz", text);
   } catch (const legrad::Error&) {
   }
   try {

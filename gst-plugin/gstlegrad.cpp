@@ -139,6 +139,7 @@ gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
 {
   GST_OBJECT_LOCK (self);
   g_free (self->pending_prompts);
+  g_free (self->correction_text);
   self->pending_prompts = g_strdup (prompts);
   GST_OBJECT_UNLOCK (self);
 }
@@ -632,6 +633,7 @@ gst_legrad_finalize (GObject * object)
   g_free (self->device);
   g_free (self->model_instance_id);
   g_free (self->pending_prompts);
+  g_free (self->correction_text);
   G_OBJECT_CLASS (gst_legrad_parent_class)->finalize (object);
 }
 

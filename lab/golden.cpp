@@ -14,6 +14,7 @@
 #include "model/clip_config.h"
 #include "model/clip_model.h"
 #include "model/safetensors.h"
+#include "model/weight_source.h"
 #include "text/tokenizer.h"
 #include "text/vocabulary.h"
 #include "video/preprocess.h"
@@ -211,12 +212,17 @@ int GoldenReport::passed() const {
 int GoldenReport::failed() const { return static_cast<int>(checks.size()) - passed(); }
 
 GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab,
-                             const std::string& dtype_name, const std::string& device_name) {
+                             const std::string& dtype_name, const std::string& device_name,
+                             const std::string& weights_path) {
   const nlohmann::json cfg_json = read_json(case_dir + "/config.json");
   const ModelFiles files = locate_model_files(case_dir + "/model.safetensors", vocab);
   const c10::Device device = parse_device(device_name);
   const at::ScalarType dtype = parse_dtype(dtype_name, device);
-  const auto model = load_clip_model(files, device, dtype);
+  // The case's architecture with the weights from the file or folder given, in its layout.
+  const auto weights =
+      open_weights(weights_path.empty() ? files : locate_model_files(weights_path));
+  const auto model =
+      std::make_shared<ClipModel>(model_config(files, *weights), *weights, device, dtype);
   const SafetensorsFile io(case_dir + "/io.safetensors");
   const ClipConfig& cfg = model->config();
   LegradOptions opts;

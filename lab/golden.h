@@ -23,9 +23,12 @@ struct GoldenReport {
 // features and grids, heatmaps from pixel_values, and our own preprocessing end to end.
 // `vocab` empty: the case folder or its parent. With a reduced-precision `dtype` ("bf16",
 // "fp16") the float checks become the heatmaps' correlation with the reference (>= 0.99).
+// `weights` (a file or folder in any layout engine/model_files.h reads) replaces the case's
+// model.safetensors; the architecture and the LeGrad settings still come from the case.
 // Throws legrad::Error if files are unusable.
 GoldenReport run_golden_case(const std::string& case_dir, const std::string& vocab = "",
-                             const std::string& dtype = "fp32", const std::string& device = "cpu");
+                             const std::string& dtype = "fp32", const std::string& device = "cpu",
+                             const std::string& weights = "");
 
 // Every case of a tokenizer_cases.json file, exact match.
 GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::string& vocab);

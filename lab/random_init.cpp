@@ -147,46 +147,6 @@ NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed, Weight
   return out;
 }
 
-std::string clip_config_to_json(const ClipConfig& config) {
-  const VisionConfig& v = config.vision;
-  const TextConfig& t = config.text;
-  nlohmann::ordered_json vision = {
-      {"image_size", v.image_size}, {"patch_size", v.patch_size},
-      {"width", v.width},           {"layers", v.layers},
-      {"head_width", v.head_width}, {"mlp_ratio", static_cast<double>(v.mlp_width) / v.width}};
-  nlohmann::ordered_json text = {{"context_length", t.context_length},
-                                 {"vocab_size", t.vocab_size},
-                                 {"width", t.width},
-                                 {"heads", t.heads},
-                                 {"layers", t.layers},
-                                 {"mlp_ratio", static_cast<double>(t.mlp_width) / t.width}};
-  nlohmann::ordered_json doc = {{"embed_dim", config.embed_dim}, {"quick_gelu", config.quick_gelu}};
-  if (config.siglip()) {
-    // timm's form: the tower's arguments go in "timm_model" (parse_clip_config reads them).
-    vision = {{"image_size", v.image_size},
-              {"timm_model_name", "vit_random_siglip"},
-              {"timm_pool", "map"},
-              {"timm_proj", "none"}};
-    doc["custom_text"] = t.custom_text;
-    doc["timm_model"] = {{"kwargs",
-                          {{"img_size", v.image_size},
-                           {"patch_size", v.patch_size},
-                           {"embed_dim", v.width},
-                           {"depth", v.layers},
-                           {"num_heads", v.heads()},
-                           {"mlp_ratio", static_cast<double>(v.mlp_width) / v.width},
-                           {"class_token", false},
-                           {"global_pool", "map"}}}};
-    text["no_causal_mask"] = !t.causal_mask;
-    text["proj_bias"] = t.proj_bias;
-    text["pool_type"] = t.pool == TextPool::Last ? "last" : "argmax";
-    text["norm_kwargs"] = {{"eps", t.norm_eps}};
-  }
-  doc["vision_cfg"] = vision;
-  doc["text_cfg"] = text;
-  return doc.dump(2) + "\n";
-}
-
 void write_random_model(const ClipConfig& config, uint64_t seed, const std::string& dir) {
   ::mkdir(dir.c_str(), 0755);
   if (!is_dir(dir)) throw Error(dir + ": cannot create this folder");

@@ -20,9 +20,6 @@ enum class WeightInit {
 NamedTensors random_clip_weights(const ClipConfig& config, uint64_t seed,
                                  WeightInit kind = WeightInit::Structured);
 
-// The bare open_clip JSON form of `config` (readable by parse_clip_config).
-std::string clip_config_to_json(const ClipConfig& config);
-
 // An open_clip model folder (open_clip_config.json, open_clip_model.safetensors) with
 // random_clip_weights(config, seed): the model of `legrad bench --arch`, for the element.
 // The tokenizer vocabulary is the caller's to add.

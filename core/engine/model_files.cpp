@@ -1,6 +1,8 @@
 #include "engine/model_files.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -9,8 +11,11 @@
 #include "base/log.h"
 #include "model/clip_config.h"
 #include "model/clip_model.h"
-#include "model/hf_clip.h"
+#include "model/hf_transformers.h"
 #include "model/safetensors.h"
+#include "model/torch_archive.h"
+#include "model/torchscript_weights.h"
+#include "model/weight_source.h"
 #include "text/vocabulary.h"
 
 namespace legrad {
@@ -27,6 +32,48 @@ std::string config_tokenizer(const std::string& config_path) {
   return json["tokenizer"].get<std::string>();
 }
 
+// Read from the first bytes: a zip archive is torch.save's or TorchScript's, an index is JSON,
+// anything else is taken for safetensors (whose reader validates it).
+WeightFormat weight_format(const std::string& path) {
+  if (ends_with(path, kShardIndexFile)) return WeightFormat::ShardedSafetensors;
+  std::ifstream in(path, std::ios::binary);
+  char head[2] = {0, 0};
+  in.read(head, 2);
+  if (in && head[0] == 'P' && head[1] == 'K')
+    return is_torchscript_archive(path) ? WeightFormat::TorchScript : WeightFormat::TorchArchive;
+  if (in && head[0] == '\x80')
+    return WeightFormat::TorchArchive;  // legacy torch.save: refused there
+  return WeightFormat::Safetensors;
+}
+
+// The open_clip or transformers config beside the weights, if any.
+void find_config(const std::string& dir, ModelFiles& files) {
+  for (const char* name : {"open_clip_config.json", "config.json"}) {
+    const std::string candidate = dir + "/" + name;
+    if (!files.config.empty() || !files.hf_config.empty() || !is_file(candidate)) continue;
+    const std::string text = read_file(candidate, "model config");
+    if (is_open_clip_config(text)) {
+      files.config = candidate;
+    } else if (is_supported_hf_config(text)) {
+      files.hf_config = candidate;
+      if (is_file(dir + "/preprocessor_config.json"))
+        files.hf_preprocessor = dir + "/preprocessor_config.json";
+    } else if (const std::string type = hf_model_type(text); !type.empty()) {
+      throw Error(candidate + ": model_type '" + type +
+                  "' is not supported (of transformers' layouts, clip and siglip)");
+    }
+  }
+}
+
+// For the log: what an inferred architecture is.
+std::string describe(const ClipConfig& c) {
+  return "ViT width " + std::to_string(c.vision.width) + ", layers " +
+         std::to_string(c.vision.layers) + ", heads " + std::to_string(c.vision.heads()) +
+         ", patch " + std::to_string(c.vision.patch_size) + ", image size " +
+         std::to_string(c.vision.image_size) + ", " + activation_name(c.activation) +
+         ", OpenAI mean/std";
+}
+
 }  // namespace
 
 std::string default_model_path() {
@@ -35,37 +82,50 @@ std::string default_model_path() {
   return LEGRAD_SOURCE_MODEL;
 }
 
+const std::vector<std::string>& model_weight_files() {
+  static const std::vector<std::string> names = {
+      "open_clip_model.safetensors", "model.safetensors", kShardIndexFile,
+      "open_clip_pytorch_model.bin", "pytorch_model.bin",
+  };
+  return names;
+}
+
+std::string ModelFiles::layout() const {
+  static const std::map<WeightFormat, const char*> formats = {
+      {WeightFormat::Safetensors, "safetensors"},
+      {WeightFormat::ShardedSafetensors, "sharded safetensors"},
+      {WeightFormat::TorchArchive, "torch.save archive"},
+      {WeightFormat::TorchScript, "TorchScript archive"},
+  };
+  if (format == WeightFormat::TorchScript) return "OpenAI TorchScript (.pt)";
+  const std::string what = formats.at(format);
+  if (!hf_config.empty()) return "Hugging Face transformers (" + what + ")";
+  if (!config.empty()) return "open_clip (" + what + ", open_clip config)";
+  return "bare " + what + " (no config)";
+}
+
 ModelFiles locate_model_files(const std::string& path, const std::string& vocab_override) {
   ModelFiles files;
   std::string dir;
   if (is_dir(path)) {
     dir = path;
-    for (const char* name : {"open_clip_model.safetensors", "model.safetensors", kShardIndexFile})
+    for (const std::string& name : model_weight_files())
       if (files.weights.empty() && is_file(dir + "/" + name)) files.weights = dir + "/" + name;
-    if (files.weights.empty())
-      throw Error(path + ": no open_clip_model.safetensors, model.safetensors or " +
-                  kShardIndexFile + " in this folder");
+    if (files.weights.empty()) {
+      std::string names;
+      for (const std::string& name : model_weight_files())
+        names += (names.empty() ? "" : ", ") + name;
+      throw Error(path + ": no model weights in this folder (looked for " + names + ")");
+    }
   } else if (is_file(path)) {
     files.weights = path;
     dir = parent_dir(path);
   } else {
-    throw Error(path + ": model not found (give a .safetensors file or a model folder)");
+    throw Error(path + ": model not found (give a weights file or a model folder)");
   }
-  for (const char* name : {"open_clip_config.json", "config.json"}) {
-    const std::string candidate = dir + "/" + name;
-    if (!files.config.empty() || !files.hf_config.empty() || !is_file(candidate)) continue;
-    const std::string text = read_file(candidate, "model config");
-    if (is_open_clip_config(text)) {
-      files.config = candidate;
-    } else if (is_hf_clip_config(text)) {
-      files.hf_config = candidate;
-      if (is_file(dir + "/preprocessor_config.json"))
-        files.hf_preprocessor = dir + "/preprocessor_config.json";
-    } else if (const std::string type = hf_model_type(text); !type.empty()) {
-      throw Error(candidate + ": model_type '" + type +
-                  "' is not supported (of transformers' layouts, CLIP only for now)");
-    }
-  }
+  files.format = weight_format(files.weights);
+  // A TorchScript archive carries its architecture in its own conventions (OpenAI's).
+  if (files.format != WeightFormat::TorchScript) find_config(dir, files);
   if (!vocab_override.empty()) {
     if (!is_file(vocab_override) && !is_dir(vocab_override))
       throw Error(vocab_override + ": tokenizer vocabulary not found");
@@ -82,39 +142,53 @@ ModelFiles locate_model_files(const std::string& path, const std::string& vocab_
   return files;
 }
 
-std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
-                                           at::ScalarType dtype) {
+std::unique_ptr<WeightSource> open_weights(const ModelFiles& files) {
+  std::unique_ptr<WeightSource> raw;
+  switch (files.format) {
+    case WeightFormat::Safetensors:
+      raw = std::make_unique<SafetensorsWeights>(files.weights);
+      break;
+    case WeightFormat::ShardedSafetensors:
+      raw = std::make_unique<ShardedSafetensors>(files.weights);
+      break;
+    case WeightFormat::TorchArchive:
+      raw = std::make_unique<TorchArchiveWeights>(files.weights);
+      break;
+    case WeightFormat::TorchScript: return std::make_unique<TorchScriptWeights>(files.weights);
+  }
+  if (files.hf_config.empty()) return raw;
+  const bool siglip = hf_model_type(read_file(files.hf_config, "model config")) == "siglip";
+  return std::make_unique<HfWeights>(std::move(raw), siglip);
+}
+
+ClipConfig model_config(const ModelFiles& files, const WeightSource& weights) {
   if (!files.hf_config.empty()) {
     const std::string preprocessor = files.hf_preprocessor.empty()
                                          ? ""
                                          : read_file(files.hf_preprocessor, "preprocessor config");
-    const ClipConfig config = parse_hf_clip_config(read_file(files.hf_config, "model config"),
-                                                   files.hf_config, preprocessor);
-    if (ends_with(files.weights, kShardIndexFile))
-      return std::make_shared<ClipModel>(config, HfClipWeights(ShardedSafetensors(files.weights)),
-                                         device, dtype);
-    const SafetensorsFile weights(files.weights);
-    return std::make_shared<ClipModel>(config, HfClipWeights(SafetensorsWeights(weights)), device,
-                                       dtype);
+    return parse_hf_config(read_file(files.hf_config, "model config"), files.hf_config,
+                           preprocessor);
   }
-  if (ends_with(files.weights, kShardIndexFile))
+  if (!files.config.empty()) return load_clip_config(files.config);
+  if (files.format == WeightFormat::TorchScript) {
+    ClipConfig config = infer_clip_config(weights, Activation::QuickGelu);
+    log(LogLevel::Info, files.weights + ": OpenAI's conventions: " + describe(config));
+    return config;
+  }
+  if (files.format == WeightFormat::ShardedSafetensors)
     throw Error(files.weights +
-                ": sharded checkpoints are read in the transformers layout only "
-                "(a config.json with model_type clip beside it)");
-  const SafetensorsFile weights(files.weights);
-  ClipConfig config;
-  if (!files.config.empty()) {
-    config = load_clip_config(files.config);
-  } else {
-    config = infer_clip_config(weights);
-    log(LogLevel::Info,
-        "no open_clip config beside " + files.weights +
-            ": architecture inferred from tensor shapes (ViT width " +
-            std::to_string(config.vision.width) + ", " + std::to_string(config.vision.layers) +
-            " layers, patch " + std::to_string(config.vision.patch_size) + ", image size " +
-            std::to_string(config.vision.image_size) + ", head width 64, GELU, OpenAI mean/std)");
-  }
-  return std::make_shared<ClipModel>(config, weights, device, dtype);
+                ": a sharded checkpoint needs its config.json (transformers) or "
+                "open_clip_config.json beside it");
+  ClipConfig config = infer_clip_config(weights, Activation::Gelu);
+  log(LogLevel::Info, "no config beside " + files.weights +
+                          ": architecture inferred from tensor shapes: " + describe(config));
+  return config;
+}
+
+std::shared_ptr<ClipModel> load_clip_model(const ModelFiles& files, c10::Device device,
+                                           at::ScalarType dtype) {
+  const std::unique_ptr<WeightSource> weights = open_weights(files);
+  return std::make_shared<ClipModel>(model_config(files, *weights), *weights, device, dtype);
 }
 
 }  // namespace legrad

@@ -8,7 +8,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "model/safetensors.h"
+#include "model/weight_source.h"
 
 namespace legrad {
 namespace {
@@ -124,6 +124,16 @@ void timm_kwargs_vision(const json& kwargs, VisionConfig& v, const std::string& 
   v.mlp_width = static_cast<int>(v.width * get_or<double>(kwargs, "mlp_ratio", 4.0, source, where));
 }
 
+// timm's act_layer for a SigLIP tower: exact GELU unless "gelu_tanh" (SigLIP 2).
+Activation timm_activation(const json& kwargs, const std::string& source) {
+  const std::string name =
+      get_or<std::string>(kwargs, "act_layer", "gelu", source, "timm_model.kwargs");
+  if (name == "gelu") return Activation::Gelu;
+  if (name == "gelu_tanh") return Activation::GeluTanh;
+  throw Error(source + ": 'timm_model.kwargs.act_layer' \"" + name +
+              "\" is not supported (gelu or gelu_tanh)");
+}
+
 // A timm image tower: only SigLIP's (attention-pool head, no projection after it).
 void parse_timm_vision(const json& doc, const json& vit, ClipConfig& cfg,
                        const std::string& source) {
@@ -144,6 +154,7 @@ void parse_timm_vision(const json& doc, const json& vit, ClipConfig& cfg,
     if (!(*timm)["kwargs"].is_object())
       throw Error(source + ": 'timm_model.kwargs' is not an object");
     timm_kwargs_vision((*timm)["kwargs"], v, source);
+    cfg.activation = timm_activation((*timm)["kwargs"], source);
   } else if (known != timm_siglip_models().end()) {
     v.image_size = known->image_size;
     v.patch_size = known->patch_size;
@@ -213,7 +224,8 @@ ClipConfig parse_clip_config(const std::string& json_text, const std::string& so
   if (embed == model->end() || !embed->is_number_integer())
     throw Error(source + ": missing integer 'embed_dim'");
   cfg.embed_dim = embed->get<int>();
-  cfg.quick_gelu = get_or<bool>(*model, "quick_gelu", false, source, "model");
+  if (get_or<bool>(*model, "quick_gelu", false, source, "model"))
+    cfg.activation = Activation::QuickGelu;
 
   auto vit = model->find("vision_cfg");
   if (vit == model->end() || !vit->is_object())
@@ -268,22 +280,77 @@ ClipConfig load_clip_config(const std::string& path) {
   return parse_clip_config(read_file(path, "model config"), path);
 }
 
-ClipConfig infer_clip_config(const SafetensorsFile& weights) {
-  const std::string& src = weights.path();
+namespace {
+
+// open_clip truncates width * mlp_ratio: this ratio gives back `mlp_width` exactly.
+double mlp_ratio(int mlp_width, int width) { return (mlp_width + 0.5) / width; }
+
+json siglip_timm_kwargs(const ClipConfig& config) {
+  const VisionConfig& v = config.vision;
+  json kwargs = {{"img_size", v.image_size}, {"patch_size", v.patch_size},
+                 {"embed_dim", v.width},     {"depth", v.layers},
+                 {"num_heads", v.heads()},   {"mlp_ratio", mlp_ratio(v.mlp_width, v.width)},
+                 {"class_token", false},     {"global_pool", "map"}};
+  if (config.activation == Activation::GeluTanh) kwargs["act_layer"] = "gelu_tanh";
+  return kwargs;
+}
+
+}  // namespace
+
+std::string clip_config_to_json(const ClipConfig& config) {
+  const VisionConfig& v = config.vision;
+  const TextConfig& t = config.text;
+  if (config.activation == Activation::GeluTanh && !config.siglip())
+    throw Error(config.source + ": open_clip configs cannot give a CLIP the tanh GELU");
+  json model = {{"embed_dim", config.embed_dim},
+                {"quick_gelu", config.activation == Activation::QuickGelu}};
+  json vision = {{"image_size", v.image_size}, {"patch_size", v.patch_size},
+                 {"width", v.width},           {"layers", v.layers},
+                 {"head_width", v.head_width}, {"mlp_ratio", mlp_ratio(v.mlp_width, v.width)}};
+  json text = {{"context_length", t.context_length},
+               {"vocab_size", t.vocab_size},
+               {"width", t.width},
+               {"heads", t.heads},
+               {"layers", t.layers},
+               {"mlp_ratio", mlp_ratio(t.mlp_width, t.width)}};
+  json doc;
+  if (config.siglip()) {
+    // timm's tower: its arguments go in "timm_model" (parse_timm_vision reads them).
+    vision = {{"image_size", v.image_size},
+              {"timm_model_name", "vit_siglip"},
+              {"timm_pool", "map"},
+              {"timm_proj", "none"}};
+    model["custom_text"] = t.custom_text;
+    doc["timm_model"] = {{"kwargs", siglip_timm_kwargs(config)}};
+    text["no_causal_mask"] = !t.causal_mask;
+    text["proj_bias"] = t.proj_bias;
+    text["pool_type"] = t.pool == TextPool::Last ? "last" : "argmax";
+    text["norm_kwargs"] = {{"eps", t.norm_eps}};
+  }
+  model["vision_cfg"] = vision;
+  model["text_cfg"] = text;
+  doc["model_cfg"] = model;
+  doc["preprocess_cfg"] = {{"mean", config.mean}, {"std", config.std}};
+  return doc.dump(2) + "\n";
+}
+
+ClipConfig infer_clip_config(const WeightSource& weights, Activation activation) {
+  const std::string& src = weights.name();
   auto shape = [&](const std::string& name) {
-    const TensorInfo* info = weights.find(name);
-    if (!info)
+    const auto s = weights.shape(name);
+    if (!s)
       throw Error(src + ": tensor '" + name +
                   "' is missing, so the architecture cannot be inferred (give a config)");
-    return info->shape;
+    return *s;
   };
   auto count_blocks = [&](const std::string& prefix) {
     int n = 0;
-    while (weights.contains(prefix + std::to_string(n) + ".ln_1.weight")) ++n;
+    while (weights.shape(prefix + std::to_string(n) + ".ln_1.weight")) ++n;
     return n;
   };
   ClipConfig cfg;
   cfg.source = src + " (inferred from tensor shapes)";
+  cfg.activation = activation;
   const auto conv = shape("visual.conv1.weight");
   const auto pos = shape("visual.positional_embedding");
   const auto proj = shape("visual.proj");

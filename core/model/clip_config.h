@@ -7,9 +7,11 @@
 #include <array>
 #include <string>
 
+#include "model/activation.h"
+
 namespace legrad {
 
-class SafetensorsFile;
+class WeightSource;
 
 // How the image tower turns its tokens into one vector.
 enum class ImagePool {
@@ -53,7 +55,7 @@ struct TextConfig {
 
 struct ClipConfig {
   int embed_dim = 512;
-  bool quick_gelu = false;
+  Activation activation = Activation::Gelu;
   VisionConfig vision;
   TextConfig text;
   std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};  // OpenAI's
@@ -72,14 +74,19 @@ struct ClipConfig {
 ClipConfig parse_clip_config(const std::string& json_text, const std::string& source);
 ClipConfig load_clip_config(const std::string& path);
 
+// The hub form of `config` ({"model_cfg", "preprocess_cfg"}): parse_clip_config reads back the
+// same config. Throws for what open_clip's JSON cannot say (the tanh GELU in a CLIP).
+std::string clip_config_to_json(const ClipConfig& config);
+
 // The timm SigLIP image towers whose architecture is known by name, joined by ", ".
 std::string timm_siglip_names();
 
 // True if the JSON text looks like an open_clip config (so a foreign config.json can be skipped).
 bool is_open_clip_config(const std::string& json_text);
 
-// Reads the architecture off the tensor shapes (head width 64, GELU: pass a config for
-// QuickGELU models such as OpenAI's).
-ClipConfig infer_clip_config(const SafetensorsFile& weights);
+// Reads a CLIP architecture off the tensor shapes with OpenAI's conventions for what shapes do
+// not tell: head width 64, OpenAI's mean and std; the activation is the caller's (OpenAI's
+// QuickGELU for its own files; open_clip's GELU otherwise, logged as a guess by the caller).
+ClipConfig infer_clip_config(const WeightSource& weights, Activation activation);
 
 }  // namespace legrad

@@ -103,10 +103,7 @@ ClipModel::ClipModel(ClipConfig config, const SafetensorsFile& weights, c10::Dev
 
 ClipModel::ClipModel(ClipConfig config, const WeightSource& weights, c10::Device device,
                      at::ScalarType dtype)
-    : config_(std::move(config)),
-      device_(device),
-      dtype_(dtype),
-      act_(config_.quick_gelu ? Activation::QuickGelu : Activation::Gelu) {
+    : config_(std::move(config)), device_(device), dtype_(dtype), act_(config_.activation) {
   at::NoGradGuard no_grad;
   const WeightReader r(weights, config_, device, dtype);
   if (config_.siglip())

@@ -53,7 +53,12 @@ AttentionParts attention(const ResidualBlock& block, const at::Tensor& x, const 
 namespace {
 
 at::Tensor activate(const at::Tensor& h, Activation act) {
-  return act == Activation::Gelu ? at::gelu(h) : h * at::sigmoid(1.702 * h);
+  switch (act) {
+    case Activation::Gelu: return at::gelu(h);
+    case Activation::GeluTanh: return at::gelu(h, "tanh");
+    case Activation::QuickGelu: break;
+  }
+  return h * at::sigmoid(1.702 * h);
 }
 
 // d act(h) / d h, elementwise.
@@ -63,6 +68,7 @@ at::Tensor activation_derivative(const at::Tensor& h, Activation act) {
     constexpr double kInvSqrt2Pi = 0.39894228040143267794;
     return (at::erf(h * kInvSqrt2) + 1) * 0.5 + h * at::exp(h * h * -0.5) * kInvSqrt2Pi;
   }
+  if (act == Activation::GeluTanh) return at::gelu_backward(at::ones_like(h), h, "tanh");
   const at::Tensor s = at::sigmoid(1.702 * h);
   return s + h * s * (1 - s) * 1.702;
 }

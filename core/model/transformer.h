@@ -7,9 +7,9 @@
 
 #include <string>
 
-namespace legrad {
+#include "model/activation.h"
 
-enum class Activation { Gelu, QuickGelu };
+namespace legrad {
 
 struct LayerNormWeights {
   at::Tensor weight, bias;

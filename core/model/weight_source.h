@@ -26,12 +26,17 @@ class WeightSource {
 
 class SafetensorsWeights : public WeightSource {
  public:
+  // Reads from `file`, which must outlive this.
   explicit SafetensorsWeights(const SafetensorsFile& file) : file_(file) {}
+  // Opens (maps) `path` and owns it.
+  explicit SafetensorsWeights(const std::string& path)
+      : owned_(std::make_unique<SafetensorsFile>(path)), file_(*owned_) {}
   const std::string& name() const override { return file_.path(); }
   std::optional<std::vector<int64_t>> shape(const std::string& key) const override;
   at::Tensor load(const std::string& key, at::ScalarType dtype) const override;
 
  private:
+  std::unique_ptr<SafetensorsFile> owned_;
   const SafetensorsFile& file_;
 };
 

@@ -11,7 +11,7 @@
 #include "base/error.h"
 #include "engine/engine.h"
 #include "model/clip_model.h"
-#include "model/hf_clip.h"
+#include "model/hf_transformers.h"
 #include "model/safetensors.h"
 #include "support.h"
 
@@ -110,42 +110,66 @@ TEST(HfLayout, ShardedCheckpointsLoadTheSame) {
 
 TEST(HfLayout, OtherTransformersModelsAreNamedNotGuessed) {
   test::TempDir dir;
-  std::ofstream(dir.file("config.json")) << R"({"model_type": "siglip"})";
+  std::ofstream(dir.file("config.json")) << R"({"model_type": "blip"})";
   std::ofstream(dir.file("model.safetensors")) << "not read";
   try {
     load_model(dir.path(), "", "cpu", "fp32");
-    FAIL() << "a SigLIP config was accepted";
+    FAIL() << "a BLIP config was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("model_type 'siglip' is not supported"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("model_type 'blip' is not supported"), std::string::npos)
         << e.what();
   }
 }
 
-TEST(HfLayout, ConfigErrorsNameTheKey) {
-  EXPECT_TRUE(is_hf_clip_config(R"({"model_type": "clip"})"));
-  EXPECT_FALSE(is_hf_clip_config(R"({"model_type": "siglip"})"));
-  EXPECT_FALSE(is_hf_clip_config("not json"));
+// Absent keys take transformers' defaults (the hub's SigLIP configs leave most out); present
+// keys of the wrong kind are errors naming the key.
+TEST(HfLayout, ConfigDefaultsAndErrors) {
+  EXPECT_TRUE(is_supported_hf_config(R"({"model_type": "clip"})"));
+  EXPECT_TRUE(is_supported_hf_config(R"({"model_type": "siglip"})"));
+  EXPECT_FALSE(is_supported_hf_config(R"({"model_type": "siglip2"})"));
+  EXPECT_FALSE(is_supported_hf_config("not json"));
   EXPECT_EQ(hf_model_type(R"({"model_type": 3})"), "");
-  try {
-    parse_hf_clip_config(R"({"model_type": "clip", "projection_dim": 32, "vision_config": {},
-                             "text_config": {}})",
-                         "config.json");
-    FAIL() << "an empty vision_config was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("config.json vision_config: 'image_size'"),
-              std::string::npos)
-        << e.what();
-  }
-  const std::string act = R"({"model_type": "clip", "projection_dim": 8,
-      "vision_config": {"hidden_act": "relu"}, "text_config": {}})";
-  EXPECT_THROW(parse_hf_clip_config(act, "config.json"), Error);
-  const std::string eps = R"({"model_type": "clip", "projection_dim": 8,
-      "vision_config": {"layer_norm_eps": 1e-6}, "text_config": {}})";
-  try {
-    parse_hf_clip_config(eps, "config.json");
-    FAIL() << "layer_norm_eps 1e-6 was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer_norm_eps"), std::string::npos) << e.what();
+
+  const ClipConfig clip = parse_hf_config(R"({"model_type": "clip"})", "config.json");
+  EXPECT_EQ(clip.vision.patch_size, 32);
+  EXPECT_EQ(clip.text.context_length, 77);
+  EXPECT_EQ(clip.embed_dim, 512);
+  EXPECT_EQ(clip.activation, Activation::QuickGelu);
+  EXPECT_FALSE(clip.siglip());
+
+  const ClipConfig siglip = parse_hf_config(
+      R"({"model_type": "siglip", "text_config": {"model_type": "siglip_text_model"}})",
+      "config.json");
+  EXPECT_TRUE(siglip.siglip());
+  EXPECT_EQ(siglip.activation, Activation::GeluTanh);
+  EXPECT_EQ(siglip.vision.patch_size, 16);
+  EXPECT_EQ(siglip.text.context_length, 64);
+  EXPECT_EQ(siglip.text.vocab_size, 32000);
+  EXPECT_EQ(siglip.text.pool, TextPool::Last);
+  EXPECT_FALSE(siglip.text.causal_mask);
+  EXPECT_DOUBLE_EQ(siglip.vision.norm_eps, 1e-6);
+  EXPECT_EQ(siglip.embed_dim, 768);
+  EXPECT_EQ(siglip.mean[0], 0.5f);
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"model_type": "clip", "vision_config": {"image_size": "big"}})",
+       "vision_config: 'image_size'"},
+      {R"({"model_type": "clip", "vision_config": {"hidden_act": "relu"}})", "hidden_act 'relu'"},
+      {R"({"model_type": "clip", "vision_config": {"hidden_act": "gelu"}})", "hidden_act differ"},
+      {R"({"model_type": "clip", "text_config": {"layer_norm_eps": -1}})", "layer_norm_eps"},
+      {R"({"model_type": "clip", "vision_config": {"image_size": 100}})", "multiple of patch"},
+      {R"({"model_type": "siglip", "text_config": {"projection_size": 32}})",
+       "differs from the image tower's width"},
+      {R"({"model_type": "clip", "vision_config": 3})", "'vision_config' is not an object"},
+  };
+  for (const auto& [json, message] : bad) {
+    try {
+      parse_hf_config(json, "config.json");
+      ADD_FAILURE() << "accepted: " << json;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
+    }
   }
 }
 

@@ -95,7 +95,7 @@ TEST_F(TinyModel, GradientsMatchTheRepeatedImageReference) {
 // The hand-written gradient of the block's tail, with OpenAI's QuickGELU instead of GELU.
 TEST_F(TinyModel, GradientsMatchTheReferenceWithQuickGelu) {
   ClipConfig cfg = test::tiny_config();
-  cfg.quick_gelu = true;
+  cfg.activation = legrad::Activation::QuickGelu;
   test::TempDir dir;
   test::write_tiny_model(dir.path(), cfg);
   const auto model = load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));

@@ -31,7 +31,7 @@ TEST(ModelConfig, ParsesBareAndWrappedForms) {
                         "text_cfg": {"width": 512, "heads": 8, "layers": 12}},
           "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}})",
       "wrapped");
-  EXPECT_TRUE(wrapped.quick_gelu);
+  EXPECT_EQ(wrapped.activation, legrad::Activation::QuickGelu);
   EXPECT_EQ(wrapped.vision.image_size, 224);
   EXPECT_EQ(wrapped.vision.heads(), 12);
   EXPECT_FLOAT_EQ(wrapped.mean[1], 0.5f);
@@ -199,9 +199,10 @@ TEST(ModelLoading, MissingOrCorruptModelFiles) {
   test::TempDir dir;
   EXPECT_NE(error_of([&] { locate_model_files(dir.file("none")); }).find("not found"),
             std::string::npos);
-  EXPECT_NE(
-      error_of([&] { locate_model_files(dir.path()); }).find("no open_clip_model.safetensors"),
-      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              locate_model_files(dir.path());
+            }).find("no model weights in this folder (looked for open_clip_model.safetensors"),
+            std::string::npos);
   test::write_text(dir.file("model.safetensors"), "garbage that is not safetensors");
   EXPECT_NE(error_of([&] {
               load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
@@ -214,7 +215,7 @@ TEST(ModelLoading, QuickGeluChangesTheTowers) {
   ClipConfig cfg = test::tiny_config();
   test::write_tiny_model(dir.path(), cfg);
   const auto gelu = load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
-  cfg.quick_gelu = true;
+  cfg.activation = legrad::Activation::QuickGelu;
   test::write_text(dir.file("open_clip_config.json"), clip_config_to_json(cfg));
   const auto quick = load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
   EXPECT_EQ(quick->activation(), Activation::QuickGelu);
