@@ -19,6 +19,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"explain", explain_usage, explain_command},
     {"golden", golden_usage, golden_command},
+    {"info", info_usage, info_command},
+    {"convert", convert_usage, convert_command},
     {"tokenize", tokenize_usage, tokenize_command},
     {"bench", bench_usage, bench_command},
     {"train-toy", train_toy_usage, train_toy_command},

@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary text as an open_clip model config, and as a transformers
-// CLIPConfig (and its preprocessor config), and as a sharded checkpoint's index.
+// CLIPConfig or SiglipConfig (and its preprocessor config), and as a sharded checkpoint's index.
 #include <cstdint>
 #include <string>
 

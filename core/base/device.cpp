@@ -146,13 +146,20 @@ at::ScalarType parse_dtype(const std::string& name, c10::Device device) {
                             (bf16 ? " (native bf16)" : " (no native bf16)"));
     return dtype;
   }
+  const bool known = std::any_of(dtype_choices().begin(), dtype_choices().end(),
+                                 [&](const DtypeInfo& d) { return name == d.name; });
+  if (!known) throw Error("unknown dtype '" + name + "' (" + dtype_names(", ") + ")");
+  const at::ScalarType dtype = storage_dtype(name);
+  if (dtype == at::kHalf && !device.is_cuda())
+    throw Error("fp16 runs only on CUDA; use bf16 or fp32 on the CPU");
+  return dtype;
+}
+
+at::ScalarType storage_dtype(const std::string& name) {
   if (name == "fp32") return at::kFloat;
   if (name == "bf16") return at::kBFloat16;
-  if (name == "fp16") {
-    if (!device.is_cuda()) throw Error("fp16 runs only on CUDA; use bf16 or fp32 on the CPU");
-    return at::kHalf;
-  }
-  throw Error("unknown dtype '" + name + "' (" + dtype_names(", ") + ")");
+  if (name == "fp16") return at::kHalf;
+  throw Error("unknown dtype '" + name + "' for stored tensors (fp32, bf16 or fp16)");
 }
 
 std::string dtype_name(at::ScalarType dtype) {

@@ -49,6 +49,8 @@ bool native_bf16(c10::Device device);
 // choice is logged). fp16 on the CPU throws (LibTorch has no CPU kernels for half-precision
 // matrix products); bf16 runs on both.
 at::ScalarType parse_dtype(const std::string& name, c10::Device device);
+// "fp32", "bf16" or "fp16" -> the type, on any device: for tensors written to files.
+at::ScalarType storage_dtype(const std::string& name);
 // The name of a compute dtype ("fp32", "bf16", "fp16").
 std::string dtype_name(at::ScalarType dtype);
 

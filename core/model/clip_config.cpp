@@ -1,6 +1,7 @@
 #include "model/clip_config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -283,7 +284,32 @@ ClipConfig load_clip_config(const std::string& path) {
 namespace {
 
 // open_clip truncates width * mlp_ratio: this ratio gives back `mlp_width` exactly.
-double mlp_ratio(int mlp_width, int width) { return (mlp_width + 0.5) / width; }
+double mlp_ratio(int mlp_width, int width) {
+  return mlp_width % width == 0 ? mlp_width / width : (mlp_width + 0.5) / width;
+}
+
+// Mean and std as the configs write them (float values, not their double expansions).
+json rounded(const std::array<float, 3>& v) {
+  json out = json::array();
+  for (float x : v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.8g", x);
+    out.push_back(std::stod(buf));
+  }
+  return out;
+}
+
+// timm's name for the tower when it is one of the known ones (so that open_clip reads the file
+// too), else a name that says what it is.
+std::string timm_name(const ClipConfig& config) {
+  const VisionConfig& v = config.vision;
+  for (const TimmSiglip& m : timm_siglip_models())
+    if (m.image_size == v.image_size && m.patch_size == v.patch_size && m.width == v.width &&
+        m.layers == v.layers && m.heads == v.heads() && m.mlp_width == v.mlp_width &&
+        config.activation == Activation::Gelu)
+      return m.name;
+  return "vit_siglip_custom";
+}
 
 json siglip_timm_kwargs(const ClipConfig& config) {
   const VisionConfig& v = config.vision;
@@ -317,7 +343,7 @@ std::string clip_config_to_json(const ClipConfig& config) {
   if (config.siglip()) {
     // timm's tower: its arguments go in "timm_model" (parse_timm_vision reads them).
     vision = {{"image_size", v.image_size},
-              {"timm_model_name", "vit_siglip"},
+              {"timm_model_name", timm_name(config)},
               {"timm_pool", "map"},
               {"timm_proj", "none"}};
     model["custom_text"] = t.custom_text;
@@ -330,7 +356,7 @@ std::string clip_config_to_json(const ClipConfig& config) {
   model["vision_cfg"] = vision;
   model["text_cfg"] = text;
   doc["model_cfg"] = model;
-  doc["preprocess_cfg"] = {{"mean", config.mean}, {"std", config.std}};
+  doc["preprocess_cfg"] = {{"mean", rounded(config.mean)}, {"std", rounded(config.std)}};
   return doc.dump(2) + "\n";
 }
 

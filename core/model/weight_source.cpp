@@ -77,4 +77,10 @@ at::Tensor TensorWeights::load(const std::string& key, at::ScalarType dtype) con
   return tensors_.at(key).to(dtype);
 }
 
+at::Tensor RecordingWeights::load(const std::string& key, at::ScalarType dtype) const {
+  at::Tensor t = inner_.load(key, dtype);
+  recorded_.emplace_back(key, t);
+  return t;
+}
+
 }  // namespace legrad

@@ -72,4 +72,21 @@ class TensorWeights : public WeightSource {
   std::string name_;
 };
 
+// Passes loads through to `inner` and keeps a copy of each tensor handed out, under the name it
+// was asked for: what a model read, in the names it reads (the converter's output).
+class RecordingWeights : public WeightSource {
+ public:
+  explicit RecordingWeights(const WeightSource& inner) : inner_(inner) {}
+  const std::string& name() const override { return inner_.name(); }
+  std::optional<std::vector<int64_t>> shape(const std::string& key) const override {
+    return inner_.shape(key);
+  }
+  at::Tensor load(const std::string& key, at::ScalarType dtype) const override;
+  const NamedTensors& recorded() const { return recorded_; }
+
+ private:
+  const WeightSource& inner_;
+  mutable NamedTensors recorded_;
+};
+
 }  // namespace legrad

@@ -206,7 +206,9 @@ TEST(Cli, EveryCommandHasHelp) {
   const std::map<std::string, std::vector<std::string>> options = {
       {"explain",
        {"--model", "--prompts", "--out", "--method", "--colormap", "--alpha", "--vocab"}},
-      {"golden", {"--vocab", "--dtype", "--device", "--tokenizer-cases"}},
+      {"golden", {"--vocab", "--dtype", "--device", "--tokenizer-cases", "--weights"}},
+      {"info", {"MODEL", "--vocab"}},
+      {"convert", {"MODEL", "OUT_DIR", "--vocab", "--dtype"}},
       {"tokenize", {"--vocab", "--context-length", "--strings"}},
       {"bench", {"--arch", "--model", "--prompts", "--dtype", "--no-cuda-graph", "--json"}},
       {"train-toy",
@@ -264,6 +266,63 @@ TEST(Cli, GoldenRunnerReportsAndExitsZero) {
   const CliResult t =
       run_cli("tokenize --vocab " + golden + "/bpe_simple_vocab_16e6.txt.gz 'a photo of a cat'");
   EXPECT_EQ(t.output.substr(0, 37), "49406 320 1125 539 320 2368 49407 0 0");
+}
+
+// `golden --weights`: the case's weights in every downloadable layout pass the case's checks.
+TEST(Cli, GoldenPassesWithTheWeightsInEveryLayout) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: CLI golden run skipped";
+  const std::pair<const char*, const char*> layouts[] = {
+      {"vit_p16_224", "vit_p16_224/open_clip_hf"},
+      {"vit_p16_224", "vit_p16_224/openai_jit/model.pt"},
+      {"vit_p16_224", "vit_p16_224/hf_transformers"},
+      {"siglip_p16_224", "siglip_p16_224/open_clip_hf"},
+      {"siglip_p16_224", "siglip_p16_224/hf_transformers"},
+  };
+  for (const auto& [case_name, weights] : layouts) {
+    const CliResult r = run_cli("golden " + golden + "/" + case_name + " --weights " + golden +
+                                "/formats/" + weights);
+    EXPECT_EQ(r.status, 0) << weights << ": " << r.output;
+    EXPECT_NE(r.output.find(" passed, 0 failed"), std::string::npos) << r.output;
+  }
+}
+
+// `info` names what it found; `convert` writes open_clip's layout holding the same weights
+// (the converted folder passes the golden case in turn) and the tokenizer beside them.
+TEST(Cli, InfoDescribesAndConvertWritesOpenClipFolders) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: CLI convert skipped";
+  const std::string hf = golden + "/formats/siglip_p16_224/hf_transformers";
+  CliResult r = run_cli("info " + hf);
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* want : {"Hugging Face transformers (safetensors)", "family:      SigLIP",
+                           "attention-pool head", "parameters:  0.68 M"})
+    EXPECT_NE(r.output.find(want), std::string::npos) << want << " in " << r.output;
+
+  test::TempDir dir;
+  r = run_cli("convert " + hf + " " + dir.file("siglip"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = run_cli("golden " + golden + "/siglip_p16_224 --weights " + dir.file("siglip"));
+  EXPECT_NE(r.output.find("17 passed, 0 failed"), std::string::npos) << r.output;
+  r = run_cli("info " + dir.file("siglip"));
+  EXPECT_NE(r.output.find("open_clip (safetensors, open_clip config)"), std::string::npos)
+      << r.output;
+
+  const std::string pt = golden + "/formats/vit_p16_224/openai_jit/model.pt";
+  r = run_cli("convert " + pt + " " + dir.file("openai") + " --dtype fp16 --vocab " + golden +
+              "/bpe_simple_vocab_16e6.txt.gz");
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = run_cli("info " + dir.file("openai"));
+  for (const char* want : {"activation:  quick_gelu", "heads 1 (head width 64)", "CLIP BPE ("})
+    EXPECT_NE(r.output.find(want), std::string::npos) << want << " in " << r.output;
+  r = run_cli("golden " + golden + "/vit_p16_224 --weights " + dir.file("openai"));
+  EXPECT_NE(r.output.find("11 passed, 0 failed"), std::string::npos) << r.output;
+
+  r = run_cli("convert " + dir.file("absent") + " " + dir.file("x"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("model not found"), std::string::npos) << r.output;
+  r = run_cli("convert " + pt + " " + dir.file("y") + " --dtype fp8");
+  EXPECT_NE(r.output.find("unknown dtype 'fp8'"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -235,6 +235,20 @@ TEST_F(TinySiglip, GradientsMatchAutogradThroughTheAttentionPool) {
   }
 }
 
+// SigLIP 2 and transformers' SigLIP configs use the tanh-approximated GELU: the hand-written
+// gradient of the block's tail follows it.
+TEST_F(TinySiglip, GradientsMatchAutogradWithTheTanhGelu) {
+  ClipConfig cfg = test::tiny_siglip_config();
+  cfg.activation = Activation::GeluTanh;
+  test::write_tiny_model(dir_.path(), cfg);
+  model_ = load_clip_model(locate_model_files(dir_.path()), c10::Device(c10::kCPU));
+  ASSERT_EQ(model_->activation(), Activation::GeluTanh);
+  const Explanation ex = explain_legrad(*model_, pixels_, text_);
+  const at::Tensor want = reference_grids(text_, legrad_start_layer(-2, 3));
+  EXPECT_LT((ex.layer_grids - want).abs().max().item<double>(),
+            1e-5 * want.abs().max().item<double>());
+}
+
 TEST_F(TinySiglip, SummedGridsAreNormalisedThenUpsampled) {
   const Explanation ex = explain_legrad(*model_, pixels_, text_);
   const at::Tensor want = upsample_relevance(min_max_normalize(ex.layer_grids.sum(0)), 8);

@@ -4,6 +4,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "base/error.h"
@@ -90,6 +92,22 @@ TEST(TorchArchive, RefusesWhatAStateDictDoesNotNeed) {
   for (int i = 0; i < 40; ++i) deep += "(";
   for (int i = 0; i < 40; ++i) deep += "t";
   EXPECT_NE(pickle_error(deep + ".").find("too deeply"), std::string::npos) << pickle_error(deep);
+}
+
+// The fuzz target's seeds are state dicts as torch.save writes them (protocols 2 and 4, memo,
+// views of shared storages, the _metadata attribute): all read, so fuzzing starts from valid input.
+TEST(TorchArchive, FuzzSeedsAreReadableStateDicts) {
+  const char* corpus = std::getenv("LEGRAD_FUZZ_CORPUS");
+  if (!corpus) GTEST_SKIP() << "LEGRAD_FUZZ_CORPUS is not set (run through meson test)";
+  int seeds = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(corpus) + "/torch_pickle")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(pickle_error(bytes), "") << entry.path();
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 4);
 }
 
 TEST(TorchArchive, BadFilesNameTheFileAndTheReason) {
