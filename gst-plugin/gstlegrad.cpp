@@ -653,9 +653,9 @@ gst_legrad_class_init (GstLegradClass * klass)
   gobject_class->finalize = gst_legrad_finalize;
 
   g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model", "CLIP model: a .safetensors file or an open_clip "
-          "model folder (open_clip_config.json, open_clip_model.safetensors, vocabulary); "
-          "unset: the bundled Fashion-MNIST model",
+      g_param_spec_string ("model", "Model", "CLIP or SigLIP model: a folder (open_clip or "
+          "transformers layout) or a weights file (.safetensors, torch.save .bin, OpenAI .pt); "
+          "`legrad info` shows what is detected; unset: the bundled Fashion-MNIST model",
           NULL, ready));
   g_object_class_install_property (gobject_class, PROP_PROMPTS,
       g_param_spec_string ("prompts", "Prompts", "Text prompts separated by ';' "

@@ -59,8 +59,11 @@ void find_config(const std::string& dir, ModelFiles& files) {
       if (is_file(dir + "/preprocessor_config.json"))
         files.hf_preprocessor = dir + "/preprocessor_config.json";
     } else if (const std::string type = hf_model_type(text); !type.empty()) {
-      throw Error(candidate + ": model_type '" + type +
-                  "' is not supported (of transformers' layouts, clip and siglip)");
+      throw Error(
+          candidate + ": model_type '" + type +
+          "' is not supported (of transformers' layouts, clip and siglip" +
+          (type == "siglip2" ? "; SigLIP 2's NaFlex variants need variable patch grids" : "") +
+          ")");
     }
   }
 }

@@ -1,5 +1,9 @@
 // The `legrad` element, driven through GstHarness and launch lines with a tiny random model.
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <tuple>
 
@@ -443,6 +447,36 @@ TEST_F(Plugin, UnreadableAndWrongArchitectureModelsAreElementErrors) {
       "videotestsrc num-buffers=2 ! legrad prompts=x model=" + wrong.path() + " ! fakesink");
   EXPECT_NE(error.find(wrong.path()), std::string::npos) << error;
   EXPECT_NE(error.find("shape"), std::string::npos) << error;
+}
+
+// The layouts users download run in the element (OpenAI's .pt with its vocabulary beside it);
+// a truncated torch.save archive is an element error naming the file and the reason.
+TEST_F(Plugin, DownloadedLayoutsRunAndBadArchivesAreElementErrors) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: downloaded layouts skipped";
+  test::TempDir dir;
+  auto copy = [](const std::string& from, const std::string& to, size_t keep = SIZE_MAX) {
+    std::ifstream in(from, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    test::write_text(to, bytes.substr(0, std::min(keep, bytes.size())));
+  };
+  copy(golden + "/formats/vit_p16_224/openai_jit/model.pt", dir.file("ViT-B-16.pt"));
+  copy(golden + "/bpe_simple_vocab_16e6.txt.gz", dir.file("bpe_simple_vocab_16e6.txt.gz"));
+  GstHarness* h = gst_harness_new_parse(
+      ("legrad prompts=\"a cat\" input-size=64 model=" + dir.file("ViT-B-16.pt")).c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 48, 40).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(h, frame("RGB", 48, 40));
+  EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a cat"}));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+
+  const std::string bin = golden + "/formats/vit_p16_224/open_clip_hf";
+  copy(bin + "/open_clip_config.json", dir.file("open_clip_config.json"));
+  copy(bin + "/open_clip_pytorch_model.bin", dir.file("open_clip_pytorch_model.bin"), 4000);
+  const std::string error = element_error_of(
+      "videotestsrc num-buffers=2 ! legrad prompts=x model=" + dir.path() + " ! fakesink");
+  EXPECT_NE(error.find(dir.file("open_clip_pytorch_model.bin")), std::string::npos) << error;
+  EXPECT_NE(error.find("zip archive"), std::string::npos) << error;
 }
 
 // Out of memory on the compute device, simulated with an absurd input size: the attention of

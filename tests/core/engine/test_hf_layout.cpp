@@ -10,10 +10,12 @@
 
 #include "base/error.h"
 #include "engine/engine.h"
+#include "engine/model_files.h"
 #include "model/clip_model.h"
 #include "model/hf_transformers.h"
 #include "model/safetensors.h"
 #include "support.h"
+#include "torch_save.h"
 
 namespace legrad {
 namespace {
@@ -108,6 +110,29 @@ TEST(HfLayout, ShardedCheckpointsLoadTheSame) {
   EXPECT_THROW(load_model(sharded.path(), "", "cpu", "fp32"), Error);
 }
 
+// Older transformers repositories ship pytorch_model.bin (torch.save) instead of safetensors.
+TEST(HfLayout, PytorchModelBinLoadsTheSame) {
+  const std::string golden = test::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "../shared/golden is absent: format case skipped";
+  const std::string dir = golden + "/formats/siglip_p16_224/hf_transformers";
+  test::TempDir bin;
+  for (const char* f : {"config.json", "preprocessor_config.json"}) {
+    std::ifstream in(dir + "/" + f, std::ios::binary);
+    std::ofstream(bin.file(f), std::ios::binary) << in.rdbuf();
+  }
+  const SafetensorsFile whole(dir + "/model.safetensors");
+  NamedTensors tensors;
+  for (const auto& t : whole.tensors()) tensors.emplace_back(t.name, whole.load(t.name));
+  test::write_torch_archive(bin.file("pytorch_model.bin"), test::state_dict_pickle(tensors),
+                            tensors);
+  const ModelFiles files = locate_model_files(bin.path());
+  EXPECT_EQ(files.layout(), "Hugging Face transformers (torch.save archive)");
+  const auto a = load_clip_model(locate_model_files(dir), at::kCPU);
+  const auto b = load_clip_model(files, at::kCPU);
+  const at::Tensor pixels = at::rand({1, 3, 224, 224});
+  EXPECT_TRUE(a->encode_image(pixels).equal(b->encode_image(pixels)));
+}
+
 TEST(HfLayout, OtherTransformersModelsAreNamedNotGuessed) {
   test::TempDir dir;
   std::ofstream(dir.file("config.json")) << R"({"model_type": "blip"})";
@@ -119,6 +144,9 @@ TEST(HfLayout, OtherTransformersModelsAreNamedNotGuessed) {
     EXPECT_NE(std::string(e.what()).find("model_type 'blip' is not supported"), std::string::npos)
         << e.what();
   }
+  std::ofstream(dir.file("config.json")) << R"({"model_type": "siglip2"})";
+  EXPECT_NE(test::error_of([&] { load_model(dir.path(), "", "cpu", "fp32"); }).find("NaFlex"),
+            std::string::npos);
 }
 
 // Absent keys take transformers' defaults (the hub's SigLIP configs leave most out); present
