@@ -16,6 +16,12 @@
  * each prompt's heatmap over analysed frames for steadier overlays on live video. All of
  * LibTorch's work runs on one compute thread per device, shared by the process's elements.
  *
+ * With `region=roi-list` the element explains objects instead of frames, as a secondary
+ * analyzer behind a detector: each #GstVideoRegionOfInterestMeta on the frame (of `roi-type`,
+ * if set) is cropped and explained for the prompts, the crops of a frame in one batch, and
+ * each heatmap is attached with the region's id and `covers_roi` set; `legradoverlay` draws
+ * it inside the region, `legradmetaconvert` exports the region with it.
+ *
  * Prompts change while playing through the `prompts` property, a serialized custom
  * downstream event or an upstream custom event named `legrad/prompts` (field `prompts`, a
  * `;`-separated string), or per frame with a #GstLegradPromptsMeta.
@@ -26,12 +32,20 @@
  *   legrad model=/models/clip prompts="a person;a forklift" attach-roi=true ! \
  *   legradoverlay ! videoconvert ! autovideosink
  * ]|
+ * Per detected object (any detector that attaches region-of-interest metas):
+ * |[
+ * gst-launch-1.0 filesrc location=people.mp4 ! decodebin ! videoconvert ! \
+ *   gvadetect model=person-detection.xml ! \
+ *   legrad model=/models/clip prompts="a backpack;a phone" region=roi-list roi-type=person ! \
+ *   legradoverlay ! videoconvert ! autovideosink
+ * ]|
  */
 #include "gstlegrad.h"
 
 #include <gst/video/video.h>
 
 #include <memory>
+#include <new>
 #include <string>
 
 #include "base/device.h"
@@ -67,6 +81,8 @@ enum {
   PROP_ROI_THRESHOLD,
   PROP_MIN_SCORE,
   PROP_SMOOTHING,
+  PROP_REGION,
+  PROP_ROI_TYPE,
   PROP_MODEL_INSTANCE_ID,
   PROP_BATCH_SIZE,
   PROP_BATCH_TIMEOUT,
@@ -92,7 +108,8 @@ struct _GstLegrad {
   gint layer_index;
   gchar *correction_text;
   gfloat correction_threshold;
-  /* inference-interval, method, attach-roi, roi-threshold, min-score */
+  /* inference-interval, method, attach-roi, roi-threshold, min-score, smoothing, region,
+   * roi-type, batching */
   legrad::AnalyzerSettings settings;
   GstLegradMode mode;
   guint stats_interval;
@@ -126,6 +143,27 @@ gst_legrad_mode_get_type (void)
   };
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstLegradMode", values));
+  return type;
+}
+
+/* What is explained: the frame, or each region of interest an upstream detector attached. */
+typedef enum {
+  GST_LEGRAD_REGION_FRAME,
+  GST_LEGRAD_REGION_ROI_LIST,
+} GstLegradRegion;
+
+static GType
+gst_legrad_region_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_LEGRAD_REGION_FRAME, "The whole frame", "frame"},
+    {GST_LEGRAD_REGION_ROI_LIST, "Each GstVideoRegionOfInterestMeta (of roi-type) on the frame",
+        "roi-list"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstLegradRegion", values));
   return type;
 }
 
@@ -241,8 +279,15 @@ gst_legrad_start (GstBaseTransform * trans)
   options.correction_threshold = self->correction_threshold;
   options.dtype = legrad::dtype_choices ()[self->dtype].name;
   const int threads = (int) self->threads;
+  const gboolean async_roi_list = self->settings.roi_list && self->mode == GST_LEGRAD_MODE_ASYNC;
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
+
+  if (async_roi_list) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("mode=async cannot run with region=roi-list"),
+        ("the regions belong to the frame that carries them: use mode=sync or auto"));
+    return FALSE;
+  }
 
   options.device = gst_legrad_resolve_device (self, device);
   std::unique_ptr < legrad::LegradAnalyzer >
@@ -321,6 +366,9 @@ gst_legrad_post_stats (GstLegrad * self, const legrad::AnalyzerStats & stats)
 static gboolean
 gst_legrad_runs_async (GstLegrad * self)
 {
+  /* Regions of interest belong to the frame that carries them: roi-list waits for them. */
+  if (self->settings.roi_list)
+    return FALSE;
   return self->mode == GST_LEGRAD_MODE_ASYNC ||
       (self->mode == GST_LEGRAD_MODE_AUTO && self->upstream_live);
 }
@@ -506,6 +554,14 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_ROI_THRESHOLD:
       self->settings.roi_threshold = g_value_get_float (value);
       break;
+    case PROP_REGION:
+      self->settings.roi_list = g_value_get_enum (value) == GST_LEGRAD_REGION_ROI_LIST;
+      break;
+    case PROP_ROI_TYPE:{
+      const gchar *type = g_value_get_string (value);
+      self->settings.roi_type = type ? type : "";
+      break;
+    }
     case PROP_MIN_SCORE:
       self->settings.min_score = g_value_get_float (value);
       break;
@@ -585,6 +641,14 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
     case PROP_ROI_THRESHOLD:
       g_value_set_float (value, self->settings.roi_threshold);
       break;
+    case PROP_REGION:
+      g_value_set_enum (value, self->settings.roi_list ? GST_LEGRAD_REGION_ROI_LIST :
+          GST_LEGRAD_REGION_FRAME);
+      break;
+    case PROP_ROI_TYPE:
+      g_value_set_string (value, self->settings.roi_type.empty ()? NULL :
+          self->settings.roi_type.c_str ());
+      break;
     case PROP_MIN_SCORE:
       g_value_set_float (value, self->settings.min_score);
       break;
@@ -634,6 +698,7 @@ gst_legrad_finalize (GObject * object)
   g_free (self->model_instance_id);
   g_free (self->pending_prompts);
   g_free (self->correction_text);
+  self->settings.~AnalyzerSettings ();
   G_OBJECT_CLASS (gst_legrad_parent_class)->finalize (object);
 }
 
@@ -712,6 +777,15 @@ gst_legrad_class_init (GstLegradClass * klass)
           "prompt's map averaged over analysed frames, this being the previous average's "
           "weight (0 = off; restarts on new prompts, caps or a flush)", 0.0f,
           legrad::kMaxSmoothing, legrad::kDefaultSmoothing, playing));
+  g_object_class_install_property (gobject_class, PROP_REGION,
+      g_param_spec_enum ("region", "Region", "frame: explain the whole frame; roi-list: "
+          "explain each region of interest an upstream detector attached (of roi-type), one "
+          "heatmap per prompt per region, covering that region (analysed frames wait; no "
+          "smoothing)", gst_legrad_region_get_type (), GST_LEGRAD_REGION_FRAME, ready));
+  g_object_class_install_property (gobject_class, PROP_ROI_TYPE,
+      g_param_spec_string ("roi-type", "ROI type", "With region=roi-list: only regions of "
+          "this type (a detector's label, e.g. \"person\"); unset: every region", NULL,
+          playing));
   g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE_ID,
       g_param_spec_string ("model-instance-id", "Model instance id", "Elements with the same "
           "id share one loaded model (same model and device required)", NULL, ready));
@@ -757,6 +831,7 @@ gst_legrad_class_init (GstLegradClass * klass)
   trans_class->query = GST_DEBUG_FUNCPTR (gst_legrad_query);
 
   gst_type_mark_as_plugin_api (gst_legrad_mode_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (gst_legrad_region_get_type (), (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_METHOD, (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_legrad_debug, "legrad", 0, "LeGrad analyzer");
 }
@@ -769,7 +844,8 @@ gst_legrad_init (GstLegrad * self)
   self->layer_index = legrad::kDefaultLayerIndex;
   self->correction_text = g_strdup (legrad::kDefaultCorrectionText);
   self->correction_threshold = (gfloat) legrad::kDefaultCorrectionThreshold;
-  self->settings = legrad::AnalyzerSettings ();
+  /* A C++ member (it holds a string) in GObject's zeroed memory: constructed in place. */
+  new (&self->settings) legrad::AnalyzerSettings ();
   self->mode = DEFAULT_MODE;
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only

@@ -5,7 +5,8 @@
  * Passes video through unchanged and writes one JSON object per frame (JSON lines) with the
  * frame's timestamp and size and, per prompt, its text, index, presence score, region box
  * (or null), the heatmap's age in frames and source timestamp, and optionally the heatmap
- * grid itself. Each line is flushed as it is written, so a crash loses at most one line.
+ * grid itself (covering the box for the per-object heatmaps of `legrad region=roi-list`, which
+ * also carry `object`: the region's id and type). Each line is flushed as it is written, so a crash loses at most one line.
  *
  * ## Example launch line
  * |[
@@ -115,6 +116,12 @@ gst_legrad_meta_convert_transform_ip (GstBaseTransform * trans, GstBuffer * buff
         gst_buffer_get_video_region_of_interest_meta_id (buffer, m->roi_id) : NULL;
     if (roi)
       p["box"] = {{"x", roi->x}, {"y", roi->y}, {"width", roi->w}, {"height", roi->h}};
+    /* region=roi-list: the heatmap is of this object, which the box is. */
+    if (m->covers_roi) {
+      p["object"] = {{"roi_id", m->roi_id}, {"type", nullptr}};
+      if (roi && roi->roi_type)
+        p["object"]["type"] = g_quark_to_string (roi->roi_type);
+    }
     if (include_heatmap) {
       const gfloat *values = gst_legrad_heatmap_meta_get_values (m);
       p["heatmap"] = {{"width", m->width}, {"height", m->height},

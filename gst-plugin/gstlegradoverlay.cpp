@@ -25,6 +25,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <vector>
 #include <opencv2/imgproc.hpp>
 
@@ -118,35 +119,71 @@ struct DrawSettings {
   bool boxes = true;
 };
 
+/* The meta's region of interest, if it has one on this buffer. */
+static GstVideoRegionOfInterestMeta *
+region_of (GstBuffer * buffer, const GstLegradHeatmapMeta * m)
+{
+  return m->roi_id >= 0 ? gst_buffer_get_video_region_of_interest_meta_id (buffer,
+      m->roi_id) : NULL;
+}
+
+/* Where a heatmap goes: the whole view, or (covers_roi) its region, clipped to the view;
+ * false when that region is gone or empty. */
+static bool
+heatmap_target (const legrad::PixelView & view, GstBuffer * buffer,
+    const GstLegradHeatmapMeta * m, legrad::PixelView * target)
+{
+  if (!m->covers_roi) {
+    *target = view;
+    return true;
+  }
+  const GstVideoRegionOfInterestMeta *roi = region_of (buffer, m);
+  if (!roi || roi->x >= (guint) view.width || roi->y >= (guint) view.height)
+    return false;
+  const int w = (int) MIN (roi->w, (guint) view.width - roi->x);
+  const int h = (int) MIN (roi->h, (guint) view.height - roi->y);
+  if (w <= 0 || h <= 0)
+    return false;
+  *target = legrad::crop_view (view, (int) roi->x, (int) roi->y, w, h);
+  return true;
+}
+
 /* Heatmaps, then boxes and labels, onto `view` (the frame or a transparent canvas). */
 static void
 draw (const legrad::PixelView & view, GstBuffer * buffer,
     const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
 {
   /* Several prompts: each in its own colour; one prompt: through the colour map. */
-  const bool solid = s.all && metas.size () > 1;
+  std::set < guint > prompts;
+  for (const GstLegradHeatmapMeta * m:metas)
+    prompts.insert (m->prompt_index);
+  const bool solid = s.all && prompts.size () > 1;
   for (GstLegradHeatmapMeta *m:metas) {
+    legrad::PixelView target;
+    if (!heatmap_target (view, buffer, m, &target))
+      continue;
     const legrad::HeatmapView map {
     gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
-    const cv::Mat heat = legrad::resize_heatmap (map, view.width, view.height);
-    legrad::blend_heatmap (view, heat, solid ? cv::Mat () : legrad::colorize (heat, s.colormap),
-        legrad::prompt_color (m->prompt_index), s.alpha);
+    const cv::Mat heat = legrad::resize_heatmap (map, target.width, target.height);
+    legrad::blend_heatmap (target, heat, solid ? cv::Mat () : legrad::colorize (heat,
+            s.colormap), legrad::prompt_color (m->prompt_index), s.alpha);
   }
   int line = 0;
   for (GstLegradHeatmapMeta *m:metas) {
     const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
     255, 255, 255};
-    GstVideoRegionOfInterestMeta *roi = m->roi_id >= 0 ?
-        gst_buffer_get_video_region_of_interest_meta_id (buffer, m->roi_id) : NULL;
+    GstVideoRegionOfInterestMeta *roi = region_of (buffer, m);
     if (s.boxes && roi)
       legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, color);
     if (s.labels) {
       char label[256];
       g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
           m->age > s.max_age ? " (stale)" : "");
-      if (s.boxes && roi)
-        legrad::draw_label (view, label, roi->x, roi->y, color);
-      else
+      /* A region's prompts stack below its corner, one line each. */
+      const int below = m->covers_roi ? legrad::label_line_height (view) * (int) m->prompt_index : 0;
+      if ((s.boxes || m->covers_roi) && roi)
+        legrad::draw_label (view, label, roi->x, roi->y + below, color);
+      else if (!m->covers_roi)
         legrad::draw_label (view, label, 0, legrad::label_line_height (view) * ++line, color);
     }
   }

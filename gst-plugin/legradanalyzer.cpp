@@ -9,6 +9,7 @@
 #include "legradframe.h"
 #include "meta/gstlegradmeta.h"
 #include "model/clip_model.h"
+#include "video/pixel_view.h"
 #include "video/video_frame.h"
 
 namespace legrad {
@@ -67,11 +68,13 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
     // LibTorch on the compute thread; the rest is plain loops (a tensor operation here would
     // start a thread pool of this thread's own).
     ComputedMaps computed = compute_maps(image, job);
-    {
+    if (!job.roi_list) {  // one map per prompt over the whole frame: smoothed over frames
       std::lock_guard<std::mutex> lock(smoothing_mutex_);
       smoothing_.apply(job.prompts->texts, computed.size, job.smoothing, computed.maps);
     }
-    fill_result(*result, computed, roi_threshold);
+    fill_result(*result, computed, job.roi_list ? -1.0f : roi_threshold);
+    result->roi_list = job.roi_list;
+    result->regions = job.regions;
   } catch (const std::exception& e) {
     result->error = e.what();
   }
@@ -82,23 +85,41 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::analyse(const ImageView& i
 
 LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_maps(const ImageView& image,
                                                           const Job& job) const {
-  if (job.batch_size <= 1)
-    return compute_->call(
-        [&] { return host_maps(engine_.explain(image, *job.prompts, job.method)); });
+  if (job.roi_list) return compute_region_maps(image, job);
+  ComputedMaps out;
+  if (job.batch_size <= 1) {
+    compute_->run([&] { append_host_maps(engine_.explain(image, *job.prompts, job.method), out); });
+    return out;
+  }
   const Explanation ex =
       scheduler_->explain({&engine_, image, job.prompts.get(), job.method, job.batch_size,
                            std::chrono::milliseconds(job.batch_timeout_ms)});
-  return compute_->call([&] { return host_maps(ex); });
+  compute_->run([&] { append_host_maps(ex, out); });
+  return out;
 }
 
-LegradAnalyzer::ComputedMaps LegradAnalyzer::host_maps(const Explanation& ex) {
+LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_region_maps(const ImageView& image,
+                                                                 const Job& job) const {
+  ComputedMaps out;
+  out.size = engine_.input_size();
+  std::vector<ImageView> crops;
+  for (const RegionOfInterest& r : job.regions)
+    crops.push_back(crop_view(image, r.x, r.y, r.width, r.height));
+  const std::vector<const PromptSet*> prompts(crops.size(), job.prompts.get());
+  compute_->run([&] {
+    for (const Explanation& ex : engine_.explain_batch(crops, prompts, job.method))
+      append_host_maps(ex, out);
+  });
+  return out;
+}
+
+void LegradAnalyzer::append_host_maps(const Explanation& ex, ComputedMaps& out) {
   const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
   const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat).contiguous();
-  ComputedMaps out;
   out.size = static_cast<int>(heat.size(1));
-  out.maps.assign(heat.data_ptr<float>(), heat.data_ptr<float>() + heat.numel());
-  out.scores.assign(scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel());
-  return out;
+  out.maps.insert(out.maps.end(), heat.data_ptr<float>(), heat.data_ptr<float>() + heat.numel());
+  out.scores.insert(out.scores.end(), scores.data_ptr<float>(),
+                    scores.data_ptr<float>() + scores.numel());
 }
 
 void LegradAnalyzer::fill_result(AnalysisResult& result, const ComputedMaps& computed,
@@ -134,12 +155,15 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   roi_threshold_ = roi_threshold;
   const bool due = frame_number % std::max(settings.inference_interval, 1u) == 0;
   const std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
-  const bool analysed = due && prompts;
+  std::vector<RegionOfInterest> regions;
+  if (settings.roi_list) regions = regions_of(buffer, info, settings.roi_type);
+  const bool analysed = due && prompts && (!settings.roi_list || !regions.empty());
   if (analysed) {
     Job job{at::Tensor(),           prompts,
             GST_BUFFER_PTS(buffer), frame_number,
             settings.method,        settings.smoothing,
-            settings.batch_size,    settings.batch_timeout_ms};
+            settings.batch_size,    settings.batch_timeout_ms,
+            settings.roi_list,      std::move(regions)};
     const MappedFrame mapped(buffer, info);
     if (settings.async)
       submit(std::move(job), mapped.planes());
@@ -149,6 +173,11 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   const std::shared_ptr<const AnalysisResult> latest = newest_result(analysed, settings.async);
   if (!latest) return;
   if (!latest->error.empty()) throw Error("analysis failed: " + latest->error);
+  if (latest->roi_list) {
+    // The regions are this frame's objects: their maps go on this frame only.
+    if (analysed && latest->frame_number == frame_number) attach_regions(buffer, *latest);
+    return;
+  }
   attach(buffer, info, *latest, frame_number, settings);
 }
 
@@ -221,6 +250,40 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
     roi->id = next_roi_id++;
     meta->roi_id = roi->id;
   }
+}
+
+void LegradAnalyzer::attach_regions(GstBuffer* buffer, const AnalysisResult& result) {
+  const size_t prompts = result.prompts->texts.size();
+  for (size_t r = 0; r < result.regions.size(); ++r)
+    for (size_t p = 0; p < prompts; ++p) {
+      const size_t i = r * prompts + p;
+      GstLegradHeatmapMeta* meta = gst_buffer_add_legrad_heatmap_meta(
+          buffer, result.prompts->texts[p].c_str(), static_cast<guint>(p), result.scores[i],
+          result.size, result.size, result.heatmaps[i], result.source_pts, 0);
+      if (!meta) continue;
+      meta->roi_id = result.regions[r].id;
+      meta->covers_roi = TRUE;
+    }
+}
+
+std::vector<RegionOfInterest> regions_of(GstBuffer* buffer, const GstVideoInfo& info,
+                                         const std::string& roi_type) {
+  const int width = GST_VIDEO_INFO_WIDTH(&info), height = GST_VIDEO_INFO_HEIGHT(&info);
+  const GQuark type = roi_type.empty() ? 0 : g_quark_from_string(roi_type.c_str());
+  std::vector<RegionOfInterest> out;
+  gpointer state = nullptr;
+  while (GstMeta* m = gst_buffer_iterate_meta_filtered(
+             buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
+    const auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(m);
+    if (type && roi->roi_type != type) continue;
+    // Detectors' boxes may reach past the frame's edges (unsigned, so only on the far side).
+    const int x = static_cast<int>(std::min<guint>(roi->x, width));
+    const int y = static_cast<int>(std::min<guint>(roi->y, height));
+    const int w = static_cast<int>(std::min<guint64>(roi->w, static_cast<guint64>(width - x)));
+    const int h = static_cast<int>(std::min<guint64>(roi->h, static_cast<guint64>(height - y)));
+    if (w > 0 && h > 0) out.push_back({roi->id, x, y, w, h});
+  }
+  return out;
 }
 
 void LegradAnalyzer::flush() {

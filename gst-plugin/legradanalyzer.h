@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "engine/async_analyzer.h"
 #include "engine/batch_scheduler.h"
@@ -25,6 +26,17 @@ namespace legrad {
 
 constexpr unsigned kDefaultInferenceInterval = 1;
 
+// A region of interest in frame pixels, from an upstream detector (region=roi-list).
+struct RegionOfInterest {
+  int id = -1;
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// The GstVideoRegionOfInterestMetas of `buffer` whose type is `roi_type` (empty: any),
+// clipped to the frame; regions left empty by the clipping are skipped.
+std::vector<RegionOfInterest> regions_of(GstBuffer* buffer, const GstVideoInfo& info,
+                                         const std::string& roi_type);
+
 // The element's per-frame properties, with their defaults.
 struct AnalyzerSettings {
   ExplainMethod method = kDefaultMethod;
@@ -36,6 +48,10 @@ struct AnalyzerSettings {
   float smoothing = kDefaultSmoothing;
   unsigned batch_size = kDefaultBatchSize;  // > 1: frames of elements sharing the model batched
   unsigned batch_timeout_ms = kDefaultBatchTimeoutMs;
+  // Explain each upstream region of interest (of type roi_type, "" = any) instead of the
+  // frame: always in sync, no smoothing, heatmaps only on the frame they come from.
+  bool roi_list = false;
+  std::string roi_type;
 };
 
 struct AnalyzerStats {
@@ -52,6 +68,9 @@ struct AnalysisResult {
   std::vector<GBytes*> heatmaps;  // per prompt, size x size floats; owned (unref on destroy)
   std::vector<float> scores;
   std::vector<std::optional<Box>> boxes;  // in heatmap pixels
+  // region=roi-list: the regions explained; heatmaps and scores are [region][prompt].
+  bool roi_list = false;
+  std::vector<RegionOfInterest> regions;
   int size = 0;
   GstClockTime source_pts = GST_CLOCK_TIME_NONE;
   uint64_t frame_number = 0;
@@ -97,6 +116,8 @@ class LegradAnalyzer {
     float smoothing;
     unsigned batch_size;
     unsigned batch_timeout_ms;
+    bool roi_list;
+    std::vector<RegionOfInterest> regions;
   };
   // An explanation's maps ([P][size x size]) and scores, on the host.
   struct ComputedMaps {
@@ -109,7 +130,9 @@ class LegradAnalyzer {
   // analyse()'s LibTorch part, on the compute thread (batched with other elements' frames
   // when job.batch_size > 1); throws.
   ComputedMaps compute_maps(const ImageView& image, const Job& job) const;
-  static ComputedMaps host_maps(const Explanation& ex);
+  // The regions' crops in one batch (region=roi-list), on the compute thread.
+  ComputedMaps compute_region_maps(const ImageView& image, const Job& job) const;
+  static void append_host_maps(const Explanation& ex, ComputedMaps& out);
   static void fill_result(AnalysisResult& result, const ComputedMaps& computed,
                           float roi_threshold);
   PromptSet encode(const std::string& list) const;  // a `;`-separated list; throws
@@ -123,6 +146,7 @@ class LegradAnalyzer {
   std::shared_ptr<const PromptSet> prompts_for(GstBuffer* buffer);
   void attach(GstBuffer* buffer, const GstVideoInfo& info, const AnalysisResult& result,
               uint64_t frame_number, const AnalyzerSettings& settings) const;
+  static void attach_regions(GstBuffer* buffer, const AnalysisResult& result);
   void record(const AnalysisResult& result);
 
   LegradEngine engine_;

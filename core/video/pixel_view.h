@@ -40,4 +40,15 @@ BasicPixelView<Byte> packed_pixels(Byte* data, int width, int height, int64_t ro
   return {data, width, height, row_stride, l.bytes, l.red, l.green, l.blue, l.alpha};
 }
 
+// The rectangle [x, x + width) x [y, y + height) of `view`, which must lie inside it.
+template <typename Byte>
+BasicPixelView<Byte> crop_view(const BasicPixelView<Byte>& view, int x, int y, int width,
+                               int height) {
+  BasicPixelView<Byte> out = view;
+  out.data = view.data + y * view.row_stride + static_cast<int64_t>(x) * view.pixel_stride;
+  out.width = width;
+  out.height = height;
+  return out;
+}
+
 }  // namespace legrad

@@ -36,6 +36,7 @@ heatmap_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   m->source_pts = GST_CLOCK_TIME_NONE;
   m->age = 0;
   m->roi_id = -1;
+  m->covers_roi = FALSE;
   return TRUE;
 }
 
@@ -71,6 +72,7 @@ heatmap_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
     return FALSE;
   /* ROI metas are copied and scaled alongside, keeping their ids. */
   copy->roi_id = m->roi_id;
+  copy->covers_roi = m->covers_roi;
   return TRUE;
 }
 

@@ -29,9 +29,12 @@ G_BEGIN_DECLS
  * @source_pts: PTS of the frame the heatmap was computed from
  * @age: frames since that frame (0: computed from this frame)
  * @roi_id: id of the matching #GstVideoRegionOfInterestMeta (unique on the buffer), or -1
+ * @covers_roi: %TRUE when @values cover that region of interest rather than the whole frame
+ *   (the analyzer's `region=roi-list`: one heatmap per prompt per upstream object)
  *
- * One per prompt per frame. Survives copies, conversion and scaling (the heatmap covers the
- * whole frame whatever its size). Its transform drops it for region copies and any
+ * One per prompt per frame (per prompt per region of interest with @covers_roi). Survives
+ * copies, conversion and scaling (the heatmap covers the whole frame, or its region, whatever
+ * the size). Its transform drops it for region copies and any
  * transform other than a copy or a scale; note that GStreamer 1.22's GstVideoFilter-based
  * elements (videoflip among them) copy every meta tagged only video/size as it is, so a
  * heatmap after videoflip is not flipped with the picture.
@@ -47,6 +50,7 @@ typedef struct {
   GstClockTime source_pts;
   guint64 age;
   gint roi_id;
+  gboolean covers_roi;
 } GstLegradHeatmapMeta;
 
 /**
@@ -65,30 +69,28 @@ GType gst_legrad_prompts_meta_api_get_type (void);
 const GstMetaInfo *gst_legrad_prompts_meta_get_info (void);
 
 /* @values must hold width * height floats; the meta takes a reference. */
-GstLegradHeatmapMeta *gst_buffer_add_legrad_heatmap_meta (GstBuffer * buffer,
-    const gchar * prompt, guint prompt_index, gfloat score, guint width, guint height,
-    GBytes * values, GstClockTime source_pts, guint64 age);
+GstLegradHeatmapMeta *gst_buffer_add_legrad_heatmap_meta (GstBuffer *buffer, const gchar *prompt,
+    guint prompt_index, gfloat score, guint width, guint height, GBytes *values,
+    GstClockTime source_pts, guint64 age);
 
-guint gst_buffer_get_n_legrad_heatmap_metas (GstBuffer * buffer);
-GstLegradHeatmapMeta *gst_buffer_get_legrad_heatmap_meta_by_index (GstBuffer * buffer,
+guint gst_buffer_get_n_legrad_heatmap_metas (GstBuffer *buffer);
+GstLegradHeatmapMeta *gst_buffer_get_legrad_heatmap_meta_by_index (GstBuffer *buffer,
     guint prompt_index);
-GstLegradHeatmapMeta *gst_buffer_get_legrad_heatmap_meta_by_prompt (GstBuffer * buffer,
-    const gchar * prompt);
+GstLegradHeatmapMeta *gst_buffer_get_legrad_heatmap_meta_by_prompt (GstBuffer *buffer,
+    const gchar *prompt);
 /* Every heatmap meta, in the order attached (for bindings; free with g_list_free). */
-GList *gst_buffer_get_legrad_heatmap_metas (GstBuffer * buffer);
+GList *gst_buffer_get_legrad_heatmap_metas (GstBuffer *buffer);
 /* Iterate: GstLegradHeatmapMeta *m; gpointer state = NULL;
  * while ((m = gst_buffer_iterate_legrad_heatmap_meta (buf, &state))) ... */
-GstLegradHeatmapMeta *gst_buffer_iterate_legrad_heatmap_meta (GstBuffer * buffer,
-    gpointer * state);
+GstLegradHeatmapMeta *gst_buffer_iterate_legrad_heatmap_meta (GstBuffer *buffer, gpointer *state);
 
 /* The heatmap values (width * height floats). */
-const gfloat *gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta * meta);
+const gfloat *gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta *meta);
 /* The same values as a new reference to the bytes (for bindings). */
-GBytes *gst_legrad_heatmap_meta_get_bytes (const GstLegradHeatmapMeta * meta);
+GBytes *gst_legrad_heatmap_meta_get_bytes (const GstLegradHeatmapMeta *meta);
 
-GstLegradPromptsMeta *gst_buffer_add_legrad_prompts_meta (GstBuffer * buffer,
-    const gchar * prompts);
-GstLegradPromptsMeta *gst_buffer_get_legrad_prompts_meta (GstBuffer * buffer);
+GstLegradPromptsMeta *gst_buffer_add_legrad_prompts_meta (GstBuffer *buffer, const gchar *prompts);
+GstLegradPromptsMeta *gst_buffer_get_legrad_prompts_meta (GstBuffer *buffer);
 
 G_END_DECLS
 

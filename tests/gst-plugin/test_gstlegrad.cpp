@@ -1,9 +1,11 @@
 // The `legrad` element, driven through GstHarness and launch lines with a tiny random model.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <thread>
 #include <tuple>
 
@@ -447,6 +449,59 @@ TEST_F(Plugin, UnreadableAndWrongArchitectureModelsAreElementErrors) {
       "videotestsrc num-buffers=2 ! legrad prompts=x model=" + wrong.path() + " ! fakesink");
   EXPECT_NE(error.find(wrong.path()), std::string::npos) << error;
   EXPECT_NE(error.find("shape"), std::string::npos) << error;
+}
+
+// region=roi-list: each upstream object is cropped and explained; its heatmaps cover the
+// region (covers_roi, its id), equal to explaining the crop alone; regions reaching past the
+// frame are clipped; roi-type picks the detector's label; frames without objects get nothing.
+TEST_F(Plugin, RoiListExplainsEachUpstreamObjectInItsRegion) {
+  GstHarness* h =
+      analyzer("prompts=\"a cat;a dog\" dtype=fp32 region=roi-list", caps("RGB", 64, 48));
+  auto with_objects = [&] {
+    GstBuffer* buf = frame("RGB", 64, 48);
+    gst_buffer_add_video_region_of_interest_meta(buf, "person", 8, 4, 24, 32)->id = 5;
+    gst_buffer_add_video_region_of_interest_meta(buf, "car", 40, 10, 30, 50)->id = 9;
+    return buf;
+  };
+  GstBuffer* out = gst_harness_push_and_pull(h, with_objects());
+  ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 4u);
+  EngineOptions options{model(), "", "cpu", 0, -2};
+  options.dtype = "fp32";
+  const LegradEngine engine(options);
+  const PromptSet prompts = engine.encode_prompts({"a cat", "a dog"});
+  const at::Tensor pic = test::test_picture(48, 64);
+  const std::map<gint, std::array<int, 4>> rects = {{5, {8, 4, 24, 32}}, {9, {40, 10, 24, 38}}};
+  GList* metas = gst_buffer_get_legrad_heatmap_metas(out);
+  for (GList* l = metas; l; l = l->next) {
+    const auto* m = static_cast<GstLegradHeatmapMeta*>(l->data);
+    EXPECT_TRUE(m->covers_roi);
+    ASSERT_EQ(rects.count(m->roi_id), 1u) << m->roi_id;
+    const auto [x, y, w, hgt] = rects.at(m->roi_id);
+    const at::Tensor crop = pic.slice(0, y, y + hgt).slice(1, x, x + w).contiguous();
+    const Explanation ex = engine.explain(image_view(crop), prompts);
+    const at::Tensor got = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(m)),
+                                         {m->height, m->width}, at::kFloat);
+    EXPECT_TRUE(got.allclose(ex.heatmaps[m->prompt_index], 0, 1e-5)) << m->roi_id;
+    EXPECT_NEAR(m->score, ex.scores[m->prompt_index].item<float>(), 1e-5);
+  }
+  g_list_free(metas);
+  gst_buffer_unref(out);
+
+  out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));  // no objects: no heatmaps
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 0u);
+  gst_buffer_unref(out);
+
+  set(h, "roi-type", "car");
+  out = gst_harness_push_and_pull(h, with_objects());
+  ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 2u);
+  EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->roi_id, 9);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+
+  const std::string error = element_error_of(
+      "videotestsrc num-buffers=2 ! legrad prompts=x region=roi-list mode=async model=" + model() +
+      " ! fakesink");
+  EXPECT_NE(error.find("mode=async cannot run with region=roi-list"), std::string::npos) << error;
 }
 
 // The layouts users download run in the element (OpenAI's .pt with its vocabulary beside it);

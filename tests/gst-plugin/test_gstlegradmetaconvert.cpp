@@ -46,5 +46,29 @@ TEST_F(Plugin, JsonLinesMatchTheMetas) {
   EXPECT_EQ(k, want.size());
 }
 
+// region=roi-list: each object's heatmaps come with its box and `object` (id and type).
+TEST_F(Plugin, JsonLinesCarryEachObjectsBox) {
+  test::TempDir out_dir;
+  const std::string path = out_dir.file("objects.jsonl");
+  GstHarness* h = gst_harness_new_parse(
+      ("legrad model=" + model() +
+       " prompts=\"a cat\" region=roi-list ! legradmetaconvert location=" + path)
+          .c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 40, 30).c_str());
+  GstBuffer* in = frame("RGB", 40, 30);
+  gst_buffer_add_video_region_of_interest_meta(in, "person", 2, 3, 20, 16)->id = 7;
+  gst_buffer_unref(gst_harness_push_and_pull(h, in));
+  gst_harness_teardown(h);
+  std::ifstream file(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(file, line));
+  const nlohmann::json j = nlohmann::json::parse(line);
+  ASSERT_EQ(j["prompts"].size(), 1u);
+  const nlohmann::json& p = j["prompts"][0];
+  EXPECT_EQ(p["object"]["roi_id"], 7);
+  EXPECT_EQ(p["object"]["type"], "person");
+  EXPECT_EQ(p["box"], (nlohmann::json{{"x", 2}, {"y", 3}, {"width", 20}, {"height", 16}}));
+}
+
 }  // namespace
 }  // namespace legrad

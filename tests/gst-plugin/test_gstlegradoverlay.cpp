@@ -36,6 +36,42 @@ TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   gst_harness_teardown(h);
 }
 
+// A per-object heatmap (covers_roi) is drawn inside its region only; a uniform map fills it.
+TEST_F(Plugin, OverlayDrawsObjectHeatmapsInsideTheirRegion) {
+  GstHarness* h =
+      gst_harness_new_parse("legradoverlay alpha=0.8 draw-labels=false draw-boxes=false");
+  gst_harness_set_src_caps_str(h, caps("RGBx", 64, 64).c_str());
+  GstBuffer* in = frame("RGBx", 64, 64);
+  GstBuffer* expected = gst_buffer_copy_deep(in);
+  gst_buffer_add_video_region_of_interest_meta(in, "person", 10, 20, 16, 12)->id = 3;
+  std::vector<float> ones(8 * 8, 1.0f);
+  GBytes* values = g_bytes_new(ones.data(), ones.size() * sizeof(float));
+  GstLegradHeatmapMeta* m =
+      gst_buffer_add_legrad_heatmap_meta(in, "a bag", 0, 0.3f, 8, 8, values, 0, 0);
+  g_bytes_unref(values);
+  m->roi_id = 3;
+  m->covers_roi = TRUE;
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  GstMapInfo a, b;
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  gst_buffer_map(expected, &b, GST_MAP_READ);
+  int inside = 0, changed_inside = 0, changed_outside = 0;
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      const bool differs = memcmp(a.data + (y * 64 + x) * 4, b.data + (y * 64 + x) * 4, 3) != 0;
+      const bool in_region = x >= 10 && x < 26 && y >= 20 && y < 32;
+      inside += in_region;
+      (in_region ? changed_inside : changed_outside) += differs;
+    }
+  EXPECT_GT(changed_inside, inside * 9 / 10);
+  EXPECT_EQ(changed_outside, 0);
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unmap(expected, &b);
+  gst_buffer_unref(out);
+  gst_buffer_unref(expected);
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, OverlayAttachesACompositionWhenDownstreamComposesIt) {
   GstHarness* blend = gst_harness_new_parse("legradoverlay alpha=0.8");
   gst_harness_set_src_caps_str(blend, caps("RGBx", 64, 64).c_str());
