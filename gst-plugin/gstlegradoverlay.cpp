@@ -179,8 +179,10 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
       char label[256];
       g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
           m->age > s.max_age ? " (stale)" : "");
-      /* A region's prompts stack below its corner, one line each. */
-      const int below = m->covers_roi ? legrad::label_line_height (view) * (int) m->prompt_index : 0;
+      /* An object's prompts stack inside its box, one line each, under the label that a
+       * frame-level analyzer may have put above the box. */
+      const int below = m->covers_roi ?
+          legrad::label_line_height (view) * (int) (m->prompt_index + 1) : 0;
       if ((s.boxes || m->covers_roi) && roi)
         legrad::draw_label (view, label, roi->x, roi->y + below, color);
       else if (!m->covers_roi)
