@@ -92,8 +92,8 @@ LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_maps(const ImageView& image
     return out;
   }
   const Explanation ex =
-      scheduler_->explain({&engine_, image, job.prompts.get(), job.method, job.batch_size,
-                           std::chrono::milliseconds(job.batch_timeout_ms)});
+      scheduler_->explain({&engine_, {image}, job.prompts.get(), job.method, job.batch_size,
+                           std::chrono::milliseconds(job.batch_timeout_ms)})[0];
   compute_->run([&] { append_host_maps(ex, out); });
   return out;
 }
@@ -105,6 +105,15 @@ LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_region_maps(const ImageView
   std::vector<ImageView> crops;
   for (const RegionOfInterest& r : job.regions)
     crops.push_back(crop_view(image, r.x, r.y, r.width, r.height));
+  if (job.batch_size > 1) {  // with other streams' frames and crops
+    const std::vector<Explanation> all =
+        scheduler_->explain({&engine_, crops, job.prompts.get(), job.method, job.batch_size,
+                             std::chrono::milliseconds(job.batch_timeout_ms)});
+    compute_->run([&] {
+      for (const Explanation& ex : all) append_host_maps(ex, out);
+    });
+    return out;
+  }
   const std::vector<const PromptSet*> prompts(crops.size(), job.prompts.get());
   compute_->run([&] {
     for (const Explanation& ex : engine_.explain_batch(crops, prompts, job.method))

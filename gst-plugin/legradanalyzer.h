@@ -130,7 +130,8 @@ class LegradAnalyzer {
   // analyse()'s LibTorch part, on the compute thread (batched with other elements' frames
   // when job.batch_size > 1); throws.
   ComputedMaps compute_maps(const ImageView& image, const Job& job) const;
-  // The regions' crops in one batch (region=roi-list), on the compute thread.
+  // The regions' crops in one batch (region=roi-list), with other streams' frames and crops
+  // when job.batch_size > 1.
   ComputedMaps compute_region_maps(const ImageView& image, const Job& job) const;
   static void append_host_maps(const Explanation& ex, ComputedMaps& out);
   static void fill_result(AnalysisResult& result, const ComputedMaps& computed,

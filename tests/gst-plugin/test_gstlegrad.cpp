@@ -495,6 +495,23 @@ TEST_F(Plugin, RoiListExplainsEachUpstreamObjectInItsRegion) {
   out = gst_harness_push_and_pull(h, with_objects());
   ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 2u);
   EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->roi_id, 9);
+  const GstLegradHeatmapMeta* alone = gst_buffer_get_legrad_heatmap_meta_by_index(out, 1);
+
+  // Batched with other streams (here alone: the batch closes at its timeout): the same maps.
+  GstHarness* batched = analyzer(
+      "prompts=\"a cat;a dog\" dtype=fp32 region=roi-list roi-type=car batch-size=4 "
+      "batch-timeout=5 model-instance-id=roi-batch",
+      caps("RGB", 64, 48));
+  GstBuffer* out_batched = gst_harness_push_and_pull(batched, with_objects());
+  ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out_batched), 2u);
+  const GstLegradHeatmapMeta* together = gst_buffer_get_legrad_heatmap_meta_by_index(out_batched, 1);
+  const at::Tensor a = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(alone)),
+                                     {alone->height, alone->width}, at::kFloat);
+  const at::Tensor b = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(together)),
+                                     {together->height, together->width}, at::kFloat);
+  EXPECT_TRUE(a.allclose(b, 0, 1e-5));
+  gst_buffer_unref(out_batched);
+  gst_harness_teardown(batched);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
 
