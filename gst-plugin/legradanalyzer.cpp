@@ -91,9 +91,12 @@ LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_maps(const ImageView& image
     compute_->run([&] { append_host_maps(engine_.explain(image, *job.prompts, job.method), out); });
     return out;
   }
-  const Explanation ex =
-      scheduler_->explain({&engine_, {image}, job.prompts.get(), job.method, job.batch_size,
-                           std::chrono::milliseconds(job.batch_timeout_ms)})[0];
+  const Explanation ex = scheduler_->explain({&engine_,
+                                              {image},
+                                              job.prompts.get(),
+                                              job.method,
+                                              job.batch_size,
+                                              std::chrono::milliseconds(job.batch_timeout_ms)})[0];
   compute_->run([&] { append_host_maps(ex, out); });
   return out;
 }

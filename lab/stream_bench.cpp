@@ -37,9 +37,12 @@ StreamBenchResult run_stream_bench(const std::shared_ptr<const LoadedModel>& mod
       compute->run([&] { engine.explain(frame, prompts).heatmaps.cpu(); });
       return;
     }
-    const Explanation ex =
-        scheduler->explain({&engine, {frame}, &prompts, kDefaultMethod, s.batch_size,
-                            std::chrono::milliseconds(s.batch_timeout_ms)})[0];
+    const Explanation ex = scheduler->explain({&engine,
+                                               {frame},
+                                               &prompts,
+                                               kDefaultMethod,
+                                               s.batch_size,
+                                               std::chrono::milliseconds(s.batch_timeout_ms)})[0];
     compute->run([&] { ex.heatmaps.cpu(); });
   };
   std::vector<std::vector<double>> latencies(s.streams);

@@ -2,8 +2,9 @@
 // their frames (or a frame's object crops, several at once) here and wait; the caller whose
 // request waits longest gathers up to its batch size of frames that can share a pass (same
 // input size, layer index and method), waiting at most its timeout for them, runs the batch on
-// the compute thread and hands every frame its own explanation. One batch runs at a time; a stream that stops sending (EOS, flush,
-// removal) only shortens batches: nobody waits longer than the timeout for it.
+// the compute thread and hands every frame its own explanation. One batch runs at a time; a stream
+// that stops sending (EOS, flush, removal) only shortens batches: nobody waits longer than the
+// timeout for it.
 #pragma once
 
 #include <chrono>

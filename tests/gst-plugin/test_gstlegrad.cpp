@@ -504,11 +504,13 @@ TEST_F(Plugin, RoiListExplainsEachUpstreamObjectInItsRegion) {
       caps("RGB", 64, 48));
   GstBuffer* out_batched = gst_harness_push_and_pull(batched, with_objects());
   ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out_batched), 2u);
-  const GstLegradHeatmapMeta* together = gst_buffer_get_legrad_heatmap_meta_by_index(out_batched, 1);
+  const GstLegradHeatmapMeta* together =
+      gst_buffer_get_legrad_heatmap_meta_by_index(out_batched, 1);
   const at::Tensor a = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(alone)),
                                      {alone->height, alone->width}, at::kFloat);
-  const at::Tensor b = at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(together)),
-                                     {together->height, together->width}, at::kFloat);
+  const at::Tensor b =
+      at::from_blob(const_cast<float*>(gst_legrad_heatmap_meta_get_values(together)),
+                    {together->height, together->width}, at::kFloat);
   EXPECT_TRUE(a.allclose(b, 0, 1e-5));
   gst_buffer_unref(out_batched);
   gst_harness_teardown(batched);

@@ -62,8 +62,12 @@ TEST_F(Batching, TheSchedulerGathersStreamsIntoOnePass) {
   std::vector<std::thread> streams;
   for (size_t i = 0; i < 3; ++i)
     streams.emplace_back([&, i] {
-      results[i] = scheduler.explain({engine_.get(), {image_view(pictures_[i])}, &prompts,
-                                      kDefaultMethod, 3, std::chrono::milliseconds(10000)})[0];
+      results[i] = scheduler.explain({engine_.get(),
+                                      {image_view(pictures_[i])},
+                                      &prompts,
+                                      kDefaultMethod,
+                                      3,
+                                      std::chrono::milliseconds(10000)})[0];
     });
   for (std::thread& t : streams) t.join();
   EXPECT_EQ(scheduler.stats().batches, 1u);  // all three waited for each other
@@ -80,12 +84,20 @@ TEST_F(Batching, RequestsOfSeveralFramesShareABatch) {
   const PromptSet prompts = engine_->encode_prompts({"a red cat", "a dog"});
   std::vector<Explanation> crops, single;
   std::thread a([&] {
-    crops = scheduler.explain({engine_.get(), {image_view(pictures_[0]), image_view(pictures_[1])},
-                               &prompts, kDefaultMethod, 3, std::chrono::milliseconds(10000)});
+    crops = scheduler.explain({engine_.get(),
+                               {image_view(pictures_[0]), image_view(pictures_[1])},
+                               &prompts,
+                               kDefaultMethod,
+                               3,
+                               std::chrono::milliseconds(10000)});
   });
   std::thread b([&] {
-    single = scheduler.explain({engine_.get(), {image_view(pictures_[2])}, &prompts,
-                                kDefaultMethod, 3, std::chrono::milliseconds(10000)});
+    single = scheduler.explain({engine_.get(),
+                                {image_view(pictures_[2])},
+                                &prompts,
+                                kDefaultMethod,
+                                3,
+                                std::chrono::milliseconds(10000)});
   });
   a.join();
   b.join();
@@ -97,10 +109,13 @@ TEST_F(Batching, RequestsOfSeveralFramesShareABatch) {
     expect_same(crops[i], engine_->explain(image_view(pictures_[i]), prompts));
   expect_same(single[0], engine_->explain(image_view(pictures_[2]), prompts));
   // More frames than the batch size: one batch of their own, not a wait.
-  const auto many = scheduler.explain({engine_.get(),
-                                       {image_view(pictures_[0]), image_view(pictures_[1]),
-                                        image_view(pictures_[2])},
-                                       &prompts, kDefaultMethod, 2, std::chrono::milliseconds(10000)});
+  const auto many = scheduler.explain(
+      {engine_.get(),
+       {image_view(pictures_[0]), image_view(pictures_[1]), image_view(pictures_[2])},
+       &prompts,
+       kDefaultMethod,
+       2,
+       std::chrono::milliseconds(10000)});
   EXPECT_EQ(many.size(), 3u);
   EXPECT_EQ(scheduler.stats().batches, 2u);
   EXPECT_TRUE(scheduler.explain({engine_.get(), {}, &prompts}).empty());
@@ -109,16 +124,28 @@ TEST_F(Batching, RequestsOfSeveralFramesShareABatch) {
 TEST_F(Batching, ALoneStreamWaitsOnlyTheTimeout) {
   BatchScheduler scheduler(std::make_shared<ComputeThread>());
   const PromptSet prompts = engine_->encode_prompts({"a cat"});
-  const Explanation ex = scheduler.explain({engine_.get(), {image_view(pictures_[0])}, &prompts,
-                                            kDefaultMethod, 8, std::chrono::milliseconds(20)})[0];
+  const Explanation ex = scheduler.explain({engine_.get(),
+                                            {image_view(pictures_[0])},
+                                            &prompts,
+                                            kDefaultMethod,
+                                            8,
+                                            std::chrono::milliseconds(20)})[0];
   expect_same(ex, engine_->explain(image_view(pictures_[0]), prompts));
   EXPECT_EQ(scheduler.stats().frames, 1u);
   // A failing batch fails its frames, and the scheduler goes on.
-  EXPECT_THROW(scheduler.explain({engine_.get(), {image_view(pictures_[0])}, nullptr, kDefaultMethod,
-                                  1, std::chrono::milliseconds(0)}),
+  EXPECT_THROW(scheduler.explain({engine_.get(),
+                                  {image_view(pictures_[0])},
+                                  nullptr,
+                                  kDefaultMethod,
+                                  1,
+                                  std::chrono::milliseconds(0)}),
                Error);
-  EXPECT_NO_THROW(scheduler.explain({engine_.get(), {image_view(pictures_[1])}, &prompts,
-                                     kDefaultMethod, 1, std::chrono::milliseconds(0)}));
+  EXPECT_NO_THROW(scheduler.explain({engine_.get(),
+                                     {image_view(pictures_[1])},
+                                     &prompts,
+                                     kDefaultMethod,
+                                     1,
+                                     std::chrono::milliseconds(0)}));
 }
 
 }  // namespace
