@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -72,6 +73,19 @@ std::string text_line(const ClipConfig& c) {
          (t.causal_mask ? ", causal mask" : ", no mask") + ", LayerNorm eps " + number(t.norm_eps);
 }
 
+// The model's own logit scale and bias, as stored (the scale as its log).
+std::string logits_line(const NamedTensors& tensors) {
+  std::string scale, bias;
+  for (const auto& [name, tensor] : tensors) {
+    if (name == "logit_scale")
+      scale = "scale " + number(std::exp(tensor.item<double>())) + " (stored as its log, " +
+              number(tensor.item<double>()) + ")";
+    if (name == "logit_bias") bias = "bias " + number(tensor.item<double>());
+  }
+  if (scale.empty() && bias.empty()) return "none stored";
+  return scale + (scale.empty() || bias.empty() ? "" : ", ") + bias;
+}
+
 std::string triple(const std::array<float, 3>& v) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "%.6g %.6g %.6g", v[0], v[1], v[2]);
@@ -90,9 +104,9 @@ ModelContents read_model(const std::string& path, const std::string& vocab, at::
   std::set<std::string> seen;
   for (const auto& [name, tensor] : recorder.recorded())
     if (seen.insert(name).second) out.tensors.emplace_back(name, tensor.to(dtype));
-  for (const char* extra : {"logit_scale", "logit_bias"})  // not used by LeGrad, kept
-    if (!seen.count(extra) && weights->shape(extra))
-      out.tensors.emplace_back(extra, weights->load(extra, dtype));
+  // open_clip keeps the logit scale and bias as scalars (transformers: one-element vectors).
+  for (auto& [name, tensor] : out.tensors)
+    if (name == "logit_scale" || name == "logit_bias") tensor = tensor.reshape({});
   for (const auto& [name, tensor] : out.tensors) out.parameters += tensor.numel();
   return out;
 }
@@ -117,6 +131,7 @@ std::string describe_model(const ModelContents& m) {
   line("image tower:", tower_line(c));
   line("text tower:", text_line(c));
   line("embedding:", std::to_string(c.embed_dim));
+  line("logits:", logits_line(m.tensors));
   line("mean:", triple(c.mean));
   line("std:", triple(c.std));
   line("tokenizer:", tokenizer_kind(m.files.vocab));

@@ -112,6 +112,12 @@ ClipModel::ClipModel(ClipConfig config, const WeightSource& weights, c10::Device
     load_clip_vision(r);
   load_text(r);
   pos_cache_[config_.vision.image_size] = vision_pos_;
+  for (auto [key, out] : {std::pair{"logit_scale", &logit_scale_}, {"logit_bias", &logit_bias_}}) {
+    if (!weights.shape(key)) continue;
+    const at::Tensor t = weights.load(key, at::kFloat);
+    if (t.numel() != 1) throw Error(weights.name() + ": '" + key + "' must hold one value");
+    *out = t.reshape({});
+  }
 }
 
 void ClipModel::load_clip_vision(const WeightReader& r) {

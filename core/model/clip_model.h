@@ -63,6 +63,11 @@ class ClipModel {
   const at::Tensor& image_projection() const { return vision_proj_; }
   // SigLIP's attention-pool head (empty for CLIP).
   const AttentionPool& pool() const { return pool_; }
+  // The learned logit scale (as stored: its log) and SigLIP's logit bias, scalars, where the
+  // checkpoint has them (else undefined): the model's own logits are
+  // exp(logit_scale) * cosine + logit_bias. Presence scores stay the cosine similarity.
+  const at::Tensor& logit_scale() const { return logit_scale_; }
+  const at::Tensor& logit_bias() const { return logit_bias_; }
 
  private:
   void load_clip_vision(const WeightReader& r);
@@ -76,6 +81,7 @@ class ClipModel {
 
   // Undefined where the family has none: SigLIP has no class embedding, ln_pre or projection,
   // CLIP no patch bias or pool.
+  at::Tensor logit_scale_, logit_bias_;  // float32 scalars on the CPU, or undefined
   at::Tensor conv1_, patch_bias_, class_embedding_, vision_pos_, vision_proj_;
   LayerNormWeights ln_pre_, ln_post_;
   std::vector<ResidualBlock> vision_blocks_;

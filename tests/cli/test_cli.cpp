@@ -296,7 +296,7 @@ TEST(Cli, InfoDescribesAndConvertWritesOpenClipFolders) {
   CliResult r = run_cli("info " + hf);
   EXPECT_EQ(r.status, 0) << r.output;
   for (const char* want : {"Hugging Face transformers (safetensors)", "family:      SigLIP",
-                           "attention-pool head", "parameters:  0.68 M"})
+                           "attention-pool head", "parameters:  0.68 M", "bias -10"})
     EXPECT_NE(r.output.find(want), std::string::npos) << want << " in " << r.output;
 
   test::TempDir dir;

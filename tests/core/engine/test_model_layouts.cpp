@@ -65,6 +65,10 @@ TEST_P(GoldenLayout, GivesTheReferenceEmbeddings) {
   const at::Tensor text = model->encode_text(at::stack(rows));
   EXPECT_LT((image - json_tensor(want["image_embedding"])).abs().max().item<double>(), tolerance);
   EXPECT_LT((text - json_tensor(want["text_embeddings"])).abs().max().item<double>(), tolerance);
+  ASSERT_TRUE(model->logit_scale().defined());
+  EXPECT_NEAR(model->logit_scale().item<double>(), expected["logit_scale"].get<double>(), 1e-6);
+  if (expected.contains("logit_bias"))
+    EXPECT_NEAR(model->logit_bias().item<double>(), expected["logit_bias"].get<double>(), 1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(
