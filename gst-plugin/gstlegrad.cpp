@@ -177,7 +177,6 @@ gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
 {
   GST_OBJECT_LOCK (self);
   g_free (self->pending_prompts);
-  g_free (self->correction_text);
   self->pending_prompts = g_strdup (prompts);
   GST_OBJECT_UNLOCK (self);
 }
