@@ -15,6 +15,8 @@ bool is_file(const std::string& path);
 bool is_dir(const std::string& path);
 // The folder holding `path` ("." for a bare name).
 std::string parent_dir(const std::string& path);
+// The last component of `path` (the whole of a bare name).
+std::string file_name(const std::string& path);
 // Whether `path` ends with `tail` (a file name or extension).
 bool ends_with(const std::string& path, const std::string& tail);
 

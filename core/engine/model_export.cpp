@@ -15,11 +15,6 @@
 namespace legrad {
 namespace {
 
-std::string file_name(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // The tokenizer a vocabulary file stands for, in words.
 std::string tokenizer_kind(const std::string& vocab) {
   if (vocab.empty()) return "none found (give --vocab)";

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/json_text.h"
 #include "base/log.h"
 #include "model/clip_config.h"
 #include "model/clip_model.h"
@@ -24,7 +25,7 @@ namespace {
 // The tokenizer file a config names ("tokenizer": "words.txt", beside it), or "".
 std::string config_tokenizer(const std::string& config_path) {
   if (config_path.empty()) return "";
-  const auto json = nlohmann::json::parse(read_file(config_path, "model config"), nullptr, false);
+  const auto json = parse_json(read_file(config_path, "model config"), config_path);
   if (!json.is_object() || !json.contains("tokenizer")) return "";
   if (!json["tokenizer"].is_string() || json["tokenizer"].get<std::string>().empty() ||
       json["tokenizer"].get<std::string>().find('/') != std::string::npos)
@@ -46,13 +47,20 @@ WeightFormat weight_format(const std::string& path) {
   return WeightFormat::Safetensors;
 }
 
-// The open_clip or transformers config beside the weights, if any.
+// The open_clip or transformers config beside the weights, if any: the one of the weights'
+// kind first (hub folders of open_clip models carry both). A config that does not parse is
+// an error naming the file and the position, never a fallback to inferring.
 void find_config(const std::string& dir, ModelFiles& files) {
-  for (const char* name : {"open_clip_config.json", "config.json"}) {
+  const bool open_clip_weights = file_name(files.weights).rfind("open_clip_", 0) == 0;
+  const std::vector<std::string> names =
+      open_clip_weights ? std::vector<std::string>{"open_clip_config.json", "config.json"}
+                        : std::vector<std::string>{"config.json", "open_clip_config.json"};
+  for (const std::string& name : names) {
     const std::string candidate = dir + "/" + name;
     if (!files.config.empty() || !files.hf_config.empty() || !is_file(candidate)) continue;
     const std::string text = read_file(candidate, "model config");
-    if (is_open_clip_config(text)) {
+    parse_json(text, candidate);  // throws with the position
+    if (is_open_clip_config(text) || name == "open_clip_config.json") {
       files.config = candidate;
     } else if (is_supported_hf_config(text)) {
       files.hf_config = candidate;

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/json_text.h"
 #include "model/weight_source.h"
 
 namespace legrad {
@@ -205,8 +206,7 @@ bool is_open_clip_config(const std::string& json_text) {
 }
 
 ClipConfig parse_clip_config(const std::string& json_text, const std::string& source) {
-  json doc = json::parse(json_text, nullptr, false);
-  if (doc.is_discarded()) throw Error(source + ": not well-formed JSON");
+  json doc = parse_json(json_text, source);
   if (!doc.is_object()) throw Error(source + ": not a JSON object");
   ClipConfig cfg;
   cfg.source = source;

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "base/error.h"
+#include "base/json_text.h"
 
 namespace legrad {
 namespace {
@@ -226,7 +227,7 @@ void parse_text(const json& t, const TowerDefaults& d, const std::string& where,
 
 void read_mean_std(const std::string& preprocessor_json, const std::string& source, ClipConfig& c) {
   if (preprocessor_json.empty()) return;
-  const auto p = json::parse(preprocessor_json, nullptr, false);
+  const auto p = parse_json(preprocessor_json, source + " preprocessor config");
   for (const auto& [key, out] :
        {std::pair<const char*, std::array<float, 3>*>{"image_mean", &c.mean},
         {"image_std", &c.std}}) {
@@ -272,7 +273,7 @@ bool is_supported_hf_config(const std::string& json_text) {
 
 ClipConfig parse_hf_config(const std::string& json_text, const std::string& source,
                            const std::string& preprocessor_json) {
-  const auto j = json::parse(json_text, nullptr, false);
+  const auto j = parse_json(json_text, source);
   if (!j.is_object()) throw Error(source + ": not a JSON object");
   const std::string type = hf_model_type(json_text);
   if (type != "clip" && type != "siglip")

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/json_text.h"
 
 namespace legrad {
 
@@ -21,7 +22,7 @@ at::Tensor SafetensorsWeights::load(const std::string& key, at::ScalarType dtype
 
 std::unordered_map<std::string, std::string> parse_shard_index(const std::string& json_text,
                                                                const std::string& source) {
-  const auto j = nlohmann::json::parse(json_text, nullptr, false);
+  const auto j = parse_json(json_text, source);
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     throw Error(source + ": not a checkpoint index (no 'weight_map' object)");
   std::unordered_map<std::string, std::string> out;

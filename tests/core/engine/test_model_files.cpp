@@ -1,6 +1,8 @@
 // Model folders: where the weights, the config and the tokenizer vocabulary are found.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -31,6 +33,30 @@ TEST(WordTokenizer, ModelConfigNamesItsTokenizer) {
   config["tokenizer"] = "missing.txt";
   test::write_text(dir.file("open_clip_config.json"), config.dump());
   EXPECT_THROW(locate_model_files(dir.path()), Error);
+}
+
+// A config that does not parse is an error naming the file and where in it, never a
+// fallback to inferring the architecture from the tensor shapes.
+TEST(ModelFiles, BrokenConfigsAreErrorsWithThePosition) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  test::write_text(dir.file("open_clip_config.json"), "{\"embed_dim\": 32,\n \"vision_cfg\": {,}}");
+  std::string e =
+      test::error_of([&] { load_clip_model(locate_model_files(dir.path()), at::kCPU); });
+  EXPECT_NE(e.find("open_clip_config.json: not well-formed JSON (parse error at line 2, column"),
+            std::string::npos)
+      << e;
+  test::TempDir hf;
+  test::write_tiny_model(hf.path(), test::tiny_config());
+  ASSERT_EQ(std::rename(hf.file("open_clip_model.safetensors").c_str(),
+                        hf.file("model.safetensors").c_str()),
+            0);
+  ASSERT_EQ(std::remove(hf.file("open_clip_config.json").c_str()), 0);
+  test::write_text(hf.file("config.json"), "{\"model_type\": \"clip\",,}");
+  e = test::error_of([&] { locate_model_files(hf.path()); });
+  EXPECT_NE(e.find("config.json: not well-formed JSON (parse error at line 1, column"),
+            std::string::npos)
+      << e;
 }
 
 }  // namespace
