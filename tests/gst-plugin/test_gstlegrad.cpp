@@ -741,6 +741,11 @@ std::pair<guint64, guint64> rendered_and_dropped(const std::string& desc, guint6
 // source, in the default mode: frames pass with the newest heatmap while a worker analyses the
 // newest one, so they reach a clock-synchronised sink on time.
 TEST_F(Plugin, LiveSourcesKeepRealTime) {
+#if defined(__SANITIZE_ADDRESS__)
+  // Measured 79-80 of 90 on the 2-vCPU machine there (89 of 90 in the normal build).
+  GTEST_SKIP() << "AddressSanitizer slows the streaming thread several-fold beside the worker: "
+                  "real time is checked in the normal build (./test.sh)";
+#endif
   const int frames = 90;
   guint64 analysed = 0;
   const auto [rendered, dropped] = rendered_and_dropped(
