@@ -33,17 +33,18 @@ std::string config_tokenizer(const std::string& config_path) {
   return json["tokenizer"].get<std::string>();
 }
 
-// Read from the first bytes: a zip archive is torch.save's or TorchScript's, an index is JSON,
-// anything else is taken for safetensors (whose reader validates it).
+// A .safetensors file is one; otherwise the first bytes tell: a zip archive (torch.save's or
+// TorchScript's), the pickled magic number of torch.save's legacy format (refused there with
+// its own message), else safetensors (whose reader validates it).
 WeightFormat weight_format(const std::string& path) {
   if (ends_with(path, kShardIndexFile)) return WeightFormat::ShardedSafetensors;
+  if (ends_with(path, ".safetensors")) return WeightFormat::Safetensors;
   std::ifstream in(path, std::ios::binary);
-  char head[2] = {0, 0};
-  in.read(head, 2);
-  if (in && head[0] == 'P' && head[1] == 'K')
+  std::string head(4, '\0');
+  in.read(&head[0], 4);
+  if (in && head == std::string("PK\x03\x04", 4))
     return is_torchscript_archive(path) ? WeightFormat::TorchScript : WeightFormat::TorchArchive;
-  if (in && head[0] == '\x80')
-    return WeightFormat::TorchArchive;  // legacy torch.save: refused there
+  if (in && head == std::string("\x80\x02\x8a\x0a", 4)) return WeightFormat::TorchArchive;
   return WeightFormat::Safetensors;
 }
 

@@ -385,8 +385,11 @@ ClipConfig infer_clip_config(const WeightSource& weights, Activation activation)
   VisionConfig& v = cfg.vision;
   v.width = static_cast<int>(conv[0]);
   v.patch_size = static_cast<int>(conv[2]);
+  if (pos[0] < 2 || pos[0] > (1 << 20))
+    throw Error(src + ": visual.positional_embedding has " + std::to_string(pos[0]) +
+                " rows, not 1 + a square grid");
   int grid = 0;
-  while ((grid + 1) * (grid + 1) + 1 <= pos[0]) ++grid;
+  while (int64_t{grid + 1} * (grid + 1) + 1 <= pos[0]) ++grid;
   if (grid * grid + 1 != pos[0])
     throw Error(src + ": visual.positional_embedding has " + std::to_string(pos[0]) +
                 " rows, not 1 + a square grid");

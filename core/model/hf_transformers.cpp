@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -310,14 +311,20 @@ std::optional<Recipe> recipe(const std::string& key, bool siglip) {
 std::optional<std::vector<int64_t>> HfWeights::shape(const std::string& key) const {
   const auto r = recipe(key, siglip_);
   if (!r) return std::nullopt;
+  // Joined or split along dim 0, the parts need one, and their other dims must agree (a
+  // single part may be a scalar: transformers' CLIP logit_scale).
+  const bool along_rows = r->parts.size() > 1 || r->end_third - r->first_third != 3;
   std::vector<int64_t> out;
-  for (const std::string& part : r->parts) {
-    const auto part_shape = checkpoint_->shape(part);
-    if (!part_shape || part_shape->empty()) return std::nullopt;
-    if (out.empty())
+  for (size_t i = 0; i < r->parts.size(); ++i) {
+    const auto part_shape = checkpoint_->shape(r->parts[i]);
+    if (!part_shape || (along_rows && part_shape->empty())) return std::nullopt;
+    if (i == 0) {
       out = *part_shape;
-    else
-      out[0] += (*part_shape)[0];
+      continue;
+    }
+    if (!std::equal(part_shape->begin() + 1, part_shape->end(), out.begin() + 1, out.end()))
+      return std::nullopt;
+    out[0] += (*part_shape)[0];
   }
   if (r->end_third - r->first_third != 3) {
     if (out[0] % 3 != 0) return std::nullopt;

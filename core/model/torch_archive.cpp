@@ -77,9 +77,13 @@ at::Tensor TorchArchiveWeights::load(const std::string& key, at::ScalarType dtyp
     throw Error(path_ + ": tensor '" + key + "': its storage record holds " +
                 std::to_string(bytes) + " bytes, fewer than the " +
                 std::to_string(t.storage_numel) + " elements declared");
-  const at::Tensor storage =
-      at::from_blob(data.get(), {t.storage_numel}, at::TensorOptions().dtype(t.dtype));
-  return storage.as_strided(t.size, t.stride, t.offset).to(dtype, false, /*copy=*/true);
+  try {
+    const at::Tensor storage =
+        at::from_blob(data.get(), {t.storage_numel}, at::TensorOptions().dtype(t.dtype));
+    return storage.as_strided(t.size, t.stride, t.offset).to(dtype, false, /*copy=*/true);
+  } catch (const c10::Error& e) {
+    throw Error(path_ + ": tensor '" + key + "': " + e.what_without_backtrace());
+  }
 }
 
 bool is_torchscript_archive(const std::string& path) {

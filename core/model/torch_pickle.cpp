@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/error.h"
 
@@ -30,6 +31,12 @@ struct Value {
 };
 
 constexpr int kMaxDepth = 32;
+// Bounds no state dict comes near (a ViT-g's data.pkl is a few hundred KB, a few thousand
+// values): beyond them the input is hostile, and memory must not follow it.
+constexpr size_t kMaxPickleBytes = 64u << 20;
+constexpr size_t kMaxValues = 4u << 20;
+constexpr size_t kMaxStringBytes = 4096;
+constexpr int64_t kMaxElements = int64_t{1} << 36;
 
 // The storage classes torch.save names, by dtype.
 const std::map<std::string, at::ScalarType>& storage_types() {
@@ -75,6 +82,7 @@ class Unpickler {
   }
   std::string text(size_t n) {
     if (n > static_cast<size_t>(end_ - p_)) fail("a string runs past the end of the pickle");
+    if (n > kMaxStringBytes) fail("a string is longer than any name in a state dict");
     const uint8_t* b = take(n);
     return std::string(reinterpret_cast<const char*>(b), n);
   }
@@ -112,7 +120,8 @@ class Unpickler {
     return stack_.back();
   }
 
-  static ValuePtr make(Kind kind) {
+  ValuePtr make(Kind kind) {
+    if (++values_ > kMaxValues) fail("the pickle holds more values than a state dict");
     auto v = std::make_shared<Value>();
     v->kind = kind;
     return v;
@@ -170,6 +179,7 @@ class Unpickler {
   const std::string& source_;
   std::vector<ValuePtr> stack_;
   std::unordered_map<uint64_t, ValuePtr> memo_;
+  size_t values_ = 0;
 };
 
 ValuePtr Unpickler::run() {
@@ -367,19 +377,25 @@ ValuePtr Unpickler::rebuild_tensor(const std::vector<ValuePtr>& args) {
   const PickledTensor& t = v->tensor;
   if (t.size.size() != t.stride.size() || t.size.size() > 8)
     fail("a tensor's size and stride differ in rank");
-  // The furthest element the view reads must lie inside the storage.
-  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 4;
-  if (t.offset < 0 || t.offset > kLimit) fail("a tensor's storage offset is out of range");
-  bool empty = false;
-  int64_t last = t.offset;
+  // The view holds no more elements than its storage (a state dict's tensors never broadcast)
+  // and the furthest element it reads lies inside the storage; every product is checked
+  // before it is formed.
+  constexpr int64_t kMaxReach = kMaxElements * 8;
+  if (t.offset < 0 || t.offset > t.storage_numel || t.offset > kMaxReach)
+    fail("a tensor's storage offset is out of range");
+  int64_t numel = 1, last = t.offset;
   for (size_t i = 0; i < t.size.size(); ++i) {
-    if (t.size[i] == 0) empty = true;
-    if (t.size[i] > kLimit || t.stride[i] > kLimit ||
-        (t.size[i] > 1 && t.stride[i] > (kLimit - last) / (t.size[i] - 1)))
+    const int64_t size = t.size[i], stride = t.stride[i];
+    if (size > kMaxElements || stride > kMaxElements)
       fail("a tensor's size or stride is out of range");
-    if (t.size[i] > 0) last += (t.size[i] - 1) * t.stride[i];
+    numel = size == 0 ? 0 : (numel > kMaxElements / size ? kMaxElements + 1 : numel * size);
+    if (size > 1 && stride > (kMaxReach - last) / (size - 1))
+      fail("a tensor's view reaches past its storage");
+    if (size > 1) last += (size - 1) * stride;
   }
-  if (!empty && last >= t.storage_numel) fail("a tensor's view reaches past its storage");
+  if (numel > std::max<int64_t>(t.storage_numel, 0) || numel > kMaxElements)
+    fail("a tensor has more elements than its storage");
+  if (numel > 0 && last >= t.storage_numel) fail("a tensor's view reaches past its storage");
   return v;
 }
 
@@ -403,13 +419,17 @@ ValuePtr Unpickler::reduce(const ValuePtr& callable, const ValuePtr& args) {
 
 std::vector<PickledTensor> parse_state_dict_pickle(const uint8_t* data, size_t size,
                                                    const std::string& source) {
+  if (size > kMaxPickleBytes) throw Error(source + ": data.pkl is larger than any state dict's");
   Unpickler unpickler(data, size, source);
   const ValuePtr root = unpickler.run();
   if (root->kind != Kind::Dict) throw Error(source + ": data.pkl does not hold a state dict");
   std::vector<PickledTensor> out;
+  std::unordered_set<std::string> names;
   for (const auto& [name, value] : root->dict) {
     if (value->kind != Kind::Tensor)
       throw Error(source + ": the state dict's entry '" + name + "' is not a tensor");
+    if (!names.insert(name).second)
+      throw Error(source + ": the state dict names '" + name + "' twice");
     out.push_back(value->tensor);
     out.back().name = name;
   }

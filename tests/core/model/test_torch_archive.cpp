@@ -88,6 +88,17 @@ TEST(TorchArchive, RefusesWhatAStateDictDoesNotNeed) {
   EXPECT_NE(pickle_error("\x80\x02h\x05").find("memo entry 5"), std::string::npos);
   const std::string past = test::state_dict_pickle({{"w", "0", at::kFloat, 4, 1, {2, 2}, {2, 1}}});
   EXPECT_NE(pickle_error(past).find("past its storage"), std::string::npos) << pickle_error(past);
+  // A broadcast view (stride 0) of a tiny storage would allocate without bound on load.
+  const std::string wide =
+      test::state_dict_pickle({{"w", "0", at::kFloat, 4, 0, {1 << 20, 1 << 20}, {0, 0}}});
+  EXPECT_NE(pickle_error(wide).find("more elements than its storage"), std::string::npos)
+      << pickle_error(wide);
+  const std::string twice = test::state_dict_pickle(
+      {{"w", "0", at::kFloat, 4, 0, {4}, {1}}, {"w", "0", at::kFloat, 4, 0, {2}, {1}}});
+  EXPECT_NE(pickle_error(twice).find("names 'w' twice"), std::string::npos);
+  const std::string long_name =
+      test::state_dict_pickle({{std::string(5000, 'x'), "0", at::kFloat, 4, 0, {4}, {1}}});
+  EXPECT_NE(pickle_error(long_name).find("longer than any name"), std::string::npos);
   std::string deep = "\x80\x02";
   for (int i = 0; i < 40; ++i) deep += "(";
   for (int i = 0; i < 40; ++i) deep += "t";
