@@ -167,8 +167,8 @@ void LegradAnalyzer::process(GstBuffer* buffer, const GstVideoInfo& info,
   roi_threshold_ = roi_threshold;
   const bool due = frame_number % std::max(settings.inference_interval, 1u) == 0;
   const std::shared_ptr<const PromptSet> prompts = prompts_for(buffer);
-  std::vector<RegionOfInterest> regions;
-  if (settings.roi_list) regions = regions_of(buffer, info, settings.roi_type);
+  std::vector<RegionOfInterest> regions;  // only looked up for frames that are analysed
+  if (settings.roi_list && due && prompts) regions = regions_of(buffer, info, settings.roi_type);
   const bool analysed = due && prompts && (!settings.roi_list || !regions.empty());
   if (analysed) {
     Job job{at::Tensor(),           prompts,

@@ -49,25 +49,6 @@ std::string number(double v) {
   return buf;
 }
 
-std::string tower_line(const ClipConfig& c) {
-  const VisionConfig& v = c.vision;
-  return "ViT width " + std::to_string(v.width) + ", layers " + std::to_string(v.layers) +
-         ", heads " + std::to_string(v.heads()) + " (head width " + std::to_string(v.head_width) +
-         "), MLP " + std::to_string(v.mlp_width) + ", patch " + std::to_string(v.patch_size) +
-         ", input " + std::to_string(v.image_size) + " (grid " + std::to_string(v.grid()) + "x" +
-         std::to_string(v.grid()) + "), " + (c.siglip() ? "attention-pool head" : "class token") +
-         ", LayerNorm eps " + number(v.norm_eps);
-}
-
-std::string text_line(const ClipConfig& c) {
-  const TextConfig& t = c.text;
-  return "width " + std::to_string(t.width) + ", layers " + std::to_string(t.layers) + ", heads " +
-         std::to_string(t.heads) + ", MLP " + std::to_string(t.mlp_width) + ", context " +
-         std::to_string(t.context_length) + ", vocabulary " + std::to_string(t.vocab_size) +
-         ", pooled at " + (t.pool == TextPool::Last ? "the last position" : "end-of-text") +
-         (t.causal_mask ? ", causal mask" : ", no mask") + ", LayerNorm eps " + number(t.norm_eps);
-}
-
 // The model's own logit scale and bias, as stored (the scale as its log).
 std::string logits_line(const NamedTensors& tensors) {
   std::string scale, bias;
@@ -123,8 +104,8 @@ std::string describe_model(const ModelContents& m) {
                                              : "none: " + c.source);
   line("family:", c.family());
   line("activation:", activation_name(c.activation));
-  line("image tower:", tower_line(c));
-  line("text tower:", text_line(c));
+  line("image tower:", describe_image_tower(c));
+  line("text tower:", describe_text_tower(c));
   line("embedding:", std::to_string(c.embed_dim));
   line("logits:", logits_line(m.tensors));
   line("mean:", triple(c.mean));

@@ -79,11 +79,7 @@ void find_config(const std::string& dir, ModelFiles& files) {
 
 // For the log: what an inferred architecture is.
 std::string describe(const ClipConfig& c) {
-  return "ViT width " + std::to_string(c.vision.width) + ", layers " +
-         std::to_string(c.vision.layers) + ", heads " + std::to_string(c.vision.heads()) +
-         ", patch " + std::to_string(c.vision.patch_size) + ", image size " +
-         std::to_string(c.vision.image_size) + ", " + activation_name(c.activation) +
-         ", OpenAI mean/std";
+  return describe_image_tower(c) + ", " + activation_name(c.activation) + ", OpenAI mean/std";
 }
 
 }  // namespace

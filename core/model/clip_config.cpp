@@ -323,6 +323,36 @@ json siglip_timm_kwargs(const ClipConfig& config) {
 
 }  // namespace
 
+namespace {
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string describe_image_tower(const ClipConfig& c) {
+  const VisionConfig& v = c.vision;
+  return "ViT width " + std::to_string(v.width) + ", layers " + std::to_string(v.layers) +
+         ", heads " + std::to_string(v.heads()) + " (head width " + std::to_string(v.head_width) +
+         "), MLP " + std::to_string(v.mlp_width) + ", patch " + std::to_string(v.patch_size) +
+         ", input " + std::to_string(v.image_size) + " (grid " + std::to_string(v.grid()) + "x" +
+         std::to_string(v.grid()) + "), " + (c.siglip() ? "attention-pool head" : "class token") +
+         ", LayerNorm eps " + short_number(v.norm_eps);
+}
+
+std::string describe_text_tower(const ClipConfig& c) {
+  const TextConfig& t = c.text;
+  return "width " + std::to_string(t.width) + ", layers " + std::to_string(t.layers) + ", heads " +
+         std::to_string(t.heads) + ", MLP " + std::to_string(t.mlp_width) + ", context " +
+         std::to_string(t.context_length) + ", vocabulary " + std::to_string(t.vocab_size) +
+         ", pooled at " + (t.pool == TextPool::Last ? "the last position" : "end-of-text") +
+         (t.causal_mask ? ", causal mask" : ", no mask") + ", LayerNorm eps " +
+         short_number(t.norm_eps);
+}
+
 std::string clip_config_to_json(const ClipConfig& config) {
   const VisionConfig& v = config.vision;
   const TextConfig& t = config.text;

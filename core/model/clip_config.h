@@ -74,6 +74,10 @@ struct ClipConfig {
 ClipConfig parse_clip_config(const std::string& json_text, const std::string& source);
 ClipConfig load_clip_config(const std::string& path);
 
+// One line per tower for people (`legrad info`, the log): sizes, pooling, LayerNorm eps.
+std::string describe_image_tower(const ClipConfig& config);
+std::string describe_text_tower(const ClipConfig& config);
+
 // The hub form of `config` ({"model_cfg", "preprocess_cfg"}): parse_clip_config reads back the
 // same config. Throws for what open_clip's JSON cannot say (the tanh GELU in a CLIP).
 std::string clip_config_to_json(const ClipConfig& config);

@@ -1,8 +1,22 @@
 // The `legradoverlay` element: blending into frames and attaching overlay compositions.
+#include <vector>
+
 #include "plugin_support.h"
 
 namespace legrad {
 namespace {
+
+// Which pixels of two 64x64 RGBx frames differ in colour, row-major.
+std::vector<bool> changed_pixels(GstBuffer* out, GstBuffer* before) {
+  GstMapInfo a, b;
+  gst_buffer_map(out, &a, GST_MAP_READ);
+  gst_buffer_map(before, &b, GST_MAP_READ);
+  std::vector<bool> changed(64 * 64);
+  for (int i = 0; i < 64 * 64; ++i) changed[i] = memcmp(a.data + i * 4, b.data + i * 4, 3) != 0;
+  gst_buffer_unmap(out, &a);
+  gst_buffer_unmap(before, &b);
+  return changed;
+}
 
 TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   GstHarness* h = gst_harness_new_parse("legradoverlay alpha=0.8 draw-labels=false");
@@ -16,21 +30,19 @@ TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   gst_buffer_map(expected, &b, GST_MAP_READ);
   EXPECT_EQ(memcmp(a.data, b.data, a.size), 0);
   gst_buffer_unmap(out, &a);
+  gst_buffer_unmap(expected, &b);
   gst_buffer_unref(out);
 
   out = gst_harness_push_and_pull(h, frame_with_corner_heat());
-  gst_buffer_map(out, &a, GST_MAP_READ);
+  const std::vector<bool> changed = changed_pixels(out, expected);
   int changed_inside = 0, changed_outside = 0;
   for (int y = 0; y < 64; ++y)
     for (int x = 0; x < 64; ++x) {
-      const bool differs = memcmp(a.data + (y * 64 + x) * 4, b.data + (y * 64 + x) * 4, 3) != 0;
-      if (x < 28 && y < 28) changed_inside += differs;
-      if (x >= 36 || y >= 36) changed_outside += differs;  // past the bilinear ramp
+      if (x < 28 && y < 28) changed_inside += changed[y * 64 + x];
+      if (x >= 36 || y >= 36) changed_outside += changed[y * 64 + x];  // past the bilinear ramp
     }
   EXPECT_GT(changed_inside, 28 * 28 * 9 / 10);
   EXPECT_EQ(changed_outside, 0);
-  gst_buffer_unmap(out, &a);
-  gst_buffer_unmap(expected, &b);
   gst_buffer_unref(out);
   gst_buffer_unref(expected);
   gst_harness_teardown(h);
@@ -52,21 +64,16 @@ TEST_F(Plugin, OverlayDrawsObjectHeatmapsInsideTheirRegion) {
   m->roi_id = 3;
   m->covers_roi = TRUE;
   GstBuffer* out = gst_harness_push_and_pull(h, in);
-  GstMapInfo a, b;
-  gst_buffer_map(out, &a, GST_MAP_READ);
-  gst_buffer_map(expected, &b, GST_MAP_READ);
+  const std::vector<bool> changed = changed_pixels(out, expected);
   int inside = 0, changed_inside = 0, changed_outside = 0;
   for (int y = 0; y < 64; ++y)
     for (int x = 0; x < 64; ++x) {
-      const bool differs = memcmp(a.data + (y * 64 + x) * 4, b.data + (y * 64 + x) * 4, 3) != 0;
       const bool in_region = x >= 10 && x < 26 && y >= 20 && y < 32;
       inside += in_region;
-      (in_region ? changed_inside : changed_outside) += differs;
+      (in_region ? changed_inside : changed_outside) += changed[y * 64 + x];
     }
   EXPECT_GT(changed_inside, inside * 9 / 10);
   EXPECT_EQ(changed_outside, 0);
-  gst_buffer_unmap(out, &a);
-  gst_buffer_unmap(expected, &b);
   gst_buffer_unref(out);
   gst_buffer_unref(expected);
   gst_harness_teardown(h);
