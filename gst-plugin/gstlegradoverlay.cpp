@@ -3,8 +3,9 @@
  * @title: legradoverlay
  *
  * Draws the #GstLegradHeatmapMeta heatmaps that `legrad` attached onto the frames: one
- * prompt through a colour map, or every prompt in its own colour (`prompt=all` with several
- * prompts), blended with a per-pixel opacity of `alpha` x heat, so pixels where a heatmap is
+ * prompt through a colour map; several prompts each in its own colour (`prompt-colours`, the
+ * default) or, once `colormap` is set, their per-pixel maximum through the colour map;
+ * blended with a per-pixel opacity of `alpha` x heat, so pixels where a heatmap is
  * zero stay exactly as they were. Optionally draws each prompt's label with its score and the
  * region-of-interest boxes. A frame without heatmaps passes untouched. Works on packed RGB
  * formats; put `videoconvert` before it for YUV. When downstream says in the allocation
@@ -25,6 +26,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
 #include <vector>
 #include <opencv2/imgproc.hpp>
@@ -44,6 +46,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_legrad_overlay_debug);
 enum {
   PROP_0,
   PROP_COLORMAP,
+  PROP_PROMPT_COLOURS,
   PROP_ALPHA,
   PROP_PROMPT,
   PROP_DRAW_LABELS,
@@ -59,6 +62,7 @@ enum {
 struct _GstLegradOverlay {
   GstBaseTransform parent;
   legrad::Colormap colormap;
+  gboolean prompt_colours;
   gdouble alpha;
   gchar *prompt;
   gboolean draw_labels;
@@ -115,6 +119,8 @@ struct DrawSettings {
   legrad::Colormap colormap = legrad::kDefaultColormap;
   double alpha = legrad::kDefaultAlpha;
   bool all = true;
+  /* several prompts each in its own colour, rather than through the colour map */
+  bool prompt_colours = true;
   bool labels = true;
   bool boxes = true;
 };
@@ -148,26 +154,60 @@ heatmap_target (const legrad::PixelView & view, GstBuffer * buffer,
   return true;
 }
 
-/* Heatmaps, then boxes and labels, onto `view` (the frame or a transparent canvas). */
+/* Each heatmap blended in its prompt's own colour. */
 static void
-draw (const legrad::PixelView & view, GstBuffer * buffer,
-    const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
+blend_in_prompt_colours (const legrad::PixelView & view, GstBuffer * buffer,
+    const std::vector < GstLegradHeatmapMeta * >&metas, double alpha)
 {
-  /* Several prompts: each in its own colour; one prompt: through the colour map. */
-  std::set < guint > prompts;
-  for (const GstLegradHeatmapMeta * m:metas)
-    prompts.insert (m->prompt_index);
-  const bool solid = s.all && prompts.size () > 1;
   for (GstLegradHeatmapMeta *m:metas) {
     legrad::PixelView target;
     if (!heatmap_target (view, buffer, m, &target))
       continue;
     const legrad::HeatmapView map {
     gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
-    const cv::Mat heat = legrad::resize_heatmap (map, target.width, target.height);
-    legrad::blend_heatmap (target, heat, solid ? cv::Mat () : legrad::colorize (heat,
-            s.colormap), legrad::prompt_color (m->prompt_index), s.alpha);
+    legrad::blend_heatmap (target, legrad::resize_heatmap (map, target.width, target.height),
+        cv::Mat (), legrad::prompt_color (m->prompt_index), alpha);
   }
+}
+
+/* The heatmaps through the colour map: where several prompts share a target (the frame, or
+ * one object's region), their per-pixel maximum, so the hottest prompt shows at each pixel. */
+static void
+blend_through_colormap (const legrad::PixelView & view, GstBuffer * buffer,
+    const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
+{
+  std::map < gint, std::vector < GstLegradHeatmapMeta * >>by_target;
+  for (GstLegradHeatmapMeta *m:metas)
+    by_target[m->covers_roi ? m->roi_id : -1].push_back (m);
+  for (const auto & group:by_target) {
+    legrad::PixelView target;
+    if (!heatmap_target (view, buffer, group.second.front (), &target))
+      continue;
+    cv::Mat heat;
+    for (GstLegradHeatmapMeta *m:group.second) {
+      const legrad::HeatmapView map {
+      gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
+      const cv::Mat one = legrad::resize_heatmap (map, target.width, target.height);
+      heat = heat.empty ()? one : cv::max (heat, one);
+    }
+    legrad::blend_heatmap (target, heat, legrad::colorize (heat, s.colormap), legrad::Rgb (),
+        s.alpha);
+  }
+}
+
+/* Heatmaps, then boxes and labels, onto `view` (the frame or a transparent canvas). */
+static void
+draw (const legrad::PixelView & view, GstBuffer * buffer,
+    const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
+{
+  std::set < guint > prompts;
+  for (const GstLegradHeatmapMeta * m:metas)
+    prompts.insert (m->prompt_index);
+  const bool solid = s.prompt_colours && prompts.size () > 1;
+  if (solid)
+    blend_in_prompt_colours (view, buffer, metas, s.alpha);
+  else
+    blend_through_colormap (view, buffer, metas, s);
   int line = 0;
   for (GstLegradHeatmapMeta *m:metas) {
     const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
@@ -250,6 +290,7 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   DrawSettings settings;
   GST_OBJECT_LOCK (self);
   settings.colormap = self->colormap;
+  settings.prompt_colours = self->prompt_colours;
   settings.alpha = self->alpha;
   gchar *selector = g_strdup (self->prompt);
   settings.labels = self->draw_labels;
@@ -307,6 +348,11 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
   switch (prop_id) {
     case PROP_COLORMAP:
       self->colormap = (legrad::Colormap) g_value_get_enum (value);
+      /* asking for a colour map means seeing it, whatever the number of prompts */
+      self->prompt_colours = FALSE;
+      break;
+    case PROP_PROMPT_COLOURS:
+      self->prompt_colours = g_value_get_boolean (value);
       break;
     case PROP_ALPHA:
       self->alpha = g_value_get_double (value);
@@ -344,6 +390,9 @@ gst_legrad_overlay_get_property (GObject * object, guint prop_id, GValue * value
   switch (prop_id) {
     case PROP_COLORMAP:
       g_value_set_enum (value, (gint) self->colormap);
+      break;
+    case PROP_PROMPT_COLOURS:
+      g_value_set_boolean (value, self->prompt_colours);
       break;
     case PROP_ALPHA:
       g_value_set_double (value, self->alpha);
@@ -391,15 +440,19 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
   gobject_class->finalize = gst_legrad_overlay_finalize;
 
   g_object_class_install_property (gobject_class, PROP_COLORMAP,
-      g_param_spec_enum ("colormap", "Colour map", "Colour map for one prompt's heatmap (prompt=N or TEXT, or a "
-          "single prompt; with prompt=all several prompts are drawn each in its own colour)",
+      g_param_spec_enum ("colormap", "Colour map", "Colour map for the heatmaps; several "
+          "prompts go through it as their per-pixel maximum. Setting it turns prompt-colours off",
           GST_TYPE_LEGRAD_COLORMAP, (gint) legrad::kDefaultColormap, playing));
+  g_object_class_install_property (gobject_class, PROP_PROMPT_COLOURS,
+      g_param_spec_boolean ("prompt-colours", "Prompt colours", "Draw several prompts each in "
+          "its own solid colour (boxes and labels too) instead of through the colour map",
+          TRUE, playing));
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha", "Opacity of the heatmap where it is 1 (it scales "
           "with the heat)", 0.0, 1.0, legrad::kDefaultAlpha, playing));
   g_object_class_install_property (gobject_class, PROP_PROMPT,
       g_param_spec_string ("prompt", "Prompt", "Which prompt to draw: its index, its text, or "
-          "\"all\" (several prompts each in its own colour)", "all", playing));
+          "\"all\"", "all", playing));
   g_object_class_install_property (gobject_class, PROP_DRAW_LABELS,
       g_param_spec_boolean ("draw-labels", "Draw labels", "Write each prompt and its score",
           TRUE, playing));
@@ -432,6 +485,7 @@ static void
 gst_legrad_overlay_init (GstLegradOverlay * self)
 {
   self->colormap = legrad::kDefaultColormap;
+  self->prompt_colours = TRUE;
   self->alpha = legrad::kDefaultAlpha;
   self->prompt = g_strdup ("all");
   self->draw_labels = TRUE;

@@ -1,6 +1,8 @@
 // The `legradoverlay` element: blending into frames and attaching overlay compositions.
 #include <vector>
 
+#include "heatmap/colormap.h"
+#include "heatmap/drawing.h"
 #include "plugin_support.h"
 
 namespace legrad {
@@ -175,6 +177,64 @@ TEST_F(Overlay, WarnsWhenThePromptMatchesNothing) {
   gst_element_set_bus(h->element, nullptr);
   gst_object_unref(bus);
   gst_harness_teardown(h);
+}
+
+// Two prompts, hot in opposite corners; with alpha=1 a fully hot pixel takes the colour drawn.
+class TwoPrompts : public Plugin {
+ protected:
+  static GstBuffer* frame_with_two_prompts() {
+    GstBuffer* in = frame("RGBx", 64, 64);
+    for (guint prompt : {0u, 1u}) {
+      std::vector<float> values(16 * 16, 0.0f);
+      for (int y = 0; y < 8; ++y)
+        for (int x = 0; x < 8; ++x) values[(y + 8 * prompt) * 16 + x + 8 * prompt] = 1.0f;
+      GBytes* bytes = g_bytes_new(values.data(), values.size() * sizeof(float));
+      gst_buffer_add_legrad_heatmap_meta(in, prompt ? "a dog" : "a cat", prompt, 0.3f, 16, 16,
+                                         bytes, 0, 0);
+      g_bytes_unref(bytes);
+    }
+    return in;
+  }
+  // The colours at the middle of each prompt's hot corner.
+  static std::array<Rgb, 2> corner_colours(const char* launch) {
+    GstHarness* h = gst_harness_new_parse(launch);
+    gst_harness_set_src_caps_str(h, caps("RGBx", 64, 64).c_str());
+    GstBuffer* out = gst_harness_push_and_pull(h, frame_with_two_prompts());
+    GstMapInfo map;
+    gst_buffer_map(out, &map, GST_MAP_READ);
+    std::array<Rgb, 2> colours;
+    for (int i : {0, 1}) {
+      const uint8_t* px = map.data + ((12 + 40 * i) * 64 + 12 + 40 * i) * 4;
+      colours[i] = Rgb{px[0], px[1], px[2]};
+    }
+    gst_buffer_unmap(out, &map);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    return colours;
+  }
+  static Rgb colormap_top(Colormap colormap) {
+    const cv::Mat rgb = colorize(cv::Mat(1, 1, CV_32F, cv::Scalar(1.0f)), colormap);
+    return Rgb{rgb.at<cv::Vec3b>(0)[0], rgb.at<cv::Vec3b>(0)[1], rgb.at<cv::Vec3b>(0)[2]};
+  }
+};
+
+bool operator==(const Rgb& a, const Rgb& b) { return a.r == b.r && a.g == b.g && a.b == b.b; }
+
+TEST_F(TwoPrompts, EachInItsOwnColourByDefault) {
+  const auto colours = corner_colours("legradoverlay alpha=1 draw-labels=false");
+  EXPECT_TRUE(colours[0] == prompt_color(0));
+  EXPECT_TRUE(colours[1] == prompt_color(1));
+}
+
+// Setting `colormap` is asking to see it: both prompts go through it.
+TEST_F(TwoPrompts, ThroughTheColormapOnceItIsSet) {
+  const auto colours = corner_colours("legradoverlay alpha=1 draw-labels=false colormap=turbo");
+  EXPECT_TRUE(colours[0] == colormap_top(Colormap::Turbo));
+  EXPECT_TRUE(colours[1] == colormap_top(Colormap::Turbo));
+  const auto solid =
+      corner_colours("legradoverlay alpha=1 draw-labels=false colormap=turbo prompt-colours=true");
+  EXPECT_TRUE(solid[0] == prompt_color(0));
+  EXPECT_TRUE(solid[1] == prompt_color(1));
 }
 
 }  // namespace
