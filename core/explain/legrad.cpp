@@ -172,48 +172,121 @@ void check_explanation_inputs(const ClipModel& model, const at::Tensor& pixels,
   check_text(model, text_embeddings);
 }
 
+namespace {
+
+// Each frame's prompt embeddings on the model's device and in its dtype, with SigLIP's
+// correction text (when given) as one more prompt: it goes through the same gradient pass.
+std::vector<at::Tensor> batch_texts(const ClipModel& model,
+                                    const std::vector<at::Tensor>& text_embeddings,
+                                    const at::Tensor& correction) {
+  if (correction.defined()) check_text(model, correction);
+  std::vector<at::Tensor> texts;
+  for (const at::Tensor& t : text_embeddings) {
+    check_text(model, t);
+    const at::Tensor text = t.to(model.device(), model.dtype());
+    texts.push_back(correction.defined() ? at::cat({text, correction.to(text.options())}) : text);
+  }
+  return texts;
+}
+
+// Wall-clock time per phase of an explanation, with the profiler's scopes (`legrad bench
+// --profile`) following the same split.
+class PhaseTimer {
+ public:
+  PhaseTimer(const ClipModel& model, bool synchronize)
+      : device_(model.device()), synchronize_(synchronize) {
+    enter(kForwardScope);
+  }
+  // Adds the time since the last call to `spent` and leaves the scope.
+  void stop(double& spent) {
+    if (synchronize_) synchronize_device(device_);
+    spent += ms_since(clock_);
+    scope_.reset();
+  }
+  // stop(), then enters the scope `next`.
+  void next(double& spent, const char* next) {
+    stop(spent);
+    enter(next);
+  }
+
+ private:
+  void enter(const char* name) {
+    scope_.reset();
+    scope_.emplace(at::RecordScope::USER_SCOPE);
+    if (scope_->isActive()) scope_->before(name);
+  }
+
+  at::Device device_;
+  bool synchronize_;
+  Clock::time_point clock_ = Clock::now();
+  std::optional<at::RecordFunction> scope_;
+};
+
+// Per frame, one entry per used layer.
+struct LayerOutputs {
+  explicit LayerOutputs(size_t frames) : grids(frames), features(frames) {}
+  std::vector<std::vector<at::Tensor>> grids;     // [P (+1), g, g]
+  std::vector<std::vector<at::Tensor>> features;  // f_l, [E]
+};
+
+// One used layer's relevance for every frame, each group of frames (prompt_count_groups) in
+// one pass.
+void add_layer_relevance(const ClipModel& model, const ResidualBlock& block,
+                         const AttentionParts& parts, const BlockTail& tail,
+                         const std::vector<at::Tensor>& texts,
+                         const std::vector<std::pair<int64_t, int64_t>>& groups, int64_t g,
+                         LayerOutputs& out) {
+  for (const auto& [first, count] : groups) {
+    at::Tensor layer_features;  // [count, E]
+    const at::Tensor text =
+        at::stack(std::vector<at::Tensor>(texts.begin() + first, texts.begin() + first + count));
+    const at::Tensor relevance =  // [count, P, g*g]
+        model.config().siglip()
+            ? siglip_layer_relevance(model, tail.out.narrow(0, first, count), text, layer_features)
+            : clip_layer_relevance(model, block, frames_of(tail, first, count),
+                                   parts.values.narrow(0, first, count), text, layer_features);
+    for (int64_t i = 0; i < count; ++i) {
+      out.grids[first + i].push_back(relevance[i].reshape({texts[first + i].size(0), g, g}));
+      out.features[first + i].push_back(layer_features[i]);
+    }
+  }
+}
+
+// A frame's heatmaps from its layers' grids ([Lu, P (+ the correction), g, g]).
+void finish_heatmaps(const ClipModel& model, const std::vector<at::Tensor>& grids,
+                     const std::vector<at::Tensor>& features, int64_t prompts,
+                     const LegradOptions& options, bool corrected, Explanation& r) {
+  const int patch = model.config().vision.patch_size;
+  const at::Tensor layer_grids = at::stack(grids).to(at::kFloat);
+  r.layer_grids = layer_grids.narrow(1, 0, prompts);
+  r.layer_features = at::stack(features).to(at::kFloat);
+  r.heatmaps = model.config().siglip()
+                   ? siglip_heatmaps(layer_grids, corrected, options.correction_threshold, patch)
+                   : min_max_normalize(upsample_relevance(layer_grids, patch).sum(0));
+}
+
+}  // namespace
+
 std::vector<Explanation> explain_legrad_batch(const ClipModel& model, const at::Tensor& pixels,
                                               const std::vector<at::Tensor>& text_embeddings,
                                               const LegradOptions& options) {
   at::NoGradGuard no_grad;
-  const ClipConfig& cfg = model.config();
   const int64_t frames = static_cast<int64_t>(text_embeddings.size());
   if (frames < 1) throw Error("a batch needs at least one frame");
   check_pixels(model, pixels, frames);
-  // SigLIP's correction text goes through the same gradient pass as one more prompt.
-  const bool corrected = cfg.siglip() && options.correction_embedding.defined();
-  if (corrected) check_text(model, options.correction_embedding);
-  std::vector<at::Tensor> texts;
-  std::vector<int64_t> prompts;
-  for (const at::Tensor& t : text_embeddings) {
-    check_text(model, t);
-    prompts.push_back(t.size(0));
-    const at::Tensor text = t.to(model.device(), model.dtype());
-    texts.push_back(corrected ? at::cat({text, options.correction_embedding.to(text.options())})
-                              : text);
-  }
+  const bool corrected = model.config().siglip() && options.correction_embedding.defined();
+  const std::vector<at::Tensor> texts =
+      batch_texts(model, text_embeddings, corrected ? options.correction_embedding : at::Tensor());
   const auto& blocks = model.vision_blocks();
   const int num_layers = static_cast<int>(blocks.size());
   const int start = legrad_start_layer(options.layer_index, num_layers);
-  const int64_t g = pixels.size(2) / cfg.vision.patch_size;
+  const int64_t g = pixels.size(2) / model.config().vision.patch_size;
   const auto groups = prompt_count_groups(texts);
 
   std::vector<Explanation> results(frames);
+  LayerOutputs layers(frames);
   LegradTimings t;
-  auto clock = Clock::now();
-  auto lap = [&] {
-    if (options.synchronize_timings) synchronize_device(model.device());
-    return ms_since(clock);
-  };
-  std::vector<std::vector<at::Tensor>> grids(frames), features(frames);
-  // The profiler's scopes (`legrad bench --profile`) follow the timings' split.
-  std::optional<at::RecordFunction> scope;
-  auto enter = [&scope](const char* name) {
-    scope.reset();
-    scope.emplace(at::RecordScope::USER_SCOPE);
-    if (scope->isActive()) scope->before(name);
-  };
-  enter(kForwardScope);
+  PhaseTimer timer(model, options.synchronize_timings);
   at::Tensor x = model.embed_image(pixels);  // [B, N, D]
   for (int l = 0; l < num_layers; ++l) {
     const ResidualBlock& block = blocks[l];
@@ -223,46 +296,23 @@ std::vector<Explanation> explain_legrad_batch(const ClipModel& model, const at::
     }
     const AttentionParts parts = attention(block, x);
     const BlockTail tail = finish_block_parts(block, x, parts.mixed, model.activation());
-    t.forward_ms += lap();
-    enter(kGradientScope);
-    for (const auto& [first, count] : groups) {
-      at::Tensor layer_features;  // [count, E]
-      const at::Tensor text =
-          at::stack(std::vector<at::Tensor>(texts.begin() + first, texts.begin() + first + count));
-      const at::Tensor relevance =  // [count, P, g*g]
-          cfg.siglip()
-              ? siglip_layer_relevance(model, tail.out.narrow(0, first, count), text,
-                                       layer_features)
-              : clip_layer_relevance(model, block, frames_of(tail, first, count),
-                                     parts.values.narrow(0, first, count), text, layer_features);
-      for (int64_t i = 0; i < count; ++i) {
-        grids[first + i].push_back(relevance[i].reshape({texts[first + i].size(0), g, g}));
-        features[first + i].push_back(layer_features[i]);
-      }
-    }
-    t.gradient_ms += lap();
-    enter(kForwardScope);
+    timer.next(t.forward_ms, kGradientScope);
+    add_layer_relevance(model, block, parts, tail, texts, groups, g, layers);
+    timer.next(t.gradient_ms, kForwardScope);
     x = tail.out;
     for (Explanation& r : results) r.layers.push_back(l);
   }
   const at::Tensor embeddings = model.image_embedding(x);  // [B, E]
   for (int64_t b = 0; b < frames; ++b) {
     results[b].image_embedding = embeddings[b];
-    results[b].scores = at::matmul(texts[b].narrow(0, 0, prompts[b]), embeddings[b]);
+    results[b].scores =
+        at::matmul(texts[b].narrow(0, 0, text_embeddings[b].size(0)), embeddings[b]);
   }
-  t.forward_ms += lap();
-  enter(kPostprocessScope);
-  const int patch = cfg.vision.patch_size;
-  for (int64_t b = 0; b < frames; ++b) {
-    Explanation& r = results[b];
-    const at::Tensor layer_grids = at::stack(grids[b]).to(at::kFloat);
-    r.layer_grids = layer_grids.narrow(1, 0, prompts[b]);
-    r.layer_features = at::stack(features[b]).to(at::kFloat);
-    r.heatmaps = cfg.siglip()
-                     ? siglip_heatmaps(layer_grids, corrected, options.correction_threshold, patch)
-                     : min_max_normalize(upsample_relevance(layer_grids, patch).sum(0));
-  }
-  t.postprocess_ms += lap();
+  timer.next(t.forward_ms, kPostprocessScope);
+  for (int64_t b = 0; b < frames; ++b)
+    finish_heatmaps(model, layers.grids[b], layers.features[b], text_embeddings[b].size(0), options,
+                    corrected, results[b]);
+  timer.stop(t.postprocess_ms);
   for (Explanation& r : results) r.timings = t;
   return results;
 }
