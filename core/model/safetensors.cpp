@@ -97,6 +97,92 @@ SafetensorsFile::~SafetensorsFile() {
   if (map_) ::munmap(map_, size_);
 }
 
+namespace {
+
+// The DTypeEntry a tensor's header entry names.
+const DTypeEntry& entry_dtype(const std::string& path, const std::string& name,
+                              const nlohmann::json& value) {
+  auto it = value.find("dtype");
+  if (it == value.end() || !it->is_string())
+    fail_tensor(path, name, "missing or non-string 'dtype'");
+  const std::string dtype = it->get<std::string>();
+  for (const auto& e : kDTypes)
+    if (dtype == e.name) return e;
+  fail_tensor(path, name, "unsupported dtype '" + dtype + "' (F32, F16, BF16, I64, U8)");
+}
+
+// Fills info.shape from the entry; returns the element count.
+uint64_t entry_shape(const std::string& path, const nlohmann::json& value, TensorInfo& info) {
+  auto it = value.find("shape");
+  if (it == value.end() || !it->is_array())
+    fail_tensor(path, info.name, "missing or non-array 'shape'");
+  uint64_t numel = 1;
+  for (const auto& dim : *it) {
+    if (!dim.is_number_unsigned())
+      fail_tensor(path, info.name, "shape entries must be non-negative integers");
+    const uint64_t d = dim.get<uint64_t>();
+    if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+        (d != 0 && numel > std::numeric_limits<uint64_t>::max() / d))
+      fail_tensor(path, info.name, "shape overflows");
+    numel *= d;
+    info.shape.push_back(static_cast<int64_t>(d));
+  }
+  return numel;
+}
+
+// Fills info.begin/end: inside the data section, and exactly the bytes dtype x shape needs.
+void entry_offsets(const std::string& path, const nlohmann::json& value, uint64_t data_size,
+                   uint64_t numel, const DTypeEntry& dtype, TensorInfo& info) {
+  auto it = value.find("data_offsets");
+  if (it == value.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_number_unsigned() ||
+      !(*it)[1].is_number_unsigned())
+    fail_tensor(path, info.name, "'data_offsets' must be two non-negative integers");
+  info.begin = (*it)[0].get<uint64_t>();
+  info.end = (*it)[1].get<uint64_t>();
+  if (info.begin > info.end)
+    fail_tensor(path, info.name,
+                "data_offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
+                    ") are reversed");
+  if (info.end > data_size)
+    fail_tensor(path, info.name,
+                "data_offsets end " + std::to_string(info.end) + " is past the end of the " +
+                    std::to_string(data_size) + "-byte data section (truncated file?)");
+  if (numel > std::numeric_limits<uint64_t>::max() / dtype.size)
+    fail_tensor(path, info.name, "shape overflows");
+  const uint64_t expected = numel * dtype.size;
+  if (info.end - info.begin != expected)
+    fail_tensor(path, info.name,
+                "holds " + std::to_string(info.end - info.begin) + " bytes but dtype " +
+                    dtype.name + " x shape needs " + std::to_string(expected));
+}
+
+TensorInfo parse_entry(const std::string& path, const std::string& name,
+                       const nlohmann::json& value, uint64_t data_size) {
+  if (!value.is_object()) fail_tensor(path, name, "entry is not an object");
+  TensorInfo info;
+  info.name = name;
+  const DTypeEntry& dtype = entry_dtype(path, name, value);
+  info.dtype = dtype.dtype;
+  const uint64_t numel = entry_shape(path, value, info);
+  entry_offsets(path, value, data_size, numel, dtype, info);
+  return info;
+}
+
+// No two tensors may share bytes.
+void check_no_overlap(const std::string& path, const std::vector<TensorInfo>& tensors) {
+  std::vector<const TensorInfo*> by_offset;
+  for (const auto& t : tensors)
+    if (t.end > t.begin) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->begin < by_offset[i - 1]->end)
+      fail_tensor(path, by_offset[i]->name,
+                  "data overlaps tensor '" + by_offset[i - 1]->name + "'");
+}
+
+}  // namespace
+
 void SafetensorsFile::parse_header(uint64_t header_len) {
   const char* text = reinterpret_cast<const char*>(map_) + 8;
   nlohmann::json header =
@@ -105,82 +191,18 @@ void SafetensorsFile::parse_header(uint64_t header_len) {
   if (!header.is_object()) fail(path_, "header is not a JSON object");
 
   for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& name = it.key();
-    const nlohmann::json& value = it.value();
-    if (name == "__metadata__") {
-      if (!value.is_object()) fail(path_, "__metadata__ is not an object");
-      for (auto m = value.begin(); m != value.end(); ++m) {
-        if (!m.value().is_string())
-          fail(path_, "__metadata__ entry '" + m.key() + "' is not a string");
-        metadata_[m.key()] = m.value().get<std::string>();
-      }
+    if (it.key() != "__metadata__") {
+      tensors_.push_back(parse_entry(path_, it.key(), it.value(), data_size_));
       continue;
     }
-    if (!value.is_object()) fail_tensor(path_, name, "entry is not an object");
-    TensorInfo info;
-    info.name = name;
-
-    auto dtype_it = value.find("dtype");
-    if (dtype_it == value.end() || !dtype_it->is_string())
-      fail_tensor(path_, name, "missing or non-string 'dtype'");
-    const std::string dtype = dtype_it->get<std::string>();
-    const DTypeEntry* found = nullptr;
-    for (const auto& e : kDTypes)
-      if (dtype == e.name) found = &e;
-    if (!found)
-      fail_tensor(path_, name, "unsupported dtype '" + dtype + "' (F32, F16, BF16, I64, U8)");
-    info.dtype = found->dtype;
-
-    auto shape_it = value.find("shape");
-    if (shape_it == value.end() || !shape_it->is_array())
-      fail_tensor(path_, name, "missing or non-array 'shape'");
-    uint64_t numel = 1;
-    for (const auto& dim : *shape_it) {
-      if (!dim.is_number_unsigned())
-        fail_tensor(path_, name, "shape entries must be non-negative integers");
-      const uint64_t d = dim.get<uint64_t>();
-      if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
-          (d != 0 && numel > std::numeric_limits<uint64_t>::max() / d))
-        fail_tensor(path_, name, "shape overflows");
-      numel *= d;
-      info.shape.push_back(static_cast<int64_t>(d));
+    if (!it.value().is_object()) fail(path_, "__metadata__ is not an object");
+    for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+      if (!m.value().is_string())
+        fail(path_, "__metadata__ entry '" + m.key() + "' is not a string");
+      metadata_[m.key()] = m.value().get<std::string>();
     }
-
-    auto off_it = value.find("data_offsets");
-    if (off_it == value.end() || !off_it->is_array() || off_it->size() != 2 ||
-        !(*off_it)[0].is_number_unsigned() || !(*off_it)[1].is_number_unsigned())
-      fail_tensor(path_, name, "'data_offsets' must be two non-negative integers");
-    info.begin = (*off_it)[0].get<uint64_t>();
-    info.end = (*off_it)[1].get<uint64_t>();
-    if (info.begin > info.end)
-      fail_tensor(path_, name,
-                  "data_offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
-                      ") are reversed");
-    if (info.end > data_size_)
-      fail_tensor(path_, name,
-                  "data_offsets end " + std::to_string(info.end) + " is past the end of the " +
-                      std::to_string(data_size_) + "-byte data section (truncated file?)");
-    if (numel > std::numeric_limits<uint64_t>::max() / found->size)
-      fail_tensor(path_, name, "shape overflows");
-    const uint64_t expected = numel * found->size;
-    if (info.end - info.begin != expected)
-      fail_tensor(path_, name,
-                  "holds " + std::to_string(info.end - info.begin) + " bytes but dtype " + dtype +
-                      " x shape needs " + std::to_string(expected));
-    tensors_.push_back(std::move(info));
   }
-
-  // No two tensors may share bytes.
-  std::vector<const TensorInfo*> by_offset;
-  for (const auto& t : tensors_)
-    if (t.end > t.begin) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
-  for (size_t i = 1; i < by_offset.size(); ++i)
-    if (by_offset[i]->begin < by_offset[i - 1]->end)
-      fail_tensor(path_, by_offset[i]->name,
-                  "data overlaps tensor '" + by_offset[i - 1]->name + "'");
-
+  check_no_overlap(path_, tensors_);
   std::sort(tensors_.begin(), tensors_.end(),
             [](const TensorInfo& a, const TensorInfo& b) { return a.name < b.name; });
 }
