@@ -167,6 +167,11 @@ class Unpickler {
     push(it->second);
   }
 
+  // Each runs `op` if it is one of its opcodes, and says whether it was.
+  bool push_literal(uint8_t op);
+  bool build_container(uint8_t op);
+  bool resolve_reference(uint8_t op);
+
   void set_items(ValuePtr& dict, const std::vector<ValuePtr>& items);
   ValuePtr reduce(const ValuePtr& callable, const ValuePtr& args);
   ValuePtr persistent_load(const ValuePtr& pid);
@@ -185,140 +190,151 @@ class Unpickler {
 ValuePtr Unpickler::run() {
   for (;;) {
     const uint8_t op = *take(1);
-    switch (op) {
-      case 0x80:  // PROTO
-        if (*take(1) > 5) fail("unknown pickle protocol");
-        break;
-      case 0x95:  // FRAME: a length hint
-        take(8);
-        break;
-      case '.': {  // STOP
-        ValuePtr result = pop();
-        return result;
-      }
-      case '(':  // MARK
-        push(make(Kind::Mark));
-        break;
-      case '0':  // POP
-        pop();
-        break;
-      case 'N':  // NONE
-        push(make(Kind::None));
-        break;
-      case 0x88:    // NEWTRUE
-      case 0x89: {  // NEWFALSE
-        auto v = make(Kind::Bool);
-        v->number = op == 0x88;
-        push(v);
-        break;
-      }
-      case 'J':  // BININT
-        push(make_int(static_cast<int32_t>(little_endian(4))));
-        break;
-      case 'K':  // BININT1
-        push(make_int(static_cast<int64_t>(little_endian(1))));
-        break;
-      case 'M':  // BININT2
-        push(make_int(static_cast<int64_t>(little_endian(2))));
-        break;
-      case 0x8a: {  // LONG1: little-endian two's complement of n bytes
-        const size_t n = *take(1);
-        if (n > 8) fail("an integer is too large");
-        uint64_t raw = n == 0 ? 0 : little_endian(n);
-        if (n > 0 && n < 8 && (raw >> (8 * n - 1)) & 1) raw |= ~uint64_t{0} << (8 * n);
-        push(make_int(static_cast<int64_t>(raw)));
-        break;
-      }
-      case 'X':  // BINUNICODE
-        push(make_string(text(little_endian(4))));
-        break;
-      case 0x8c:  // SHORT_BINUNICODE
-      case 'U':   // SHORT_BINSTRING
-        push(make_string(text(little_endian(1))));
-        break;
-      case 'T':  // BINSTRING
-        push(make_string(text(little_endian(4))));
-        break;
-      case ')':  // EMPTY_TUPLE
-        push(make_tuple({}));
-        break;
-      case 't':  // TUPLE
-        push(make_tuple(pop_to_mark()));
-        break;
-      case 0x85:    // TUPLE1
-      case 0x86:    // TUPLE2
-      case 0x87: {  // TUPLE3
-        std::vector<ValuePtr> items(op - 0x84);
-        for (size_t i = items.size(); i-- > 0;) items[i] = pop();
-        push(make_tuple(std::move(items)));
-        break;
-      }
-      case '}':  // EMPTY_DICT
-        push(make(Kind::Dict));
-        break;
-      case 's': {  // SETITEM
-        ValuePtr value = pop();
-        ValuePtr key = pop();
-        set_items(top(), {key, value});
-        break;
-      }
-      case 'u': {  // SETITEMS
-        const std::vector<ValuePtr> items = pop_to_mark();
-        set_items(top(), items);
-        break;
-      }
-      case 'c': {  // GLOBAL
-        const std::string module = line();
-        const std::string name = line();
-        push(make_global(module, name));
-        break;
-      }
-      case 0x93: {  // STACK_GLOBAL
-        ValuePtr name = pop();
-        ValuePtr module = pop();
-        if (module->kind != Kind::String || name->kind != Kind::String)
-          fail("STACK_GLOBAL needs two strings");
-        push(make_global(module->text, name->text));
-        break;
-      }
-      case 'R': {  // REDUCE
-        ValuePtr args = pop();
-        ValuePtr callable = pop();
-        push(reduce(callable, args));
-        break;
-      }
-      case 'b': {  // BUILD: an OrderedDict's attributes (_metadata): not needed, dropped
-        pop();
-        if (top()->kind != Kind::Dict) fail("BUILD applies to something other than a dict");
-        break;
-      }
-      case 'Q': {  // BINPERSID
-        ValuePtr pid = pop();
-        push(persistent_load(pid));
-        break;
-      }
-      case 'q':  // BINPUT
-        memo_put(little_endian(1));
-        break;
-      case 'r':  // LONG_BINPUT
-        memo_put(little_endian(4));
-        break;
-      case 0x94:  // MEMOIZE
-        memo_put(memo_.size());
-        break;
-      case 'h':  // BINGET
-        memo_get(little_endian(1));
-        break;
-      case 'j':  // LONG_BINGET
-        memo_get(little_endian(4));
-        break;
-      default: {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x", op);
-        fail(std::string("pickle opcode ") + hex + " is not one a state dict uses");
-      }
+    if (op == '.') return pop();  // STOP
+    if (!push_literal(op) && !build_container(op) && !resolve_reference(op)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", op);
+      fail(std::string("pickle opcode ") + hex + " is not one a state dict uses");
     }
   }
+}
+
+// Protocol and framing, None, booleans, integers and strings.
+bool Unpickler::push_literal(uint8_t op) {
+  switch (op) {
+    case 0x80:  // PROTO
+      if (*take(1) > 5) fail("unknown pickle protocol");
+      return true;
+    case 0x95:  // FRAME: a length hint
+      take(8);
+      return true;
+    case 'N':  // NONE
+      push(make(Kind::None));
+      return true;
+    case 0x88:    // NEWTRUE
+    case 0x89: {  // NEWFALSE
+      auto v = make(Kind::Bool);
+      v->number = op == 0x88;
+      push(v);
+      return true;
+    }
+    case 'J':  // BININT
+      push(make_int(static_cast<int32_t>(little_endian(4))));
+      return true;
+    case 'K':  // BININT1
+      push(make_int(static_cast<int64_t>(little_endian(1))));
+      return true;
+    case 'M':  // BININT2
+      push(make_int(static_cast<int64_t>(little_endian(2))));
+      return true;
+    case 0x8a: {  // LONG1: little-endian two's complement of n bytes
+      const size_t n = *take(1);
+      if (n > 8) fail("an integer is too large");
+      uint64_t raw = n == 0 ? 0 : little_endian(n);
+      if (n > 0 && n < 8 && (raw >> (8 * n - 1)) & 1) raw |= ~uint64_t{0} << (8 * n);
+      push(make_int(static_cast<int64_t>(raw)));
+      return true;
+    }
+    case 'X':  // BINUNICODE
+    case 'T':  // BINSTRING
+      push(make_string(text(little_endian(4))));
+      return true;
+    case 0x8c:  // SHORT_BINUNICODE
+    case 'U':   // SHORT_BINSTRING
+      push(make_string(text(little_endian(1))));
+      return true;
+  }
+  return false;
+}
+
+// Marks, tuples and dicts.
+bool Unpickler::build_container(uint8_t op) {
+  switch (op) {
+    case '(':  // MARK
+      push(make(Kind::Mark));
+      return true;
+    case '0':  // POP
+      pop();
+      return true;
+    case ')':  // EMPTY_TUPLE
+      push(make_tuple({}));
+      return true;
+    case 't':  // TUPLE
+      push(make_tuple(pop_to_mark()));
+      return true;
+    case 0x85:    // TUPLE1
+    case 0x86:    // TUPLE2
+    case 0x87: {  // TUPLE3
+      std::vector<ValuePtr> items(op - 0x84);
+      for (size_t i = items.size(); i-- > 0;) items[i] = pop();
+      push(make_tuple(std::move(items)));
+      return true;
+    }
+    case '}':  // EMPTY_DICT
+      push(make(Kind::Dict));
+      return true;
+    case 's': {  // SETITEM
+      ValuePtr value = pop();
+      ValuePtr key = pop();
+      set_items(top(), {key, value});
+      return true;
+    }
+    case 'u': {  // SETITEMS
+      const std::vector<ValuePtr> items = pop_to_mark();
+      set_items(top(), items);
+      return true;
+    }
+    case 'b':  // BUILD: an OrderedDict's attributes (_metadata): not needed, dropped
+      pop();
+      if (top()->kind != Kind::Dict) fail("BUILD applies to something other than a dict");
+      return true;
+  }
+  return false;
+}
+
+// Globals and their calls, tensors' storages, and the memo.
+bool Unpickler::resolve_reference(uint8_t op) {
+  switch (op) {
+    case 'c': {  // GLOBAL
+      const std::string module = line();
+      const std::string name = line();
+      push(make_global(module, name));
+      return true;
+    }
+    case 0x93: {  // STACK_GLOBAL
+      ValuePtr name = pop();
+      ValuePtr module = pop();
+      if (module->kind != Kind::String || name->kind != Kind::String)
+        fail("STACK_GLOBAL needs two strings");
+      push(make_global(module->text, name->text));
+      return true;
+    }
+    case 'R': {  // REDUCE
+      ValuePtr args = pop();
+      ValuePtr callable = pop();
+      push(reduce(callable, args));
+      return true;
+    }
+    case 'Q':  // BINPERSID
+      push(persistent_load(pop()));
+      return true;
+    case 'q':  // BINPUT
+      memo_put(little_endian(1));
+      return true;
+    case 'r':  // LONG_BINPUT
+      memo_put(little_endian(4));
+      return true;
+    case 0x94:  // MEMOIZE
+      memo_put(memo_.size());
+      return true;
+    case 'h':  // BINGET
+      memo_get(little_endian(1));
+      return true;
+    case 'j':  // LONG_BINGET
+      memo_get(little_endian(4));
+      return true;
+  }
+  return false;
 }
 
 void Unpickler::set_items(ValuePtr& dict, const std::vector<ValuePtr>& items) {
