@@ -50,6 +50,50 @@ std::string explain_usage() {
   });
 }
 
+namespace {
+
+EngineOptions engine_options_from(const Args& args) {
+  EngineOptions options;
+  options.model = args.get("model", default_model_path());
+  options.vocab = args.get("vocab");
+  options.device = args.get("device", kDefaultDevice);
+  options.dtype = args.get("dtype", kDefaultDtype);
+  options.input_size = args.get_int("size", 0);
+  options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
+  options.correction_text = args.get("correction-text", kDefaultCorrectionText);
+  options.correction_threshold =
+      args.get_double("correction-threshold", kDefaultCorrectionThreshold);
+  return options;
+}
+
+cv::Mat read_rgb(const std::string& path) {
+  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw Error(path + ": cannot read the image");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+// PREFIX_<i>_<prompt>.png per prompt, each printed with its score.
+void write_overlays(const cv::Mat& rgb, const Explanation& ex,
+                    const std::vector<std::string>& texts, int input_size,
+                    const std::string& prefix, Colormap colormap, double alpha) {
+  const at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
+  std::printf("%-40s  %s\n", "prompt", "score");
+  for (size_t p = 0; p < texts.size(); ++p) {
+    const HeatmapView map{maps[p].data_ptr<float>(), input_size, input_size};
+    const cv::Mat heat = resize_heatmap(map, rgb.cols, rgb.rows);
+    cv::Mat overlay = blend(rgb, colorize(heat, colormap), alpha);
+    cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
+    const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
+    if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");
+    std::printf("%-40s  %+.4f  -> %s\n", texts[p].c_str(), ex.scores[p].item<double>(),
+                png.c_str());
+  }
+}
+
+}  // namespace
+
 int explain_command(int argc, char** argv) {
   const Args args(
       argc, argv,
@@ -65,49 +109,23 @@ int explain_command(int argc, char** argv) {
   if (!(alpha >= 0.0 && alpha <= 1.0)) throw Error("--alpha must lie in [0, 1]");
 
   set_compute_threads(args.get_int("threads", 0));
-  EngineOptions options;
-  options.model = args.get("model", default_model_path());
-  options.vocab = args.get("vocab");
-  options.device = args.get("device", kDefaultDevice);
-  options.dtype = args.get("dtype", kDefaultDtype);
-  options.input_size = args.get_int("size", 0);
-  options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
-  options.correction_text = args.get("correction-text", kDefaultCorrectionText);
-  options.correction_threshold =
-      args.get_double("correction-threshold", kDefaultCorrectionThreshold);
-  const LegradEngine engine(options);
+  const LegradEngine engine(engine_options_from(args));
   const PromptSet prompts = engine.encode_prompts(parse_prompt_list(args.get("prompts")));
-
-  cv::Mat bgr = cv::imread(image_path, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw Error(image_path + ": cannot read the image");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  const cv::Mat rgb = read_rgb(image_path);
   const ImageView view = packed_pixels<const uint8_t>(
       rgb.data, rgb.cols, rgb.rows, static_cast<int64_t>(rgb.step), PixelFormat::RGB);
   const Explanation ex =
       engine.explain(view, prompts, parse_method(args.get("method", method_name(kDefaultMethod))));
-  const at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
 
   const std::string prefix = args.get("out");
-  const std::vector<std::string>& texts = prompts.texts;
-  std::printf("%-40s  %s\n", "prompt", "score");
-  for (size_t p = 0; p < texts.size(); ++p) {
-    const HeatmapView map{maps[p].data_ptr<float>(), engine.input_size(), engine.input_size()};
-    const cv::Mat heat = resize_heatmap(map, rgb.cols, rgb.rows);
-    cv::Mat overlay = blend(rgb, colorize(heat, colormap), alpha);
-    cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
-    const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
-    if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");
-    std::printf("%-40s  %+.4f  -> %s\n", texts[p].c_str(), ex.scores[p].item<double>(),
-                png.c_str());
-  }
+  write_overlays(rgb, ex, prompts.texts, engine.input_size(), prefix, colormap, alpha);
   const std::string st = prefix + "_heatmaps.safetensors";
   write_safetensors(st,
                     {{"heatmaps", ex.heatmaps.cpu()},
                      {"scores", ex.scores.to(at::kCPU, at::kFloat)},
                      {"layer_grids", ex.layer_grids.cpu()}},
-                    {{"prompts", join_prompt_list(texts)}, {"image", image_path}});
-  std::printf("heatmaps [%zu, %d, %d] -> %s\n", texts.size(), engine.input_size(),
+                    {{"prompts", join_prompt_list(prompts.texts)}, {"image", image_path}});
+  std::printf("heatmaps [%zu, %d, %d] -> %s\n", prompts.texts.size(), engine.input_size(),
               engine.input_size(), st.c_str());
   return 0;
 }

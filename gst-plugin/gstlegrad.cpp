@@ -259,6 +259,27 @@ gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & option
   }
 }
 
+/* The prompts file's prompts, then the `prompts` property's; none is a warning (they may
+ * come later by property, event or meta), a bad one an error. */
+static gboolean
+gst_legrad_start_prompts (GstLegrad * self, legrad::LegradAnalyzer * analyzer,
+    const std::string & prompts_file, std::string prompts)
+{
+  try {
+    if (!prompts_file.empty ())
+      prompts = legrad::read_prompt_file (prompts_file) + prompts;
+    if (!prompts.empty ())
+      analyzer->set_prompts (prompts);
+    else
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("No prompts"),
+          ("frames pass without heatmaps until prompts arrive by property, event or meta"));
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid prompts"), ("%s", e.what ()));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 gst_legrad_start (GstBaseTransform * trans)
 {
@@ -269,7 +290,7 @@ gst_legrad_start (GstBaseTransform * trans)
   const std::string device = self->device ? self->device : legrad::kDefaultDevice;
   const std::string instance = self->model_instance_id ? self->model_instance_id : "";
   const std::string prompts_file = self->prompts_file ? self->prompts_file : "";
-  std::string prompts = self->prompts ? self->prompts : "";
+  const std::string prompts = self->prompts ? self->prompts : "";
   legrad::EngineOptions options;
   options.model = model;
   options.input_size = self->input_size;
@@ -293,18 +314,8 @@ gst_legrad_start (GstBaseTransform * trans)
       analyzer (gst_legrad_make_analyzer (self, options, instance, threads));
   if (!analyzer)
     return FALSE;
-  try {
-    if (!prompts_file.empty ())
-      prompts = legrad::read_prompt_file (prompts_file) + prompts;
-    if (!prompts.empty ())
-      analyzer->set_prompts (prompts);
-    else
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("No prompts"),
-          ("frames pass without heatmaps until prompts arrive by property, event or meta"));
-  } catch (const std::exception & e) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid prompts"), ("%s", e.what ()));
+  if (!gst_legrad_start_prompts (self, analyzer.get (), prompts_file, prompts))
     return FALSE;
-  }
   self->analyzed_at_last_message = 0;
   GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d", model.c_str (),
       options.device.c_str (), legrad::dtype_name (analyzer->dtype ()).c_str (),
