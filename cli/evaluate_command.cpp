@@ -68,6 +68,8 @@ void report_localization(const LocalizationReport& r, const std::vector<ExplainM
                             {"presence_auc", r.presence_auc},
                             {"absent_score", r.absent_score},
                             {"present_score", r.present_score},
+                            {"presence_precision", r.presence_precision},
+                            {"presence_recall", r.presence_recall},
                             {"grid_ceiling_miou", r.grid_ceiling_miou},
                             {"grid_ceiling_pointing", r.grid_ceiling_pointing},
                             {"by_class", by_class}};
@@ -77,6 +79,10 @@ void report_localization(const LocalizationReport& r, const std::vector<ExplainM
       "absent items %.3f; patch-grid ceiling of miou %.3f, of the pointing game %.3f\n",
       r.presence_auc, r.present_score, r.absent_score, r.grid_ceiling_miou,
       r.grid_ceiling_pointing);
+  if (r.presence_precision >= 0)
+    std::printf(
+        "model: its own presence decision (probability >= 0.5): precision %.3f, recall %.3f\n",
+        r.presence_precision, r.presence_recall);
   if (!per_class) return;
   for (ExplainMethod m : methods) {
     std::printf("\n%s by the prompted item's class:\n%-11s %5s %8s %9s %6s  %s\n", method_name(m),

@@ -13,6 +13,7 @@
 #include "heatmap/colormap.h"
 #include "heatmap/drawing.h"
 #include "heatmap/heatmap_view.h"
+#include "model/clip_model.h"
 #include "model/safetensors.h"
 
 namespace legrad::cli {
@@ -74,12 +75,13 @@ cv::Mat read_rgb(const std::string& path) {
   return rgb;
 }
 
-// PREFIX_<i>_<prompt>.png per prompt, each printed with its score.
-void write_overlays(const cv::Mat& rgb, const Explanation& ex,
+// PREFIX_<i>_<prompt>.png per prompt, each printed with its score and, where the model
+// gives one, its presence probability.
+void write_overlays(const cv::Mat& rgb, const Explanation& ex, const at::Tensor& probability,
                     const std::vector<std::string>& texts, int input_size,
                     const std::string& prefix, Colormap colormap, double alpha) {
   const at::Tensor maps = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
-  std::printf("%-40s  %s\n", "prompt", "score");
+  std::printf("%-40s  score%s\n", "prompt", probability.defined() ? "    probability" : "");
   for (size_t p = 0; p < texts.size(); ++p) {
     const HeatmapView map{maps[p].data_ptr<float>(), input_size, input_size};
     const cv::Mat heat = resize_heatmap(map, rgb.cols, rgb.rows);
@@ -87,7 +89,10 @@ void write_overlays(const cv::Mat& rgb, const Explanation& ex,
     cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
     const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
     if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");
-    std::printf("%-40s  %+.4f  -> %s\n", texts[p].c_str(), ex.scores[p].item<double>(),
+    char shown[32] = "";
+    if (probability.defined())
+      std::snprintf(shown, sizeof shown, "%-11.3f  ", probability[p].item<double>());
+    std::printf("%-40s  %+.4f  %s-> %s\n", texts[p].c_str(), ex.scores[p].item<double>(), shown,
                 png.c_str());
   }
 }
@@ -118,7 +123,8 @@ int explain_command(int argc, char** argv) {
       engine.explain(view, prompts, parse_method(args.get("method", method_name(kDefaultMethod))));
 
   const std::string prefix = args.get("out");
-  write_overlays(rgb, ex, prompts.texts, engine.input_size(), prefix, colormap, alpha);
+  write_overlays(rgb, ex, engine.model().presence_probability(ex.scores), prompts.texts,
+                 engine.input_size(), prefix, colormap, alpha);
   const std::string st = prefix + "_heatmaps.safetensors";
   write_safetensors(st,
                     {{"heatmaps", ex.heatmaps.cpu()},

@@ -80,6 +80,7 @@ enum {
   PROP_ATTACH_ROI,
   PROP_ROI_THRESHOLD,
   PROP_MIN_SCORE,
+  PROP_MIN_PROBABILITY,
   PROP_SMOOTHING,
   PROP_REGION,
   PROP_ROI_TYPE,
@@ -108,8 +109,8 @@ struct _GstLegrad {
   gint layer_index;
   gchar *correction_text;
   gfloat correction_threshold;
-  /* inference-interval, method, attach-roi, roi-threshold, min-score, smoothing, region,
-   * roi-type, batching */
+  /* inference-interval, method, attach-roi, roi-threshold, min-score, min-probability,
+   * smoothing, region, roi-type, batching */
   legrad::AnalyzerSettings settings;
   GstLegradMode mode;
   guint stats_interval;
@@ -317,9 +318,10 @@ gst_legrad_start (GstBaseTransform * trans)
   if (!gst_legrad_start_prompts (self, analyzer.get (), prompts_file, prompts))
     return FALSE;
   self->analyzed_at_last_message = 0;
-  GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d", model.c_str (),
+  GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d; %s", model.c_str (),
       options.device.c_str (), legrad::dtype_name (analyzer->dtype ()).c_str (),
-      analyzer->input_size ());
+      analyzer->input_size (), analyzer->gives_probabilities ()?
+      "boxes need min-probability" : "no presence probability: boxes need only min-score");
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);
   self->analyzer = analyzer.release ();
@@ -575,6 +577,9 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_MIN_SCORE:
       self->settings.min_score = g_value_get_float (value);
       break;
+    case PROP_MIN_PROBABILITY:
+      self->settings.min_probability = g_value_get_float (value);
+      break;
     case PROP_SMOOTHING:
       self->settings.smoothing = g_value_get_float (value);
       break;
@@ -661,6 +666,9 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_MIN_SCORE:
       g_value_set_float (value, self->settings.min_score);
+      break;
+    case PROP_MIN_PROBABILITY:
+      g_value_set_float (value, self->settings.min_probability);
       break;
     case PROP_SMOOTHING:
       g_value_set_float (value, self->settings.smoothing);
@@ -782,6 +790,11 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
       g_param_spec_float ("min-score", "Minimum score", "Presence score (cosine similarity) a "
           "prompt needs for a region of interest", -1.0f, 1.0f, legrad::kDefaultMinScore, playing));
+  g_object_class_install_property (gobject_class, PROP_MIN_PROBABILITY,
+      g_param_spec_float ("min-probability", "Minimum probability", "Presence probability a "
+          "prompt needs for a region of interest, for models that give one (trained with a "
+          "sigmoid loss: SigLIP, the bundled model); CLIP models give none and only min-score "
+          "applies", 0.0f, 1.0f, legrad::kDefaultMinProbability, playing));
   g_object_class_install_property (gobject_class, PROP_SMOOTHING,
       g_param_spec_float ("smoothing", "Smoothing", "Steadier heatmaps on live video: each "
           "prompt's map averaged over analysed frames, this being the previous average's "

@@ -110,6 +110,7 @@ gst_legrad_meta_convert_transform_ip (GstBaseTransform * trans, GstBuffer * buff
   while ((m = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state))) {
     nlohmann::json p = {
       {"prompt", m->prompt}, {"index", m->prompt_index}, {"score", m->score},
+      {"probability", m->probability >= 0 ? nlohmann::json (m->probability) : nullptr},
       {"age", m->age}, {"source_pts", time_or_null (m->source_pts)}, {"box", nullptr},
     };
     GstVideoRegionOfInterestMeta *roi = m->roi_id >= 0 ?

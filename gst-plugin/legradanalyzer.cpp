@@ -125,19 +125,23 @@ LegradAnalyzer::ComputedMaps LegradAnalyzer::compute_region_maps(const ImageView
   return out;
 }
 
-void LegradAnalyzer::append_host_maps(const Explanation& ex, ComputedMaps& out) {
-  const at::Tensor heat = ex.heatmaps.to(at::kCPU, at::kFloat).contiguous();
-  const at::Tensor scores = ex.scores.to(at::kCPU, at::kFloat).contiguous();
-  out.size = static_cast<int>(heat.size(1));
-  out.maps.insert(out.maps.end(), heat.data_ptr<float>(), heat.data_ptr<float>() + heat.numel());
-  out.scores.insert(out.scores.end(), scores.data_ptr<float>(),
-                    scores.data_ptr<float>() + scores.numel());
+void LegradAnalyzer::append_host_maps(const Explanation& ex, ComputedMaps& out) const {
+  const auto append = [](const at::Tensor& t, std::vector<float>& to) {
+    const at::Tensor host = t.to(at::kCPU, at::kFloat).contiguous();
+    to.insert(to.end(), host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
+  };
+  out.size = static_cast<int>(ex.heatmaps.size(1));
+  append(ex.heatmaps, out.maps);
+  append(ex.scores, out.scores);
+  const at::Tensor probability = engine_.model().presence_probability(ex.scores);
+  if (probability.defined()) append(probability, out.probabilities);
 }
 
 void LegradAnalyzer::fill_result(AnalysisResult& result, const ComputedMaps& computed,
                                  float roi_threshold) {
   result.size = computed.size;
   result.scores = computed.scores;
+  result.probabilities = computed.probabilities;
   const size_t area = static_cast<size_t>(computed.size) * computed.size;
   for (size_t p = 0; p < computed.scores.size(); ++p) {
     const float* map = computed.maps.data() + p * area;
@@ -233,6 +237,31 @@ std::shared_ptr<const AnalysisResult> LegradAnalyzer::newest_result(bool analyse
   return latest_;
 }
 
+bool LegradAnalyzer::gives_probabilities() const {
+  return engine_.model().gives_presence_probability();
+}
+
+namespace {
+
+// The heatmap meta of result's map `i` (prompt `prompt`), with its score and probability.
+GstLegradHeatmapMeta* add_heatmap_meta(GstBuffer* buffer, const AnalysisResult& result, size_t i,
+                                       size_t prompt, uint64_t age) {
+  GstLegradHeatmapMeta* meta = gst_buffer_add_legrad_heatmap_meta(
+      buffer, result.prompts->texts[prompt].c_str(), static_cast<guint>(prompt), result.scores[i],
+      result.size, result.size, result.heatmaps[i], result.source_pts, age);
+  if (meta && !result.probabilities.empty()) meta->probability = result.probabilities[i];
+  return meta;
+}
+
+// Whether prompt p is present enough for a box: its score reaches min-score and, where the
+// model gives a probability, that reaches min-probability.
+bool boxed(const AnalysisResult& result, size_t p, const AnalyzerSettings& settings) {
+  return result.scores[p] >= settings.min_score &&
+         (result.probabilities.empty() || result.probabilities[p] >= settings.min_probability);
+}
+
+}  // namespace
+
 void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
                             const AnalysisResult& result, uint64_t frame_number,
                             const AnalyzerSettings& settings) const {
@@ -246,19 +275,17 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
     next_roi_id = std::max(next_roi_id, reinterpret_cast<GstVideoRegionOfInterestMeta*>(m)->id + 1);
   for (size_t p = 0; p < result.heatmaps.size(); ++p) {
     const std::string& text = result.prompts->texts[p];
-    GstLegradHeatmapMeta* meta = gst_buffer_add_legrad_heatmap_meta(
-        buffer, text.c_str(), static_cast<guint>(p), result.scores[p], result.size, result.size,
-        result.heatmaps[p], result.source_pts, age);
-    if (!meta || !settings.attach_roi || result.scores[p] < settings.min_score || !result.boxes[p])
-      continue;
+    GstLegradHeatmapMeta* meta = add_heatmap_meta(buffer, result, p, p, age);
+    if (!meta || !settings.attach_roi || !result.boxes[p] || !boxed(result, p, settings)) continue;
     const Box b = scale_box(*result.boxes[p], result.size, result.size, GST_VIDEO_INFO_WIDTH(&info),
                             GST_VIDEO_INFO_HEIGHT(&info));
     GstVideoRegionOfInterestMeta* roi = gst_buffer_add_video_region_of_interest_meta(
         buffer, text.c_str(), b.x, b.y, b.width, b.height);
     gst_video_region_of_interest_meta_add_param(
         roi, gst_structure_new("legrad", "prompt", G_TYPE_STRING, text.c_str(), "score",
-                               G_TYPE_DOUBLE, static_cast<double>(result.scores[p]), "prompt-index",
-                               G_TYPE_UINT, static_cast<guint>(p), nullptr));
+                               G_TYPE_DOUBLE, static_cast<double>(result.scores[p]), "probability",
+                               G_TYPE_DOUBLE, static_cast<double>(meta->probability),
+                               "prompt-index", G_TYPE_UINT, static_cast<guint>(p), nullptr));
     roi->id = next_roi_id++;
     meta->roi_id = roi->id;
   }
@@ -268,10 +295,7 @@ void LegradAnalyzer::attach_regions(GstBuffer* buffer, const AnalysisResult& res
   const size_t prompts = result.prompts->texts.size();
   for (size_t r = 0; r < result.regions.size(); ++r)
     for (size_t p = 0; p < prompts; ++p) {
-      const size_t i = r * prompts + p;
-      GstLegradHeatmapMeta* meta = gst_buffer_add_legrad_heatmap_meta(
-          buffer, result.prompts->texts[p].c_str(), static_cast<guint>(p), result.scores[i],
-          result.size, result.size, result.heatmaps[i], result.source_pts, 0);
+      GstLegradHeatmapMeta* meta = add_heatmap_meta(buffer, result, r * prompts + p, p, 0);
       if (!meta) continue;
       meta->roi_id = result.regions[r].id;
       meta->covers_roi = TRUE;

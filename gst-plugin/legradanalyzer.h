@@ -45,6 +45,7 @@ struct AnalyzerSettings {
   bool attach_roi = false;
   float roi_threshold = kDefaultRoiThreshold;
   float min_score = kDefaultMinScore;
+  float min_probability = kDefaultMinProbability;  // where the model gives probabilities
   float smoothing = kDefaultSmoothing;
   unsigned batch_size = kDefaultBatchSize;  // > 1: frames of elements sharing the model batched
   unsigned batch_timeout_ms = kDefaultBatchTimeoutMs;
@@ -67,6 +68,7 @@ struct AnalysisResult {
   std::shared_ptr<const PromptSet> prompts;
   std::vector<GBytes*> heatmaps;  // per prompt, size x size floats; owned (unref on destroy)
   std::vector<float> scores;
+  std::vector<float> probabilities;       // beside scores; empty where the model gives none
   std::vector<std::optional<Box>> boxes;  // in heatmap pixels
   // region=roi-list: the regions explained; heatmaps and scores are [region][prompt].
   bool roi_list = false;
@@ -104,7 +106,8 @@ class LegradAnalyzer {
   void flush();
   AnalyzerStats stats() const;
   int input_size() const { return engine_.input_size(); }
-  at::ScalarType dtype() const;  // what the model computes in
+  at::ScalarType dtype() const;      // what the model computes in
+  bool gives_probabilities() const;  // presence probabilities beside the scores
 
  private:
   struct Job {
@@ -119,9 +122,10 @@ class LegradAnalyzer {
     bool roi_list;
     std::vector<RegionOfInterest> regions;
   };
-  // An explanation's maps ([P][size x size]) and scores, on the host.
+  // An explanation's maps ([P][size x size]), scores and presence probabilities (where the
+  // model gives them), on the host.
   struct ComputedMaps {
-    std::vector<float> maps, scores;
+    std::vector<float> maps, scores, probabilities;
     int size = 0;
   };
   // roi_threshold < 0: no boxes.
@@ -133,7 +137,7 @@ class LegradAnalyzer {
   // The regions' crops in one batch (region=roi-list), with other streams' frames and crops
   // when job.batch_size > 1.
   ComputedMaps compute_region_maps(const ImageView& image, const Job& job) const;
-  static void append_host_maps(const Explanation& ex, ComputedMaps& out);
+  void append_host_maps(const Explanation& ex, ComputedMaps& out) const;
   static void fill_result(AnalysisResult& result, const ComputedMaps& computed,
                           float roi_threshold);
   PromptSet encode(const std::string& list) const;  // a `;`-separated list; throws

@@ -88,6 +88,9 @@ struct ModelSums {
   Counts ceiling;
   double ceiling_pointing = 0;
   std::vector<std::pair<double, bool>> presence;
+  // The model's own decision (presence probability >= 0.5), where it has one.
+  bool has_probability = false;
+  int decided_present = 0, decided_correctly = 0;
   double absent_sum = 0, present_sum = 0;
   int absent_n = 0, present_n = 0, pairs = 0;
 };
@@ -96,10 +99,16 @@ struct ModelSums {
 void add_presence(ModelSums& sums, const LegradEngine& engine, const Scene& scene,
                   const PromptSet& all) {
   const at::Tensor scores = engine.scores(image_view(scene.image), all).cpu();
+  const at::Tensor probability = engine.model().presence_probability(scores);
+  sums.has_probability = probability.defined();
   for (int label = 0; label < kFashionClassCount; ++label) {
     const double s = scores[label].item<double>();
     const bool present = scene.contains(label);
     sums.presence.push_back({s, present});
+    if (probability.defined() && probability[label].item<double>() >= 0.5) {
+      sums.decided_present++;
+      sums.decided_correctly += present;
+    }
     (present ? sums.present_sum : sums.absent_sum) += s;
     (present ? sums.present_n : sums.absent_n) += 1;
   }
@@ -183,6 +192,12 @@ LocalizationReport make_report(int count, const std::map<std::string, MethodSums
   report.presence_auc = roc_auc(model.presence);
   report.absent_score = model.absent_n ? model.absent_sum / model.absent_n : 0.0;
   report.present_score = model.present_n ? model.present_sum / model.present_n : 0.0;
+  if (model.has_probability) {
+    report.presence_precision =
+        model.decided_present ? double(model.decided_correctly) / model.decided_present : 0.0;
+    report.presence_recall =
+        model.present_n ? double(model.decided_correctly) / model.present_n : 0.0;
+  }
   report.grid_ceiling_miou = model.ceiling.miou();
   report.grid_ceiling_pointing = model.ceiling_pointing / model.pairs;
   report.prompt_similarity = prompt_similarity(all);

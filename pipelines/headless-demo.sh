@@ -9,7 +9,9 @@
 # branch fills its queue while the pipeline prerolls.
 # Environment: MODEL, PROMPTS ("a;b"), FRAMES (test video length, default 60), SCENE (which
 # generated scene), SCENE_SIZE (its frames' size, default 64), SIZE (model input size,
-# default: the model's own), METHOD (explainer).
+# default: the model's own), METHOD (explainer), MIN_PROBABILITY (the presence probability a
+# prompt needs for a box, for models that give one; default the element's, 0.5; 0: a box for
+# every prompt in every frame).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 # The source as separate arguments: gst-launch-1.0 escapes each, so paths may hold spaces.
@@ -24,9 +26,11 @@ scale_args=()
 if [ -n "$out_size" ]; then
   scale_args=(videoscale ! "video/x-raw,width=${out_size%x*},height=${out_size#*x}" !)
 fi
+probability_args=()
+if [ -n "${MIN_PROBABILITY:-}" ]; then probability_args=("min-probability=$MIN_PROBABILITY"); fi
 gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=RGBx ! \
   legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" method="${METHOD:-legrad}" \
-    attach-roi=true ! \
+    attach-roi=true "${probability_args[@]}" ! \
   tee name=t \
   t. ! queue ! legradmetaconvert location="$OUT/demo.jsonl" ! fakesink sync=false \
   t. ! queue ! "${scale_args[@]}" legradoverlay ! videoconvert ! video/x-raw,format=I420 ! \

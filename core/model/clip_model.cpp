@@ -258,4 +258,9 @@ at::Tensor ClipModel::project_image(const at::Tensor& pooled) const {
   return l2_normalize(at::matmul(layer_norm(pooled, ln_post_), vision_proj_));
 }
 
+at::Tensor ClipModel::presence_probability(const at::Tensor& cosines) const {
+  if (!gives_presence_probability()) return {};
+  return at::sigmoid(cosines.to(at::kCPU, at::kFloat) * logit_scale_.exp() + logit_bias_);
+}
+
 }  // namespace legrad

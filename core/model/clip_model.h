@@ -68,6 +68,14 @@ class ClipModel {
   // exp(logit_scale) * cosine + logit_bias. Presence scores stay the cosine similarity.
   const at::Tensor& logit_scale() const { return logit_scale_; }
   const at::Tensor& logit_bias() const { return logit_bias_; }
+  // The model's own probability that each prompt is present, sigmoid of its logits, for
+  // models trained with a sigmoid loss: they carry a logit bias (SigLIP, the bundled model).
+  // Undefined for the others: softmax-trained logits say nothing of one prompt alone.
+  // cosines [...] on any device -> float32 probabilities on the CPU.
+  at::Tensor presence_probability(const at::Tensor& cosines) const;
+  bool gives_presence_probability() const {
+    return logit_scale_.defined() && logit_bias_.defined();
+  }
 
  private:
   void load_clip_vision(const WeightReader& r);

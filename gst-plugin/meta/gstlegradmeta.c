@@ -37,6 +37,7 @@ heatmap_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   m->age = 0;
   m->roi_id = -1;
   m->covers_roi = FALSE;
+  m->probability = -1.0f;
   return TRUE;
 }
 
@@ -73,6 +74,7 @@ heatmap_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
   /* ROI metas are copied and scaled alongside, keeping their ids. */
   copy->roi_id = m->roi_id;
   copy->covers_roi = m->covers_roi;
+  copy->probability = m->probability;
   return TRUE;
 }
 

@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  * @roi_id: id of the matching #GstVideoRegionOfInterestMeta (unique on the buffer), or -1
  * @covers_roi: %TRUE when @values cover that region of interest rather than the whole frame
  *   (the analyzer's `region=roi-list`: one heatmap per prompt per upstream object)
+ * @probability: the model's own probability that the prompt is present, sigmoid of its logit
+ *   (models trained with a sigmoid loss: SigLIP, the bundled model), or -1 where the model
+ *   gives none (CLIP's softmax-trained logits say nothing of one prompt alone)
  *
  * One per prompt per frame (per prompt per region of interest with @covers_roi). Survives
  * copies, conversion and scaling (the heatmap covers the whole frame, or its region, whatever
@@ -51,6 +54,7 @@ typedef struct {
   guint64 age;
   gint roi_id;
   gboolean covers_roi;
+  gfloat probability;
 } GstLegradHeatmapMeta;
 
 /**

@@ -32,7 +32,8 @@ TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
   EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a red cat", "a dog"}));
   // The same frame through the core directly (in the element's default dtype) gives the same
   // heatmap.
-  EngineOptions options{model(), "", "cpu", 0, -2};
+  EngineOptions options;
+  options.model = model();
   options.dtype = kDefaultDtype;
   const LegradEngine engine(options);
   const at::Tensor pic = test::test_picture(30, 40);
@@ -378,6 +379,49 @@ TEST_F(Plugin, RegionsOfInterestLineUpWithTheHeatmap) {
   gst_harness_teardown(h);
 }
 
+// Models trained with a sigmoid loss carry a logit bias: each heatmap then has the model's
+// presence probability, and boxes need min-probability. CLIP models have none (-1).
+TEST_F(Plugin, BoxesNeedThePresenceProbabilityWhereTheModelGivesOne) {
+  GstHarness* clip = analyzer("prompts=\"a cat\"", caps("RGB", 64, 48));
+  GstBuffer* out = gst_harness_push_and_pull(clip, frame("RGB", 64, 48));
+  EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, 0)->probability, -1.0f);
+  gst_buffer_unref(out);
+  gst_harness_teardown(clip);
+
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  NamedTensors weights = random_clip_weights(test::tiny_config(), 7);
+  const double scale = 1 / 0.07, bias = -0.5;
+  weights.push_back({"logit_bias", at::full({}, bias)});
+  write_safetensors(dir.path() + "/open_clip_model.safetensors", weights);
+  const std::string desc = "legrad model=" + dir.path() +
+                           " prompts=\"a cat;a dog;a red dog\" attach-roi=true min-probability=0";
+  GstHarness* h = gst_harness_new_parse(desc.c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 64, 48).c_str());
+  out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));
+  std::vector<float> probability;
+  for (guint p = 0; p < 3; ++p) {
+    const GstLegradHeatmapMeta* m = gst_buffer_get_legrad_heatmap_meta_by_index(out, p);
+    EXPECT_NEAR(m->probability, 1 / (1 + std::exp(-(scale * m->score + bias))), 1e-5);
+    EXPECT_GE(m->roi_id, 0);  // min-probability 0: every prompt boxed
+    probability.push_back(m->probability);
+  }
+  gst_buffer_unref(out);
+  // Between the lowest and the highest: only the prompts above it keep their boxes.
+  std::vector<float> sorted = probability;
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_LT(sorted[0], sorted[2]);
+  const float between = (sorted[0] + sorted[1]) / 2;
+  set(h, "min-probability", between);
+  out = gst_harness_push_and_pull(h, frame("RGB", 64, 48));
+  for (guint p = 0; p < 3; ++p)
+    EXPECT_EQ(gst_buffer_get_legrad_heatmap_meta_by_index(out, p)->roi_id >= 0,
+              probability[p] >= between)
+        << p;
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
 TEST_F(Plugin, EachPromptsHeatmapPointsAtItsOwnRegion) {
   GstHarness* h =
       analyzer("prompts=\"a cat;a dog;a remote control\" attach-roi=true roi-threshold=0.6",
@@ -465,7 +509,8 @@ TEST_F(Plugin, RoiListExplainsEachUpstreamObjectInItsRegion) {
   };
   GstBuffer* out = gst_harness_push_and_pull(h, with_objects());
   ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 4u);
-  EngineOptions options{model(), "", "cpu", 0, -2};
+  EngineOptions options;
+  options.model = model();
   options.dtype = "fp32";
   const LegradEngine engine(options);
   const PromptSet prompts = engine.encode_prompts({"a cat", "a dog"});

@@ -67,8 +67,9 @@ TEST_P(GoldenLayout, GivesTheReferenceEmbeddings) {
   EXPECT_LT((text - json_tensor(want["text_embeddings"])).abs().max().item<double>(), tolerance);
   ASSERT_TRUE(model->logit_scale().defined());
   EXPECT_NEAR(model->logit_scale().item<double>(), expected["logit_scale"].get<double>(), 1e-6);
-  if (expected.contains("logit_bias"))
+  if (expected.contains("logit_bias")) {
     EXPECT_NEAR(model->logit_bias().item<double>(), expected["logit_bias"].get<double>(), 1e-6);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
