@@ -31,4 +31,4 @@ plugin_init (GstPlugin * plugin)
 #define PACKAGE "legrad-gst"
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, legrad,
     "LeGrad: where a vision-language model sees text prompts in video",
-    plugin_init, "0.1.0", "MIT/X11", PACKAGE, "https://example.invalid/legrad-gst")
+    plugin_init, LEGRAD_VERSION, "MIT/X11", PACKAGE, LEGRAD_PACKAGE_ORIGIN)
