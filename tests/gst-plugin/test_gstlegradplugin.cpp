@@ -19,5 +19,16 @@ TEST_F(Plugin, ElementsRegisterAndEveryPropertyHasABlurb) {
   }
 }
 
+// What gst-inspect-1.0 shows of the plugin: the project's version, a licence GStreamer knows
+// (no "unknown license" warning) and the origin the build was given.
+TEST_F(Plugin, DetailsComeFromTheBuild) {
+  GstPlugin* plugin = gst_registry_find_plugin(gst_registry_get(), "legrad");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_STREQ(gst_plugin_get_version(plugin), LEGRAD_VERSION);
+  EXPECT_STREQ(gst_plugin_get_license(plugin), "MIT/X11");
+  EXPECT_STREQ(gst_plugin_get_origin(plugin), LEGRAD_PACKAGE_ORIGIN);
+  gst_object_unref(plugin);
+}
+
 }  // namespace
 }  // namespace legrad
