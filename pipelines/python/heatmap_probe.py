@@ -7,7 +7,9 @@ prompt's hot region lies, and can save the heatmaps as NumPy arrays.
 FILE is a video or a picture (a picture is repeated --frames times); without it, the bundled
 test picture (a sneaker, a dress and a sandal). One JSON object per frame on standard output:
   {"frame": 0, "pts": 0, "heatmaps": [{"prompt": "a photo of a sneaker", "index": 0,
-   "score": 0.31, "age": 0, "hot_share": 0.12, "hot_centroid": [0.25, 0.71]}, ...]}
+   "score": 0.31, "probability": 0.55, "age": 0, "hot_share": 0.12,
+   "hot_centroid": [0.25, 0.71]}, ...]}
+probability: the model's own presence probability (null for models that give none, CLIP).
 hot_share: the fraction of the heatmap above 0.5; hot_centroid: the value-weighted centre of
 that region, as fractions of the frame's width and height (null when nothing is hot).
 --save DIR writes DIR/frame_NNNN.npz per frame: one float32 array (height, width) per prompt,
@@ -66,7 +68,10 @@ class HeatmapPrinter:
             values = heatmap_array(meta)
             share, centre = hot_region(values)
             heatmaps.append({"prompt": meta.prompt, "index": meta.prompt_index,
-                             "score": round(meta.score, 4), "age": meta.age,
+                             "score": round(meta.score, 4),
+                             "probability": (round(meta.probability, 4)
+                                             if meta.probability >= 0 else None),
+                             "age": meta.age,
                              "hot_share": round(share, 4),
                              "hot_centroid": centre and [round(c, 4) for c in centre]})
             arrays[str(meta.prompt_index)] = values

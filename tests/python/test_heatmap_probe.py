@@ -56,6 +56,7 @@ def main():
             for heatmap, prompt in zip(line["heatmaps"], meta["prompts"]):
                 assert heatmap["prompt"] == prompt["prompt"] and heatmap["index"] == prompt["index"]
                 assert abs(heatmap["score"] - prompt["score"]) < 1e-4
+                assert abs(heatmap["probability"] - prompt["probability"]) < 1e-4
                 written = numpy.array(prompt["heatmap"]["values"], dtype=numpy.float32)
                 read = arrays[str(prompt["index"])]
                 assert read.shape == (prompt["heatmap"]["height"], prompt["heatmap"]["width"])
