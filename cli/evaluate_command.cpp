@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "commands.h"
 #include "engine/model_files.h"
+#include "heatmap/boxes.h"
 #include "lab/fashion_mnist.h"
 #include "lab/localization_benchmark.h"
 #include "lab/perturbation_benchmark.h"
@@ -79,10 +80,15 @@ void report_localization(const LocalizationReport& r, const std::vector<ExplainM
       "absent items %.3f; patch-grid ceiling of miou %.3f, of the pointing game %.3f\n",
       r.presence_auc, r.present_score, r.absent_score, r.grid_ceiling_miou,
       r.grid_ceiling_pointing);
-  if (r.presence_precision >= 0)
+  if (r.presence_recall >= 0) {  // a model that gives presence probabilities
+    char precision[32] = "none (nothing decided present)";
+    if (r.presence_precision >= 0)
+      std::snprintf(precision, sizeof precision, "%.3f", r.presence_precision);
     std::printf(
-        "model: its own presence decision (probability >= 0.5): precision %.3f, recall %.3f\n",
-        r.presence_precision, r.presence_recall);
+        "model: its own presence decision (probability >= %.2f): precision %s, recall "
+        "%.3f\n",
+        kDefaultMinProbability, precision, r.presence_recall);
+  }
   if (!per_class) return;
   for (ExplainMethod m : methods) {
     std::printf("\n%s by the prompted item's class:\n%-11s %5s %8s %9s %6s  %s\n", method_name(m),

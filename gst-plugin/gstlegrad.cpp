@@ -321,7 +321,8 @@ gst_legrad_start (GstBaseTransform * trans)
   GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d; %s", model.c_str (),
       options.device.c_str (), legrad::dtype_name (analyzer->dtype ()).c_str (),
       analyzer->input_size (), analyzer->gives_probabilities ()?
-      "boxes need min-probability" : "no presence probability: boxes need only min-score");
+      "boxes need min-score and min-probability" :
+      "no presence probability: boxes need only min-score");
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);
   self->analyzer = analyzer.release ();

@@ -3,8 +3,8 @@
  * @title: legradmetaconvert
  *
  * Passes video through unchanged and writes one JSON object per frame (JSON lines) with the
- * frame's timestamp and size and, per prompt, its text, index, presence score, region box
- * (or null), the heatmap's age in frames and source timestamp, and optionally the heatmap
+ * frame's timestamp and size and, per prompt, its text, index, presence score, presence
+ * probability (null where the model gives none), region box (or null), the heatmap's age in frames and source timestamp, and optionally the heatmap
  * grid itself (covering the box for the per-object heatmaps of `legrad region=roi-list`, which
  * also carry `object`: the region's id and type). Each line is flushed as it is written, so a crash loses at most one line.
  *

@@ -58,6 +58,7 @@ enum {
 /* A heatmap counts as stale past a second at 30 fps: async mode and inference-interval give
  * every heatmap some age, and only an old one misleads. */
 #define DEFAULT_MAX_AGE 30
+#define DEFAULT_PROMPT_COLOURS TRUE
 
 struct _GstLegradOverlay {
   GstBaseTransform parent;
@@ -120,7 +121,7 @@ struct DrawSettings {
   double alpha = legrad::kDefaultAlpha;
   bool all = true;
   /* several prompts each in its own colour, rather than through the colour map */
-  bool prompt_colours = true;
+  bool prompt_colours = DEFAULT_PROMPT_COLOURS;
   bool labels = true;
   bool boxes = true;
 };
@@ -203,7 +204,7 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
   std::set < guint > prompts;
   for (const GstLegradHeatmapMeta * m:metas)
     prompts.insert (m->prompt_index);
-  const bool solid = s.prompt_colours && prompts.size () > 1;
+  const bool solid = s.all && s.prompt_colours && prompts.size () > 1;
   if (solid)
     blend_in_prompt_colours (view, buffer, metas, s.alpha);
   else
@@ -344,11 +345,13 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
     GParamSpec * pspec)
 {
   GstLegradOverlay *self = GST_LEGRAD_OVERLAY (object);
+  gboolean prompt_colours_changed = FALSE;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_COLORMAP:
       self->colormap = (legrad::Colormap) g_value_get_enum (value);
       /* asking for a colour map means seeing it, whatever the number of prompts */
+      prompt_colours_changed = self->prompt_colours;
       self->prompt_colours = FALSE;
       break;
     case PROP_PROMPT_COLOURS:
@@ -379,6 +382,8 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  if (prompt_colours_changed)
+    g_object_notify (object, "prompt-colours");
 }
 
 static void
@@ -445,8 +450,9 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
           GST_TYPE_LEGRAD_COLORMAP, (gint) legrad::kDefaultColormap, playing));
   g_object_class_install_property (gobject_class, PROP_PROMPT_COLOURS,
       g_param_spec_boolean ("prompt-colours", "Prompt colours", "Draw several prompts each in "
-          "its own solid colour (boxes and labels too) instead of through the colour map",
-          TRUE, playing));
+          "its own solid colour (boxes and labels too) instead of through the colour map; "
+          "setting colormap turns it off, so give it after colormap", DEFAULT_PROMPT_COLOURS,
+          playing));
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha", "Opacity of the heatmap where it is 1 (it scales "
           "with the heat)", 0.0, 1.0, legrad::kDefaultAlpha, playing));
@@ -485,7 +491,7 @@ static void
 gst_legrad_overlay_init (GstLegradOverlay * self)
 {
   self->colormap = legrad::kDefaultColormap;
-  self->prompt_colours = TRUE;
+  self->prompt_colours = DEFAULT_PROMPT_COLOURS;
   self->alpha = legrad::kDefaultAlpha;
   self->prompt = g_strdup ("all");
   self->draw_labels = TRUE;

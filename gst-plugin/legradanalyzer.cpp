@@ -281,11 +281,14 @@ void LegradAnalyzer::attach(GstBuffer* buffer, const GstVideoInfo& info,
                             GST_VIDEO_INFO_HEIGHT(&info));
     GstVideoRegionOfInterestMeta* roi = gst_buffer_add_video_region_of_interest_meta(
         buffer, text.c_str(), b.x, b.y, b.width, b.height);
-    gst_video_region_of_interest_meta_add_param(
-        roi, gst_structure_new("legrad", "prompt", G_TYPE_STRING, text.c_str(), "score",
-                               G_TYPE_DOUBLE, static_cast<double>(result.scores[p]), "probability",
-                               G_TYPE_DOUBLE, static_cast<double>(meta->probability),
-                               "prompt-index", G_TYPE_UINT, static_cast<guint>(p), nullptr));
+    GstStructure* param =
+        gst_structure_new("legrad", "prompt", G_TYPE_STRING, text.c_str(), "score", G_TYPE_DOUBLE,
+                          static_cast<double>(result.scores[p]), "prompt-index", G_TYPE_UINT,
+                          static_cast<guint>(p), nullptr);
+    if (!result.probabilities.empty())
+      gst_structure_set(param, "probability", G_TYPE_DOUBLE,
+                        static_cast<double>(result.probabilities[p]), nullptr);
+    gst_video_region_of_interest_meta_add_param(roi, param);
     roi->id = next_roi_id++;
     meta->roi_id = roi->id;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "heatmap/boxes.h"
 #include "lab/scene_maps.h"
 #include "model/clip_model.h"
 
@@ -105,7 +106,7 @@ void add_presence(ModelSums& sums, const LegradEngine& engine, const Scene& scen
     const double s = scores[label].item<double>();
     const bool present = scene.contains(label);
     sums.presence.push_back({s, present});
-    if (probability.defined() && probability[label].item<double>() >= 0.5) {
+    if (probability.defined() && probability[label].item<double>() >= kDefaultMinProbability) {
       sums.decided_present++;
       sums.decided_correctly += present;
     }
@@ -194,7 +195,7 @@ LocalizationReport make_report(int count, const std::map<std::string, MethodSums
   report.present_score = model.present_n ? model.present_sum / model.present_n : 0.0;
   if (model.has_probability) {
     report.presence_precision =
-        model.decided_present ? double(model.decided_correctly) / model.decided_present : 0.0;
+        model.decided_present ? double(model.decided_correctly) / model.decided_present : -1.0;
     report.presence_recall =
         model.present_n ? double(model.decided_correctly) / model.present_n : 0.0;
   }

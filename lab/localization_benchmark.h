@@ -17,10 +17,11 @@
 // are missed and how.
 // And, for the model itself: presence ROC AUC of every class prompt's score over all scenes,
 // the mean score of prompts for absent and for present items, the precision and recall of its
-// own presence decision where it has one (presence_probability >= 0.5), and the patch-grid ceiling
-// of miou (the mask averaged over patches, upsampled back and thresholded at one half) and of the
-// pointing game (that patch-averaged mask's maximum on the item); and the cosine similarity of
-// the class prompts' embeddings (prompts the model confuses are close).
+// own presence decision where it has one (presence_probability >= kDefaultMinProbability, the
+// element's default), and the patch-grid ceiling of miou (the mask averaged over patches,
+// upsampled back and thresholded at one half) and of the pointing game (that patch-averaged
+// mask's maximum on the item); and the cosine similarity of the class prompts' embeddings
+// (prompts the model confuses are close).
 // The engine may explain at another input size than the scenes' (as LeGrad's demos explain at
 // twice the size their model was trained at): its maps are then area-averaged to the scene size.
 #pragma once
@@ -55,8 +56,9 @@ struct LocalizationReport {
   std::map<std::string, MethodScores> methods;  // by method name
   double presence_auc = 0;
   double absent_score = 0, present_score = 0;
-  // The model's own presence decision (probability >= 0.5; models with a logit bias only,
-  // else negative): precision and recall over every class prompt of every scene.
+  // The model's own presence decision (probability >= kDefaultMinProbability; models with a
+  // logit bias only, else negative): precision and recall over every class prompt of every
+  // scene; precision negative too where it decided nothing present.
   double presence_precision = -1, presence_recall = -1;
   double grid_ceiling_miou = 0, grid_ceiling_pointing = 0;
   std::vector<std::vector<double>> prompt_similarity;  // class prompts' cosines, by class
