@@ -420,6 +420,22 @@ TEST_F(Plugin, BoxesNeedThePresenceProbabilityWhereTheModelGivesOne) {
         << p;
   gst_buffer_unref(out);
   gst_harness_teardown(h);
+
+  // Per-object heatmaps (region=roi-list) carry their own objects' probabilities.
+  const std::string objects =
+      "legrad model=" + dir.path() + " prompts=\"a cat;a dog\" region=roi-list";
+  h = gst_harness_new_parse(objects.c_str());
+  gst_harness_set_src_caps_str(h, caps("RGB", 64, 48).c_str());
+  GstBuffer* in = frame("RGB", 64, 48);
+  gst_buffer_add_video_region_of_interest_meta(in, "person", 2, 4, 30, 30)->id = 0;
+  gst_buffer_add_video_region_of_interest_meta(in, "person", 30, 10, 30, 36)->id = 1;
+  out = gst_harness_push_and_pull(h, in);
+  EXPECT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 4u);
+  gpointer state = nullptr;
+  while (GstLegradHeatmapMeta* m = gst_buffer_iterate_legrad_heatmap_meta(out, &state))
+    EXPECT_NEAR(m->probability, 1 / (1 + std::exp(-(scale * m->score + bias))), 1e-5);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
 }
 
 TEST_F(Plugin, EachPromptsHeatmapPointsAtItsOwnRegion) {
