@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "commands.h"
 #include "engine/model_files.h"
+#include "explain/presence.h"
 #include "heatmap/boxes.h"
 #include "lab/fashion_mnist.h"
 #include "lab/localization_benchmark.h"
@@ -155,12 +156,13 @@ int evaluate_command(int argc, char** argv) {
                   {"json", "per-class", "perturbation"});
   set_compute_threads(args.get_int("threads", 0));
   EngineOptions options;
-  options.model = args.get("model", default_model_path());
-  options.device = args.get("device", kDefaultDevice);
-  options.dtype = args.get("dtype", "fp32");  // the benchmarks' figures are fp32 ones
   options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   options.input_size = args.get_int("size", 0);
-  const LegradEngine engine(options);
+  const std::string model = args.get("model", default_model_path());
+  // The benchmarks' figures are fp32 ones.
+  const LegradEngine engine(
+      model_request(model, "", args.get("device", kDefaultDevice), args.get("dtype", "fp32")),
+      options);
   const int count = args.get_int("scenes", 500);
   const auto methods = parse_methods(args.get("methods", kDefaultEvaluatedMethods));
   const uint64_t seed = static_cast<uint64_t>(args.get_int("seed", 1000));
@@ -170,8 +172,8 @@ int evaluate_command(int argc, char** argv) {
                               scene_options, seed);
   const LocalizationReport r = evaluate_localization(engine, scenes, count, methods);
 
-  std::printf("%s: %d test-split scenes (seed %llu), %d prompted items\n", options.model.c_str(),
-              r.scenes, static_cast<unsigned long long>(seed), r.pairs);
+  std::printf("%s: %d test-split scenes (seed %llu), %d prompted items\n", model.c_str(), r.scenes,
+              static_cast<unsigned long long>(seed), r.pairs);
   nlohmann::ordered_json json;
   report_localization(r, methods, args.has("per-class"), json);
   if (args.has("perturbation"))

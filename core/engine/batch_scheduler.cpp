@@ -109,17 +109,4 @@ BatchScheduler::Stats BatchScheduler::stats() const {
   return stats_;
 }
 
-std::shared_ptr<BatchScheduler> shared_batch_scheduler(const LoadedModel& model,
-                                                       std::shared_ptr<ComputeThread> compute) {
-  static std::mutex mutex;
-  static std::map<const LoadedModel*, std::weak_ptr<BatchScheduler>> live;
-  std::lock_guard<std::mutex> lock(mutex);
-  std::shared_ptr<BatchScheduler> scheduler = live[&model].lock();
-  if (!scheduler) {
-    scheduler = std::make_shared<BatchScheduler>(std::move(compute));
-    live[&model] = scheduler;
-  }
-  return scheduler;
-}
-
 }  // namespace legrad

@@ -59,8 +59,4 @@ class BatchScheduler {
   Stats stats_;
 };
 
-// The scheduler of `model`'s frames, shared while anyone holds it.
-std::shared_ptr<BatchScheduler> shared_batch_scheduler(const LoadedModel& model,
-                                                       std::shared_ptr<ComputeThread> compute);
-
 }  // namespace legrad

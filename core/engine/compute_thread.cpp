@@ -1,7 +1,5 @@
 #include "engine/compute_thread.h"
 
-#include <map>
-
 #include <pthread.h>
 
 namespace legrad {
@@ -45,18 +43,6 @@ void ComputeThread::loop() {
     job.reset();
     lock.lock();
   }
-}
-
-std::shared_ptr<ComputeThread> shared_compute_thread(const std::string& device) {
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<ComputeThread>> live;
-  std::lock_guard<std::mutex> lock(mutex);
-  std::shared_ptr<ComputeThread> thread = live[device].lock();
-  if (!thread) {
-    thread = std::make_shared<ComputeThread>();
-    live[device] = thread;
-  }
-  return thread;
 }
 
 }  // namespace legrad

@@ -49,8 +49,4 @@ class ComputeThread {
   std::thread thread_;  // last: started after everything it reads is initialised
 };
 
-// The compute thread of `device` (a parse_device() name), shared by everyone holding it and
-// ended when the last holder lets go.
-std::shared_ptr<ComputeThread> shared_compute_thread(const std::string& device);
-
 }  // namespace legrad

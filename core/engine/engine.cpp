@@ -19,18 +19,26 @@
 
 namespace legrad {
 
-std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
-                                              const std::string& device, const std::string& dtype) {
+ModelRequest model_request(const std::string& path, const std::string& vocab,
+                           const std::string& device, const std::string& dtype) {
+  ModelRequest request;
+  request.path = path;
+  request.vocab = vocab;
+  request.device = parse_device(device);
+  request.dtype = parse_dtype(dtype, request.device);
+  return request;
+}
+
+std::shared_ptr<const LoadedModel> load_model(const ModelRequest& request) {
   auto loaded = std::make_shared<LoadedModel>();
-  loaded->files = locate_model_files(path, vocab);
-  loaded->device = device;
-  const c10::Device compute_device = parse_device(device);
-  loaded->dtype = parse_dtype(dtype, compute_device);
+  loaded->files = locate_model_files(request.path, request.vocab);
+  loaded->device = request.device;
+  loaded->dtype = request.dtype;
   // The weights first: a garbage file is named as such, not as a missing vocabulary.
-  loaded->model = load_clip_model(loaded->files, compute_device, loaded->dtype);
+  loaded->model = load_clip_model(loaded->files, request.device, request.dtype);
   if (loaded->files.vocab.empty())
-    throw Error(path + ": no tokenizer vocabulary beside the model (" + vocabulary_file_names() +
-                ", in its folder or the one above)");
+    throw Error(request.path + ": no tokenizer vocabulary beside the model (" +
+                vocabulary_file_names() + ", in its folder or the one above)");
   loaded->tokenizer = load_tokenizer(loaded->files.vocab);
   const size_t vocab_size = static_cast<size_t>(loaded->model->config().text.vocab_size);
   if (loaded->tokenizer->vocab_size() > vocab_size)
@@ -40,30 +48,8 @@ std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std
   return loaded;
 }
 
-std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
-                                                const std::string& path, const std::string& vocab,
-                                                const std::string& device,
-                                                const std::string& dtype) {
-  if (instance_id.empty()) return load_model(path, vocab, device, dtype);
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<const LoadedModel>> live;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto existing = live[instance_id].lock()) {
-    if (locate_model_files(path, vocab).weights != existing->files.weights ||
-        device != existing->device || parse_dtype(dtype, parse_device(device)) != existing->dtype)
-      throw Error("model-instance-id '" + instance_id + "' is already in use for " +
-                  existing->files.weights + " on " + existing->device + " as " +
-                  dtype_name(existing->dtype));
-    return existing;
-  }
-  auto loaded = load_model(path, vocab, device, dtype);
-  live[instance_id] = loaded;
-  return loaded;
-}
-
-LegradEngine::LegradEngine(const EngineOptions& options)
-    : LegradEngine(load_model(options.model, options.vocab, options.device, options.dtype),
-                   options) {}
+LegradEngine::LegradEngine(const ModelRequest& request, const EngineOptions& options)
+    : LegradEngine(load_model(request), options) {}
 
 namespace {
 

@@ -24,28 +24,34 @@ class ClipModel;
 class TextTokenizer;
 class GraphedLegrad;
 
+// What to load, parsed once from the user's text (model_request): the model's path, the
+// tokenizer vocabulary ("" = found beside the model), the device and the compute dtype.
+struct ModelRequest {
+  ModelRequest() = default;
+  explicit ModelRequest(std::string path_, std::string vocab_ = "")
+      : path(std::move(path_)), vocab(std::move(vocab_)) {}
+  std::string path;
+  std::string vocab;
+  c10::Device device{c10::kCPU};
+  at::ScalarType dtype = at::kFloat;
+};
+
+// Parses a device name (parse_device) and a dtype_choices() name for it; throws legrad::Error.
+ModelRequest model_request(const std::string& path, const std::string& vocab,
+                           const std::string& device, const std::string& dtype);
+
 // A model, its tokenizer and where they came from; immutable once loaded.
 struct LoadedModel {
   ModelFiles files;
-  std::string device;
+  c10::Device device{c10::kCPU};
   at::ScalarType dtype = at::kFloat;  // what the weights were loaded as
   std::shared_ptr<const ClipModel> model;
   std::shared_ptr<const TextTokenizer> tokenizer;
 };
 
-// Loads weights, config and vocabulary on `device` as `dtype` (dtype_choices() names); throws
-// legrad::Error naming the path and the reason (a model without a tokenizer vocabulary is an
-// error too).
-std::shared_ptr<const LoadedModel> load_model(const std::string& path, const std::string& vocab,
-                                              const std::string& device, const std::string& dtype);
-
-// As load_model, but engines asking with the same non-empty `instance_id` get the same model
-// while any of them holds it. Asking for a different path, device or dtype under a live id
-// throws.
-std::shared_ptr<const LoadedModel> shared_model(const std::string& instance_id,
-                                                const std::string& path, const std::string& vocab,
-                                                const std::string& device,
-                                                const std::string& dtype);
+// Loads weights, config and vocabulary; throws legrad::Error naming the path and the reason (a
+// model without a tokenizer vocabulary is an error too).
+std::shared_ptr<const LoadedModel> load_model(const ModelRequest& request);
 
 // Prompts with their text embeddings [P, E].
 struct PromptSet {
@@ -54,10 +60,8 @@ struct PromptSet {
   bool empty() const { return texts.empty(); }
 };
 
+// How an engine explains with a loaded model (what to load is a ModelRequest).
 struct EngineOptions {
-  std::string model;  // .safetensors file or model folder
-  std::string vocab;  // optional: tokenizer vocabulary (else found beside the model)
-  std::string device = kDefaultDevice;
   int input_size = 0;  // S; 0 = the size the model was trained at
   int layer_index = kDefaultLayerIndex;
   // LeGrad on CUDA as a recorded graph (off: plain launches, as the other methods).
@@ -71,17 +75,13 @@ struct EngineOptions {
   // The correction text's embedding [1, E] already computed (benchmarks without a tokenizer);
   // when defined, correction_text is not read.
   at::Tensor correction_embedding;
-  // A dtype_choices() name. The library computes exactly unless asked; the element and the
-  // CLI's explain and bench ask for kDefaultDtype.
-  std::string dtype = "fp32";
 };
 
 class LegradEngine {
  public:
   // Loads the model; throws legrad::Error naming the path and the reason.
-  explicit LegradEngine(const EngineOptions& options);
-  // Uses an already loaded model (options.model, vocab and device are not read); validates
-  // input_size and layer_index against it.
+  explicit LegradEngine(const ModelRequest& request, const EngineOptions& options = {});
+  // Uses an already loaded model; validates input_size and layer_index against it.
   LegradEngine(std::shared_ptr<const LoadedModel> model, const EngineOptions& options);
 
   // Tokenize and encode. An empty list, an empty prompt or one that is only whitespace

@@ -79,9 +79,7 @@ TEST(ToyModel, TrainsSavesAndLoadsAsAnOpenClipModel) {
   EXPECT_TRUE(model.weights[0].second.equal(again.weights[0].second));  // deterministic
   test::TempDir dir;
   save_toy_model(model, dir.path(), "{}\n");
-  EngineOptions o;
-  o.model = dir.path();
-  const LegradEngine engine(o);
+  const LegradEngine engine(ModelRequest{dir.path()});
   EXPECT_EQ(engine.input_size(), 64);
   const PromptSet prompts = engine.encode_prompts({class_prompt(7), class_prompt(9)});
   const SceneGenerator scenes(data, SceneOptions(), 1);
@@ -160,12 +158,7 @@ TEST(ToyModel, WorkersShareTheBatch) {
 
 // The bundled model and held-out scenes at its input size (seed 1000), for the benchmarks.
 struct BundledModelOnScenes {
-  static EngineOptions options() {
-    EngineOptions o;
-    o.model = default_model_path();
-    return o;
-  }
-  const LegradEngine engine{options()};
+  const LegradEngine engine{ModelRequest{default_model_path()}};
   const SceneGenerator scenes{FashionMnist::load(kFashionMnistDir, false),
                               SceneOptions::for_size(engine.input_size()), 1000};
 };

@@ -18,9 +18,7 @@ class Batching : public ::testing::Test {
  protected:
   void SetUp() override {
     test::write_tiny_model(dir_.path(), test::tiny_config());
-    EngineOptions o;
-    o.model = dir_.path();
-    engine_ = std::make_unique<LegradEngine>(o);
+    engine_ = std::make_unique<LegradEngine>(ModelRequest{dir_.path()});
     // Three different pictures.
     for (auto [h, w] : {std::pair{40, 50}, {32, 32}, {17, 60}})
       pictures_.push_back(test::test_picture(h, w));

@@ -41,15 +41,5 @@ TEST(ComputeThread, ATaskMayRunAnother) {
   EXPECT_EQ(compute.call([&] { return compute.call([] { return 3; }) + 1; }), 4);
 }
 
-TEST(ComputeThread, OnePerDeviceWhileHeld) {
-  auto cpu = shared_compute_thread("cpu");
-  EXPECT_EQ(shared_compute_thread("cpu"), cpu);
-  EXPECT_NE(shared_compute_thread("cuda:0"), cpu);
-  const std::weak_ptr<ComputeThread> held = cpu;
-  cpu.reset();  // the last holder: the thread ends, a later holder gets a new one
-  EXPECT_TRUE(held.expired());
-  EXPECT_EQ(shared_compute_thread("cpu")->call([] { return 5; }), 5);
-}
-
 }  // namespace
 }  // namespace legrad

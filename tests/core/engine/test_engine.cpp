@@ -15,9 +15,7 @@ class Engine : public ::testing::Test {
  protected:
   void SetUp() override {
     test::write_tiny_model(dir_.path(), test::tiny_config());
-    EngineOptions o;
-    o.model = dir_.path();
-    engine_ = std::make_unique<LegradEngine>(o);
+    engine_ = std::make_unique<LegradEngine>(ModelRequest{dir_.path()});
   }
   test::TempDir dir_;
   std::unique_ptr<LegradEngine> engine_;
@@ -54,7 +52,7 @@ TEST_F(Engine, PromptRules) {
   // 2,000 characters: cut to the context length as the reference does.
   const PromptSet long_prompt = engine_->encode_prompts({std::string(2000, 'x'), "a cat"});
   EXPECT_EQ(long_prompt.embeddings.sizes(), (std::vector<int64_t>{2, 16}));
-  EXPECT_THROW(LegradEngine(EngineOptions{}), Error);
+  EXPECT_THROW(LegradEngine(ModelRequest{}), Error);
 }
 
 TEST_F(Engine, ExplainWithoutPromptsIsAnError) {
@@ -63,26 +61,12 @@ TEST_F(Engine, ExplainWithoutPromptsIsAnError) {
 
 TEST_F(Engine, OptionsAreValidatedAtLoad) {
   EngineOptions o;
-  o.model = dir_.path();
   o.input_size = 30;
-  EXPECT_THROW(LegradEngine{o}, Error);
+  EXPECT_THROW(LegradEngine(ModelRequest{dir_.path()}, o), Error);
   o.input_size = 0;
   o.layer_index = 5;
-  EXPECT_THROW(LegradEngine{o}, Error);
-  o.layer_index = -2;
-  o.vocab = dir_.file("missing-vocab.txt.gz");
-  EXPECT_THROW(LegradEngine{o}, Error);
-}
-
-TEST_F(Engine, ModelsAreSharedByInstanceId) {
-  const auto a = shared_model("cam", dir_.path(), "", "cpu", "fp32");
-  const auto b = shared_model("cam", dir_.path(), "", "cpu", "fp32");
-  EXPECT_EQ(a.get(), b.get());
-  EXPECT_NE(shared_model("", dir_.path(), "", "cpu", "fp32").get(), a.get());
-  test::TempDir other;
-  test::write_tiny_model(other.path(), test::tiny_config());
-  EXPECT_THROW(shared_model("cam", other.path(), "", "cpu", "fp32"), Error);
-  EXPECT_THROW(shared_model("cam", dir_.path(), "", "cpu", "bf16"), Error) << "another dtype";
+  EXPECT_THROW(LegradEngine(ModelRequest{dir_.path()}, o), Error);
+  EXPECT_THROW(LegradEngine(ModelRequest{dir_.path(), dir_.file("missing-vocab.txt.gz")}), Error);
 }
 
 // "auto" is bf16 exactly where the CPU computes it natively; the engine loads the weights so.
@@ -92,8 +76,9 @@ TEST_F(Engine, DtypeAutoFollowsTheDevice) {
   EXPECT_EQ(parse_dtype("fp32", c10::kCPU), at::kFloat);
   EXPECT_THROW(parse_dtype("fp16", c10::kCPU), Error);
   EXPECT_THROW(parse_dtype("double", c10::kCPU), Error);
-  EXPECT_EQ(load_model(dir_.path(), "", "cpu", "auto")->model->dtype(), expected);
-  EXPECT_EQ(load_model(dir_.path(), "", "cpu", "bf16")->model->dtype(), at::kBFloat16);
+  EXPECT_EQ(load_model(model_request(dir_.path(), "", "cpu", "auto"))->model->dtype(), expected);
+  EXPECT_EQ(load_model(model_request(dir_.path(), "", "cpu", "bf16"))->model->dtype(),
+            at::kBFloat16);
 }
 
 // A SigLIP model folder with its SentencePiece model, end to end: the engine encodes the
@@ -104,10 +89,9 @@ TEST(SiglipEngine, CorrectsWithTheCorrectionTextAndRefusesClassTokenMethods) {
   const std::string why = test::write_sentencepiece_model(dir.file("spiece.model"));
   if (!why.empty()) GTEST_SKIP() << why;
   EngineOptions o;
-  o.model = dir.path();
-  const LegradEngine engine(o);
+  const LegradEngine engine(ModelRequest{dir.path()}, o);
   o.correction_text = "";
-  const LegradEngine uncorrected(o);
+  const LegradEngine uncorrected(ModelRequest{dir.path()}, o);
   const PromptSet prompts = engine.encode_prompts({"a red car", "a cat"});
   const at::Tensor frame = test::test_picture(40, 50);
   const at::Tensor pixels = engine.preprocess(image_view(frame));
@@ -126,7 +110,7 @@ TEST(SiglipEngine, CorrectsWithTheCorrectionTextAndRefusesClassTokenMethods) {
       test::error_of([&] { engine.explain(image_view(frame), prompts, ExplainMethod::GradCam); });
   EXPECT_NE(what.find("gradcam"), std::string::npos) << what;
   o.correction_threshold = 1.5;
-  EXPECT_THROW(LegradEngine{o}, Error);
+  EXPECT_THROW(LegradEngine(ModelRequest{dir.path()}, o), Error);
 }
 
 }  // namespace

@@ -24,9 +24,7 @@ TEST(WordTokenizer, ModelConfigNamesItsTokenizer) {
   config["tokenizer"] = "words.txt";
   test::write_text(dir.file("open_clip_config.json"), config.dump());
   EXPECT_EQ(locate_model_files(dir.path()).vocab, dir.file("words.txt"));
-  EngineOptions o;
-  o.model = dir.path();
-  const LegradEngine engine(o);
+  const LegradEngine engine(ModelRequest{dir.path()});
   EXPECT_EQ(engine.tokenizer().vocab_size(), 6u);
   EXPECT_EQ(engine.encode_prompts({"a cat"}).embeddings.size(0), 1);
   EXPECT_THROW(engine.encode_prompts({"a forklift"}), Error);

@@ -1,0 +1,43 @@
+// A model shared by the streams that use it: the loaded model, the compute thread of its device
+// (one per device, shared by every session on it) and the scheduler that batches the streams'
+// frames. One acquire, and the last holder's release ends it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/batch_scheduler.h"
+#include "engine/compute_thread.h"
+#include "engine/engine.h"
+
+namespace legrad {
+
+class ModelSession {
+ public:
+  // The session of `request`: with a non-empty `instance_id`, every caller asking under that id
+  // while anyone holds it gets the same one (asking for another model, device or dtype under a
+  // live id throws); "" is a session of its own. The model is loaded on the device's compute
+  // thread, after it set `threads` operator threads (set_compute_threads). Throws legrad::Error.
+  static std::shared_ptr<ModelSession> acquire(const ModelRequest& request,
+                                               const std::string& instance_id = "",
+                                               int threads = 0);
+
+  ModelSession(std::shared_ptr<ComputeThread> compute, std::shared_ptr<const LoadedModel> model);
+  ModelSession(const ModelSession&) = delete;
+  ModelSession& operator=(const ModelSession&) = delete;
+
+  const std::shared_ptr<const LoadedModel>& model() const { return model_; }
+  ComputeThread& compute() const { return *compute_; }
+  BatchScheduler& scheduler() const { return *scheduler_; }
+
+ private:
+  std::shared_ptr<ComputeThread> compute_;
+  std::shared_ptr<const LoadedModel> model_;
+  std::unique_ptr<BatchScheduler> scheduler_;
+};
+
+// The compute thread of `device`, shared by everyone holding it and ended when the last holder
+// lets go (cuda and cuda:0 are one device, one thread).
+std::shared_ptr<ComputeThread> device_compute_thread(c10::Device device);
+
+}  // namespace legrad
