@@ -11,10 +11,9 @@
 #include "base/device.h"
 #include "base/error.h"
 #include "commands.h"
-#include "engine/batch_scheduler.h"
-#include "engine/compute_thread.h"
 #include "engine/engine.h"
 #include "engine/model_files.h"
+#include "engine/model_session.h"
 #include "lab/clip_archs.h"
 #include "lab/compute_rate.h"
 #include "lab/op_profile.h"
@@ -80,11 +79,10 @@ constexpr uint64_t kBenchSeed = 0;  // --arch's weights, here and in --write-mod
 
 // The model of --arch (random weights) or --model, without a tokenizer: the bench's prompts
 // are random unit vectors.
-std::shared_ptr<const LoadedModel> bench_model(const Args& args, const std::string& device_name,
+std::shared_ptr<const LoadedModel> bench_model(const Args& args, c10::Device device,
                                                at::ScalarType dtype) {
   auto loaded = std::make_shared<LoadedModel>();
-  loaded->device = device_name;
-  const c10::Device device = parse_device(device_name);
+  loaded->device = device;
   if (args.has("arch")) {
     const ClipConfig cfg = builtin_arch(args.get("arch"));
     loaded->model = std::make_shared<ClipModel>(
@@ -100,7 +98,7 @@ std::shared_ptr<const LoadedModel> bench_model(const Args& args, const std::stri
 // The bench's settings, from its arguments.
 struct BenchSetup {
   std::string label;  // the architecture or the model path
-  std::string device_name, dtype_name;
+  std::string dtype_name;
   c10::Device device = c10::kCPU;
   at::ScalarType dtype = at::kFloat;
   int prompts = 1, iters = 10, warmup = 2;
@@ -110,8 +108,7 @@ struct BenchSetup {
 
 BenchSetup bench_setup(const Args& args) {
   BenchSetup s;
-  s.device_name = args.get("device", kDefaultDevice);
-  s.device = parse_device(s.device_name);
+  s.device = parse_device(args.get("device", kDefaultDevice));
   s.dtype = parse_dtype(args.get("dtype", kDefaultDtype), s.device);
   s.dtype_name = dtype_name(s.dtype);
   s.prompts = args.get_int("prompts", s.prompts);
@@ -297,8 +294,9 @@ void print_result(const BenchSetup& s, const BenchResult& r) {
 // --streams N: N streams on the model at once, batched with --batch B > 1.
 int bench_streams(const Args& args, const BenchSetup& s) {
   // As in the element, LibTorch runs on the compute thread only (see compute_thread.h).
-  const auto compute = shared_compute_thread(s.device_name);
-  const auto loaded = compute->call([&] { return bench_model(args, s.device_name, s.dtype); });
+  const auto compute = device_compute_thread(s.device);
+  const auto loaded = compute->call([&] { return bench_model(args, s.device, s.dtype); });
+  const auto session = std::make_shared<ModelSession>(compute, loaded);
   StreamBenchSettings settings;
   settings.streams = args.get_int("streams", settings.streams);
   settings.batch_size = static_cast<unsigned>(args.get_int("batch", 1));
@@ -309,10 +307,10 @@ int bench_streams(const Args& args, const BenchSetup& s) {
   if (settings.streams < 1 || args.get_int("batch", 1) < 1 || args.get_int("batch-timeout", 0) < 0)
     throw Error("--streams and --batch must be >= 1, --batch-timeout >= 0");
   const at::Tensor pixels = compute->call([] { return bench_frame(640, 480); });
-  const PromptSet prompts =
-      compute->call([&] { return random_prompts(s.prompts, loaded->model->config().embed_dim); });
+  const auto prompts = std::make_shared<const PromptSet>(
+      compute->call([&] { return random_prompts(s.prompts, loaded->model->config().embed_dim); }));
   const StreamBenchResult r =
-      run_stream_bench(loaded, engine_options(s, *loaded), image_view(pixels), prompts, settings);
+      run_stream_bench(session, engine_options(s, *loaded), rgb_planes(pixels), prompts, settings);
   std::printf("%s  P=%d  %s %s  threads=%d  %d streams  batch %u (timeout %u ms)  %d frames each\n",
               s.label.c_str(), s.prompts, s.device.str().c_str(), s.dtype_name.c_str(),
               at::get_num_threads(), settings.streams, settings.batch_size,
@@ -378,7 +376,7 @@ int bench_command(int argc, char** argv) {
   set_compute_threads(args.get_int("threads", 0));
   const BenchSetup setup = bench_setup(args);
   if (args.has("streams")) return bench_streams(args, setup);
-  const BenchResult result = measure(setup, bench_model(args, setup.device_name, setup.dtype));
+  const BenchResult result = measure(setup, bench_model(args, setup.device, setup.dtype));
   const nlohmann::ordered_json json = result_json(setup, result);
   print_result(setup, result);
   if (args.has("json")) std::printf("%s\n", json.dump().c_str());

@@ -45,23 +45,21 @@
 #include <gst/video/video.h>
 
 #include <memory>
-#include <new>
 #include <string>
 
 #include "base/device.h"
 #include "base/error.h"
+#include "model/clip_model.h"
 #include "engine/model_files.h"
+#include "engine/model_session.h"
 #include "gstlegradenums.h"
-#include "legradanalyzer.h"
+#include "legradbufferadapter.h"
+#include "legradframe.h"
 #include "text/prompt_list.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug
 
-/* Live sources keep real time, files get every frame analysed. */
-#define DEFAULT_MODE GST_LEGRAD_MODE_AUTO
-
-#define LEGRAD_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
 
 enum {
   PROP_0,
@@ -110,9 +108,10 @@ struct _GstLegrad {
   gchar *correction_text;
   gfloat correction_threshold;
   /* inference-interval, method, attach-roi, roi-threshold, min-score, min-probability,
-   * smoothing, region, roi-type, batching */
-  legrad::AnalyzerSettings settings;
-  GstLegradMode mode;
+   * smoothing, region, batching */
+  legrad::StreamSettings settings;
+  gchar *roi_type;
+  legrad::AnalysisMode mode;
   guint stats_interval;
   guint threads;
   /* prompts from the property or an event, applied at the next frame */
@@ -120,7 +119,7 @@ struct _GstLegrad {
 
   /* streaming state */
   GstVideoInfo info;
-  legrad::LegradAnalyzer *analyzer;
+  legrad::StreamAnalyzer *analyzer;
   guint64 analyzed_at_last_message;
   /* whether the last LATENCY query found a live source upstream, and the latency we add in
    * sync mode; under the object lock */
@@ -130,48 +129,6 @@ struct _GstLegrad {
 
 G_DEFINE_TYPE (GstLegrad, gst_legrad, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (legrad, "legrad", GST_RANK_NONE, GST_TYPE_LEGRAD);
-
-static GType
-gst_legrad_mode_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_LEGRAD_MODE_SYNC, "Every analysed frame waits for its own heatmap", "sync"},
-    {GST_LEGRAD_MODE_ASYNC, "Never wait: a worker analyses the newest frame", "async"},
-    {GST_LEGRAD_MODE_AUTO, "async on live sources (they keep real time), sync otherwise",
-        "auto"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstLegradMode", values));
-  return type;
-}
-
-/* What is explained: the frame, or each region of interest an upstream detector attached. */
-typedef enum {
-  GST_LEGRAD_REGION_FRAME,
-  GST_LEGRAD_REGION_ROI_LIST,
-} GstLegradRegion;
-
-static GType
-gst_legrad_region_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_LEGRAD_REGION_FRAME, "The whole frame", "frame"},
-    {GST_LEGRAD_REGION_ROI_LIST, "Each GstVideoRegionOfInterestMeta (of roi-type) on the frame",
-        "roi-list"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstLegradRegion", values));
-  return type;
-}
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
-    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
-    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (LEGRAD_FORMATS)));
 
 static void
 gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
@@ -209,53 +166,55 @@ gst_legrad_apply_pending_prompts (GstLegrad * self)
   g_free (pending);
 }
 
-/* device=auto as a device name, with a warning where it falls back to the CPU. */
+/* device=auto resolved, with a warning where it falls back to the CPU. */
 static std::string
 gst_legrad_resolve_device (GstLegrad * self, const std::string & device)
 {
   if (device != "auto")
     return device;
-  std::string resolved = "cpu";
-  try {
-    if (legrad::parse_device ("auto").is_cuda ())
-      resolved = "cuda";
-  } catch (...) {
-  }
-  if (resolved == "cpu")
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No CUDA device: running on the CPU"),
-        ("device=auto found no usable CUDA device"));
-  return resolved;
+  if (legrad::cuda_available ())
+    return "cuda";
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No CUDA device: running on the CPU"),
+      ("device=auto found no usable CUDA device"));
+  return "cpu";
 }
 
-/* The model loaded (or shared) and an analyzer around it; NULL after an element error that
- * says whether the model or the input-size / layer-index settings were at fault. */
-static legrad::LegradAnalyzer *
-gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & options,
-    const std::string & instance, int threads)
+/* What the element was asked for, copied under the object lock at start. */
+struct StartRequest {
+  std::string model, device, dtype, instance, prompts_file, prompts;
+  legrad::EngineOptions options;
+  int threads;
+};
+
+/* The model session acquired (loaded or shared) and an analyzer on it; NULL after an element
+ * error that says whether the model or the input-size / layer-index settings were at fault. */
+static legrad::StreamAnalyzer *
+gst_legrad_make_analyzer (GstLegrad * self, const StartRequest & r)
 {
-  std::shared_ptr < const legrad::LoadedModel > loaded;
-  std::shared_ptr < legrad::ComputeThread > compute;
+  std::shared_ptr < legrad::ModelSession > session;
   try {
-    compute = legrad::shared_compute_thread (options.device);
-    compute->run ([&] {
-          legrad::set_compute_threads (threads);
-          loaded = legrad::shared_model (instance, options.model, "", options.device,
-              options.dtype);
-        });
+    const legrad::ModelRequest request = legrad::model_request (r.model, "",
+        gst_legrad_resolve_device (self, r.device), r.dtype);
+    session = legrad::ModelSession::acquire (request, r.instance, r.threads);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
-            options.model.c_str ()), ("%s", e.what ()));
+            r.model.c_str ()), ("%s", e.what ()));
     return NULL;
   }
+  /* What shapes cannot tell (no config beside the weights) is guessed: say which guesses. */
+  std::string guesses;
+  for (const std::string & guess:session->model ()->model->config ().guesses)
+    guesses += (guesses.empty ()? "" : "; ") + guess;
+  if (!guesses.empty ())
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("No config for the model '%s': guessed %s",
+            r.model.c_str (), guesses.c_str ()), ("give its open_clip_config.json or "
+            "config.json beside the weights"));
   try {
-    /* On the compute thread: the engine encodes the correction text of SigLIP models. */
-    return compute->call ([&] {
-          return new legrad::LegradAnalyzer (loaded, options, compute);
-        });
+    return new legrad::StreamAnalyzer (session, r.options);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Invalid input-size %d, layer-index %d or "
-            "correction settings for the model '%s'", options.input_size,
-            options.layer_index, options.model.c_str ()), ("%s", e.what ()));
+            "correction settings for the model '%s'", r.options.input_size,
+            r.options.layer_index, r.model.c_str ()), ("%s", e.what ()));
     return NULL;
   }
 }
@@ -263,7 +222,7 @@ gst_legrad_make_analyzer (GstLegrad * self, const legrad::EngineOptions & option
 /* The prompts file's prompts, then the `prompts` property's; none is a warning (they may
  * come later by property, event or meta), a bad one an error. */
 static gboolean
-gst_legrad_start_prompts (GstLegrad * self, legrad::LegradAnalyzer * analyzer,
+gst_legrad_start_prompts (GstLegrad * self, legrad::StreamAnalyzer * analyzer,
     const std::string & prompts_file, std::string prompts)
 {
   try {
@@ -281,26 +240,33 @@ gst_legrad_start_prompts (GstLegrad * self, legrad::LegradAnalyzer * analyzer,
   return TRUE;
 }
 
+static StartRequest
+gst_legrad_start_request (GstLegrad * self)
+{
+  StartRequest r;
+  /* Without a model: the bundled one (legrad::default_model_path). */
+  r.model = self->model && *self->model ? self->model : legrad::default_model_path ();
+  r.device = self->device ? self->device : legrad::kDefaultDevice;
+  r.dtype = legrad::dtype_choices ()[self->dtype].name;
+  r.instance = self->model_instance_id ? self->model_instance_id : "";
+  r.prompts_file = self->prompts_file ? self->prompts_file : "";
+  r.prompts = self->prompts ? self->prompts : "";
+  r.options.input_size = self->input_size;
+  r.options.layer_index = self->layer_index;
+  r.options.correction_text = self->correction_text ? self->correction_text : "";
+  r.options.correction_threshold = self->correction_threshold;
+  r.threads = (int) self->threads;
+  return r;
+}
+
 static gboolean
 gst_legrad_start (GstBaseTransform * trans)
 {
   GstLegrad *self = GST_LEGRAD (trans);
   GST_OBJECT_LOCK (self);
-  /* Without a model: the bundled one (legrad::default_model_path). */
-  const std::string model = self->model && *self->model ? self->model : legrad::default_model_path ();
-  const std::string device = self->device ? self->device : legrad::kDefaultDevice;
-  const std::string instance = self->model_instance_id ? self->model_instance_id : "";
-  const std::string prompts_file = self->prompts_file ? self->prompts_file : "";
-  const std::string prompts = self->prompts ? self->prompts : "";
-  legrad::EngineOptions options;
-  options.model = model;
-  options.input_size = self->input_size;
-  options.layer_index = self->layer_index;
-  options.correction_text = self->correction_text ? self->correction_text : "";
-  options.correction_threshold = self->correction_threshold;
-  options.dtype = legrad::dtype_choices ()[self->dtype].name;
-  const int threads = (int) self->threads;
-  const gboolean async_roi_list = self->settings.roi_list && self->mode == GST_LEGRAD_MODE_ASYNC;
+  const StartRequest r = gst_legrad_start_request (self);
+  const gboolean async_roi_list = self->settings.region == legrad::RegionMode::RoiList &&
+      self->mode == legrad::AnalysisMode::Async;
   g_clear_pointer (&self->pending_prompts, g_free);
   GST_OBJECT_UNLOCK (self);
 
@@ -309,19 +275,14 @@ gst_legrad_start (GstBaseTransform * trans)
         ("the regions belong to the frame that carries them: use mode=sync or auto"));
     return FALSE;
   }
-
-  options.device = gst_legrad_resolve_device (self, device);
-  std::unique_ptr < legrad::LegradAnalyzer >
-      analyzer (gst_legrad_make_analyzer (self, options, instance, threads));
-  if (!analyzer)
-    return FALSE;
-  if (!gst_legrad_start_prompts (self, analyzer.get (), prompts_file, prompts))
+  std::unique_ptr < legrad::StreamAnalyzer > analyzer (gst_legrad_make_analyzer (self, r));
+  if (!analyzer || !gst_legrad_start_prompts (self, analyzer.get (), r.prompts_file, r.prompts))
     return FALSE;
   self->analyzed_at_last_message = 0;
-  GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d; %s", model.c_str (),
-      options.device.c_str (), legrad::dtype_name (analyzer->dtype ()).c_str (),
-      analyzer->input_size (), analyzer->gives_probabilities ()?
-      "boxes need min-score and min-probability" :
+  GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d; %s", r.model.c_str (),
+      analyzer->model ().device ().str ().c_str (),
+      legrad::dtype_name (analyzer->model ().dtype ()).c_str (), analyzer->input_size (),
+      analyzer->gives_probabilities ()? "boxes need min-score and min-probability" :
       "no presence probability: boxes need only min-score");
   /* Published under the lock: property reads and queries from other threads use it. */
   GST_OBJECT_LOCK (self);
@@ -337,7 +298,7 @@ gst_legrad_stop (GstBaseTransform * trans)
 {
   GstLegrad *self = GST_LEGRAD (trans);
   GST_OBJECT_LOCK (self);
-  legrad::LegradAnalyzer *analyzer = self->analyzer;
+  legrad::StreamAnalyzer *analyzer = self->analyzer;
   self->analyzer = NULL;
   GST_OBJECT_UNLOCK (self);
   delete analyzer;              /* joins the worker */
@@ -364,7 +325,7 @@ gst_legrad_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outca
 }
 
 static void
-gst_legrad_post_stats (GstLegrad * self, const legrad::AnalyzerStats & stats)
+gst_legrad_post_stats (GstLegrad * self, const legrad::StreamStats & stats)
 {
   GstStructure *s = gst_structure_new ("legrad-stats",
       "frames-analyzed", G_TYPE_UINT64, (guint64) stats.frames_analyzed,
@@ -380,17 +341,17 @@ static gboolean
 gst_legrad_runs_async (GstLegrad * self)
 {
   /* Regions of interest belong to the frame that carries them: roi-list waits for them. */
-  if (self->settings.roi_list)
+  if (self->settings.region == legrad::RegionMode::RoiList)
     return FALSE;
-  return self->mode == GST_LEGRAD_MODE_ASYNC ||
-      (self->mode == GST_LEGRAD_MODE_AUTO && self->upstream_live);
+  return self->mode == legrad::AnalysisMode::Async ||
+      (self->mode == legrad::AnalysisMode::Auto && self->upstream_live);
 }
 
 /* In sync mode our latency follows the time analyses take: raised as soon as they take longer,
  * lowered when it is more than twice what they need, with a quarter's margin. The pipeline
  * learns it from a LATENCY message and asks again. */
 static void
-gst_legrad_follow_latency (GstLegrad * self, const legrad::AnalyzerStats & stats)
+gst_legrad_follow_latency (GstLegrad * self, const legrad::StreamStats & stats)
 {
   if (stats.frames_analyzed == 0)
     return;
@@ -416,19 +377,33 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   gst_legrad_apply_pending_prompts (self);
 
   GST_OBJECT_LOCK (self);
-  legrad::AnalyzerSettings settings = self->settings;
+  legrad::StreamSettings settings = self->settings;
   settings.async = gst_legrad_runs_async (self);
+  const std::string roi_type = self->roi_type ? self->roi_type : "";
   const guint stats_interval = self->stats_interval;
   GST_OBJECT_UNLOCK (self);
 
   try {
-    self->analyzer->process (buffer, self->info, settings);
+    legrad::FrameResult result;
+    {
+      /* Unmapped before the metas go on: a mapped frame holds a reference to the buffer. */
+      const legrad::MappedFrame mapped (buffer, self->info);
+      legrad::StreamFrame frame;
+      frame.planes = &mapped.planes ();
+      frame.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? (int64_t) GST_BUFFER_PTS (buffer) : -1;
+      frame.prompts = legrad::prompts_of (buffer);
+      frame.regions =[&] {
+        return legrad::regions_of (buffer, self->info, roi_type);
+      };
+      result = self->analyzer->process (frame, settings);
+    }
+    legrad::attach_result (buffer, result);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("LeGrad analysis failed"), ("%s", e.what ()));
     return GST_FLOW_ERROR;
   }
 
-  const legrad::AnalyzerStats stats = self->analyzer->stats ();
+  const legrad::StreamStats stats = self->analyzer->stats ();
   if (stats_interval > 0 && stats.frames_analyzed >= self->analyzed_at_last_message + stats_interval) {
     self->analyzed_at_last_message = stats.frames_analyzed;
     gst_legrad_post_stats (self, stats);
@@ -556,30 +531,29 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
       self->settings.inference_interval = g_value_get_uint (value);
       break;
     case PROP_MODE:
-      self->mode = (GstLegradMode) g_value_get_enum (value);
+      self->mode = (legrad::AnalysisMode) g_value_get_enum (value);
       break;
     case PROP_METHOD:
       self->settings.method = (legrad::ExplainMethod) g_value_get_enum (value);
       break;
     case PROP_ATTACH_ROI:
-      self->settings.attach_roi = g_value_get_boolean (value);
+      self->settings.attach_boxes = g_value_get_boolean (value);
       break;
     case PROP_ROI_THRESHOLD:
-      self->settings.roi_threshold = g_value_get_float (value);
+      self->settings.box_threshold = g_value_get_float (value);
       break;
     case PROP_REGION:
-      self->settings.roi_list = g_value_get_enum (value) == GST_LEGRAD_REGION_ROI_LIST;
+      self->settings.region = (legrad::RegionMode) g_value_get_enum (value);
       break;
-    case PROP_ROI_TYPE:{
-      const gchar *type = g_value_get_string (value);
-      self->settings.roi_type = type ? type : "";
+    case PROP_ROI_TYPE:
+      g_free (self->roi_type);
+      self->roi_type = g_value_dup_string (value);
       break;
-    }
     case PROP_MIN_SCORE:
-      self->settings.min_score = g_value_get_float (value);
+      self->settings.presence.min_score = g_value_get_float (value);
       break;
     case PROP_MIN_PROBABILITY:
-      self->settings.min_probability = g_value_get_float (value);
+      self->settings.presence.min_probability = g_value_get_float (value);
       break;
     case PROP_SMOOTHING:
       self->settings.smoothing = g_value_get_float (value);
@@ -607,7 +581,7 @@ static void
 gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
 {
   GstLegrad *self = GST_LEGRAD (object);
-  legrad::AnalyzerStats stats;
+  legrad::StreamStats stats;
   GST_OBJECT_LOCK (self);
   if (prop_id >= PROP_FRAMES_ANALYZED && self->analyzer)
     stats = self->analyzer->stats ();
@@ -646,30 +620,28 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       g_value_set_uint (value, self->settings.inference_interval);
       break;
     case PROP_MODE:
-      g_value_set_enum (value, self->mode);
+      g_value_set_enum (value, (gint) self->mode);
       break;
     case PROP_METHOD:
       g_value_set_enum (value, (gint) self->settings.method);
       break;
     case PROP_ATTACH_ROI:
-      g_value_set_boolean (value, self->settings.attach_roi);
+      g_value_set_boolean (value, self->settings.attach_boxes);
       break;
     case PROP_ROI_THRESHOLD:
-      g_value_set_float (value, self->settings.roi_threshold);
+      g_value_set_float (value, self->settings.box_threshold);
       break;
     case PROP_REGION:
-      g_value_set_enum (value, self->settings.roi_list ? GST_LEGRAD_REGION_ROI_LIST :
-          GST_LEGRAD_REGION_FRAME);
+      g_value_set_enum (value, (gint) self->settings.region);
       break;
     case PROP_ROI_TYPE:
-      g_value_set_string (value, self->settings.roi_type.empty ()? NULL :
-          self->settings.roi_type.c_str ());
+      g_value_set_string (value, self->roi_type);
       break;
     case PROP_MIN_SCORE:
-      g_value_set_float (value, self->settings.min_score);
+      g_value_set_float (value, self->settings.presence.min_score);
       break;
     case PROP_MIN_PROBABILITY:
-      g_value_set_float (value, self->settings.min_probability);
+      g_value_set_float (value, self->settings.presence.min_probability);
       break;
     case PROP_SMOOTHING:
       g_value_set_float (value, self->settings.smoothing);
@@ -717,7 +689,7 @@ gst_legrad_finalize (GObject * object)
   g_free (self->model_instance_id);
   g_free (self->pending_prompts);
   g_free (self->correction_text);
-  self->settings.~AnalyzerSettings ();
+  g_free (self->roi_type);
   G_OBJECT_CLASS (gst_legrad_parent_class)->finalize (object);
 }
 
@@ -777,7 +749,7 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "sync: analysed frames wait for their heatmap; "
           "async: the streaming thread never waits; auto: async on live sources, sync on "
-          "files", gst_legrad_mode_get_type (), DEFAULT_MODE, playing));
+          "files", GST_TYPE_LEGRAD_MODE, (gint) legrad::kDefaultAnalysisMode, playing));
   g_object_class_install_property (gobject_class, PROP_METHOD,
       g_param_spec_enum ("method", "Method", "Explainer: LeGrad, or a classic one to compare "
           "with (raw-attention and rollout ignore the prompt)", GST_TYPE_LEGRAD_METHOD,
@@ -805,7 +777,7 @@ gst_legrad_class_init (GstLegradClass * klass)
       g_param_spec_enum ("region", "Region", "frame: explain the whole frame; roi-list: "
           "explain each region of interest an upstream detector attached (of roi-type), one "
           "heatmap per prompt per region, covering that region (analysed frames wait; no "
-          "smoothing)", gst_legrad_region_get_type (), GST_LEGRAD_REGION_FRAME, ready));
+          "smoothing)", GST_TYPE_LEGRAD_REGION, (gint) legrad::kDefaultRegionMode, ready));
   g_object_class_install_property (gobject_class, PROP_ROI_TYPE,
       g_param_spec_string ("roi-type", "ROI type", "With region=roi-list: only regions of "
           "this type (a detector's label, e.g. \"person\"); unset: every region", NULL,
@@ -843,8 +815,7 @@ gst_legrad_class_init (GstLegradClass * klass)
   gst_element_class_set_static_metadata (element_class, "LeGrad analyzer",
       "Filter/Analyzer/Video", "Attaches LeGrad heatmaps of text prompts (where a CLIP vision "
       "transformer sees them) as metadata", "legrad-gst developers");
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  legrad::add_frame_pad_templates (element_class, legrad::FrameFormats::All);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_legrad_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_legrad_stop);
@@ -854,8 +825,8 @@ gst_legrad_class_init (GstLegradClass * klass)
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_legrad_src_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_legrad_query);
 
-  gst_type_mark_as_plugin_api (gst_legrad_mode_get_type (), (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (gst_legrad_region_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_MODE, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_REGION, (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_METHOD, (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_legrad_debug, "legrad", 0, "LeGrad analyzer");
 }
@@ -868,9 +839,8 @@ gst_legrad_init (GstLegrad * self)
   self->layer_index = legrad::kDefaultLayerIndex;
   self->correction_text = g_strdup (legrad::kDefaultCorrectionText);
   self->correction_threshold = (gfloat) legrad::kDefaultCorrectionThreshold;
-  /* A C++ member (it holds a string) in GObject's zeroed memory: constructed in place. */
-  new (&self->settings) legrad::AnalyzerSettings ();
-  self->mode = DEFAULT_MODE;
+  self->settings = legrad::StreamSettings ();
+  self->mode = legrad::kDefaultAnalysisMode;
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only
    * read, so a shared buffer costs a shallow copy and no pixel copy. */

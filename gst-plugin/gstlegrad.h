@@ -8,12 +8,6 @@ G_BEGIN_DECLS
 #define GST_TYPE_LEGRAD (gst_legrad_get_type ())
 G_DECLARE_FINAL_TYPE (GstLegrad, gst_legrad, GST, LEGRAD, GstBaseTransform)
 
-typedef enum {
-  GST_LEGRAD_MODE_SYNC,
-  GST_LEGRAD_MODE_ASYNC,
-  GST_LEGRAD_MODE_AUTO,
-} GstLegradMode;
-
 GST_ELEMENT_REGISTER_DECLARE (legrad);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/device.h"
+#include "engine/stream_analyzer.h"
 #include "explain/methods.h"
 #include "heatmap/colormap.h"
 
@@ -20,33 +21,21 @@ register_enum_from (const gchar * type_name, const Table & table)
   return g_enum_register_static (type_name, values);
 }
 
-GType
-gst_legrad_method_get_type (void)
-{
-  static GType type = 0;
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, register_enum_from ("GstLegradMethod",
-            legrad::explain_methods ()));
-  return type;
-}
+/* The get_type function of the enum made from a table, registered on first use. */
+#define DEFINE_ENUM_FROM_TABLE(get_type, type_name, table)                    \
+  GType get_type (void)                                                       \
+  {                                                                           \
+    static GType type = 0;                                                    \
+    if (g_once_init_enter (&type))                                            \
+      g_once_init_leave (&type, register_enum_from (type_name, table));       \
+    return type;                                                              \
+  }
 
-GType
-gst_legrad_colormap_get_type (void)
-{
-  static GType type = 0;
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, register_enum_from ("GstLegradColormap", legrad::colormaps ()));
-  return type;
-}
-
-GType
-gst_legrad_dtype_get_type (void)
-{
-  static GType type = 0;
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, register_enum_from ("GstLegradDtype", legrad::dtype_choices ()));
-  return type;
-}
+DEFINE_ENUM_FROM_TABLE (gst_legrad_method_get_type, "GstLegradMethod", legrad::explain_methods ())
+DEFINE_ENUM_FROM_TABLE (gst_legrad_colormap_get_type, "GstLegradColormap", legrad::colormaps ())
+DEFINE_ENUM_FROM_TABLE (gst_legrad_dtype_get_type, "GstLegradDtype", legrad::dtype_choices ())
+DEFINE_ENUM_FROM_TABLE (gst_legrad_mode_get_type, "GstLegradMode", legrad::analysis_modes ())
+DEFINE_ENUM_FROM_TABLE (gst_legrad_region_get_type, "GstLegradRegion", legrad::region_modes ())
 
 gint
 gst_legrad_default_dtype (void)

@@ -1,5 +1,6 @@
 /* The elements' enum types, generated from the core's tables (explain/methods.h,
- * heatmap/colormap.h, base/device.h) so that a method or colour map added there appears here too. */
+ * heatmap/colormap.h, base/device.h, engine/stream_analyzer.h) so that a method or colour map
+ * added there appears here too. */
 #ifndef __GST_LEGRAD_ENUMS_H__
 #define __GST_LEGRAD_ENUMS_H__
 
@@ -17,6 +18,12 @@ GType gst_legrad_colormap_get_type (void);
 GType gst_legrad_dtype_get_type (void);
 /* legrad::kDefaultDtype's value in that enum. */
 gint gst_legrad_default_dtype (void);
+
+#define GST_TYPE_LEGRAD_MODE (gst_legrad_mode_get_type ())
+GType gst_legrad_mode_get_type (void);
+
+#define GST_TYPE_LEGRAD_REGION (gst_legrad_region_get_type ())
+GType gst_legrad_region_get_type (void);
 
 G_END_DECLS
 

@@ -8,9 +8,6 @@
 #include <future>
 #include <thread>
 
-#include "engine/batch_scheduler.h"
-#include "engine/compute_thread.h"
-
 namespace legrad {
 namespace {
 
@@ -22,29 +19,22 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 
 }  // namespace
 
-StreamBenchResult run_stream_bench(const std::shared_ptr<const LoadedModel>& model,
-                                   const EngineOptions& options, const ImageView& frame,
-                                   const PromptSet& prompts, const StreamBenchSettings& s) {
-  auto compute = shared_compute_thread(model->device);
-  auto scheduler = shared_batch_scheduler(*model, compute);
-  std::vector<std::unique_ptr<LegradEngine>> engines;
-  for (int i = 0; i < s.streams; ++i)
-    engines.push_back(std::make_unique<LegradEngine>(model, options));
-  // One frame through stream i's engine, as the element sends it; the maps come back to the host.
-  auto send = [&](int i) {
-    const LegradEngine& engine = *engines[i];
-    if (s.batch_size <= 1) {
-      compute->run([&] { engine.explain(frame, prompts).heatmaps.cpu(); });
-      return;
-    }
-    const Explanation ex = scheduler->explain({&engine,
-                                               {frame},
-                                               &prompts,
-                                               kDefaultMethod,
-                                               s.batch_size,
-                                               std::chrono::milliseconds(s.batch_timeout_ms)})[0];
-    compute->run([&] { ex.heatmaps.cpu(); });
-  };
+StreamBenchResult run_stream_bench(const std::shared_ptr<ModelSession>& session,
+                                   const EngineOptions& options, const FramePlanes& frame,
+                                   const std::shared_ptr<const PromptSet>& prompts,
+                                   const StreamBenchSettings& s) {
+  std::vector<std::unique_ptr<StreamAnalyzer>> streams;
+  for (int i = 0; i < s.streams; ++i) {
+    streams.push_back(std::make_unique<StreamAnalyzer>(session, options));
+    streams.back()->set_prompts(prompts);
+  }
+  StreamSettings settings;  // sync, every frame, as a file plays
+  settings.batch_size = s.batch_size;
+  settings.batch_timeout_ms = s.batch_timeout_ms;
+  StreamFrame input;
+  input.planes = &frame;
+  // One frame through stream i, as the element sends it; the maps come back to the host.
+  auto send = [&](int i) { streams[i]->process(input, settings); };
   std::vector<std::vector<double>> latencies(s.streams);
   std::vector<double> stream_ms(s.streams);
   // Every stream warms up, then all start timing together.
@@ -66,12 +56,12 @@ StreamBenchResult run_stream_bench(const std::shared_ptr<const LoadedModel>& mod
       stream_ms[i] = ms_between(begin, Clock::now());
     });
   while (warmed < s.streams) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const auto before = scheduler->stats();
+  const auto before = session->scheduler().stats();
   const auto begin = Clock::now();
   go.set_value();
   for (std::thread& t : threads) t.join();
   const double wall_ms = ms_between(begin, Clock::now());
-  const auto after = scheduler->stats();
+  const auto after = session->scheduler().stats();
 
   StreamBenchResult r;
   r.aggregate_fps = 1000.0 * s.streams * s.frames / wall_ms;

@@ -1,19 +1,20 @@
 // Many cameras on one model, as the element runs them: N streams, each a thread sending
-// frames one after another through its own engine on the shared model, either each frame
-// alone on the compute thread or batched across streams by the BatchScheduler.
+// frames one after another through its own StreamAnalyzer on the shared model session (the
+// element's path), either each frame alone or batched across streams.
 #pragma once
 
 #include <memory>
 #include <vector>
 
-#include "engine/engine.h"
+#include "engine/model_session.h"
+#include "engine/stream_analyzer.h"
 
 namespace legrad {
 
 struct StreamBenchSettings {
   int streams = 4;
   unsigned batch_size = 1;  // 1: unbatched
-  unsigned batch_timeout_ms = 33;
+  unsigned batch_timeout_ms = kDefaultBatchTimeoutMs;
   int frames = 10;  // per stream, after `warmup` more
   int warmup = 2;
 };
@@ -26,8 +27,9 @@ struct StreamBenchResult {
 };
 
 // `frame` and `prompts` are every stream's; `options` each stream's engine settings.
-StreamBenchResult run_stream_bench(const std::shared_ptr<const LoadedModel>& model,
-                                   const EngineOptions& options, const ImageView& frame,
-                                   const PromptSet& prompts, const StreamBenchSettings& settings);
+StreamBenchResult run_stream_bench(const std::shared_ptr<ModelSession>& session,
+                                   const EngineOptions& options, const FramePlanes& frame,
+                                   const std::shared_ptr<const PromptSet>& prompts,
+                                   const StreamBenchSettings& settings);
 
 }  // namespace legrad

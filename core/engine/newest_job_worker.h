@@ -13,13 +13,13 @@
 namespace legrad {
 
 template <typename Job, typename Result>
-class AsyncAnalyzer {
+class NewestJobWorker {
  public:
   using Work = std::function<Result(const Job&)>;
 
-  explicit AsyncAnalyzer(Work work) : work_(std::move(work)), thread_([this] { run(); }) {}
+  explicit NewestJobWorker(Work work) : work_(std::move(work)), thread_([this] { run(); }) {}
 
-  ~AsyncAnalyzer() {
+  ~NewestJobWorker() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
@@ -29,8 +29,8 @@ class AsyncAnalyzer {
     thread_.join();
   }
 
-  AsyncAnalyzer(const AsyncAnalyzer&) = delete;
-  AsyncAnalyzer& operator=(const AsyncAnalyzer&) = delete;
+  NewestJobWorker(const NewestJobWorker&) = delete;
+  NewestJobWorker& operator=(const NewestJobWorker&) = delete;
 
   // Queues `job`, replacing a job that has not started. Returns true if one was replaced.
   bool submit(Job job) {

@@ -8,6 +8,18 @@
 #include "base/error.h"
 
 namespace legrad {
+
+FramePlanes rgb_planes(const at::Tensor& rgb) {
+  if (rgb.dim() != 3 || rgb.size(2) != 3 || rgb.scalar_type() != at::kByte || !rgb.is_contiguous())
+    throw Error("expected a contiguous [height, width, 3] uint8 RGB tensor");
+  FramePlanes planes;
+  planes.format = PixelFormat::RGB;
+  planes.width = static_cast<int>(rgb.size(1));
+  planes.height = static_cast<int>(rgb.size(0));
+  planes.data[0] = rgb.data_ptr<uint8_t>();
+  planes.stride[0] = rgb.size(1) * 3;
+  return planes;
+}
 namespace {
 
 uint8_t clamp8(float v) { return static_cast<uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f)); }

@@ -23,6 +23,10 @@ struct FramePlanes {
   bool full_range = false;  // YUV only
 };
 
+// A [height, width, 3] uint8 RGB tensor (contiguous, on the CPU) described as a frame; the
+// tensor must outlive the planes.
+FramePlanes rgb_planes(const at::Tensor& rgb);
+
 // Packed RGB formats as a view of the frame's own memory (no copy). Throws for YUV.
 ImageView packed_view(const FramePlanes& frame);
 

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <set>
 
-#include "engine/async_analyzer.h"
+#include "engine/newest_job_worker.h"
 
 namespace legrad {
 namespace {
@@ -21,7 +21,7 @@ struct Job {
 class Worker : public ::testing::Test {
  protected:
   // Runs jobs, remembering which ran; the result is the job's number times ten.
-  AsyncAnalyzer<Job, int> worker_{[this](const Job& job) {
+  NewestJobWorker<Job, int> worker_{[this](const Job& job) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ran_.insert(job.number);
@@ -91,7 +91,7 @@ TEST(WorkerLifetime, DestroyingWithAJobWaitingFinishesTheOneInFlight) {
   std::set<int> ran;
   std::mutex mutex;
   {
-    AsyncAnalyzer<Job, int> worker([&](const Job& job) {
+    NewestJobWorker<Job, int> worker([&](const Job& job) {
       {
         std::lock_guard<std::mutex> lock(mutex);
         ran.insert(job.number);
