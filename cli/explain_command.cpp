@@ -53,12 +53,13 @@ std::string explain_usage() {
 
 namespace {
 
+ModelRequest model_request_from(const Args& args) {
+  return model_request(args.get("model", default_model_path()), args.get("vocab"),
+                       args.get("device", kDefaultDevice), args.get("dtype", kDefaultDtype));
+}
+
 EngineOptions engine_options_from(const Args& args) {
   EngineOptions options;
-  options.model = args.get("model", default_model_path());
-  options.vocab = args.get("vocab");
-  options.device = args.get("device", kDefaultDevice);
-  options.dtype = args.get("dtype", kDefaultDtype);
   options.input_size = args.get_int("size", 0);
   options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   options.correction_text = args.get("correction-text", kDefaultCorrectionText);
@@ -85,7 +86,11 @@ void write_overlays(const cv::Mat& rgb, const Explanation& ex, const at::Tensor&
   for (size_t p = 0; p < texts.size(); ++p) {
     const HeatmapView map{maps[p].data_ptr<float>(), input_size, input_size};
     const cv::Mat heat = resize_heatmap(map, rgb.cols, rgb.rows);
-    cv::Mat overlay = blend(rgb, colorize(heat, colormap), alpha);
+    // Drawn as legradoverlay draws one prompt: each pixel's opacity alpha x heat.
+    cv::Mat overlay = rgb.clone();
+    blend_heatmap(packed_pixels<uint8_t>(overlay.data, overlay.cols, overlay.rows,
+                                         static_cast<int64_t>(overlay.step), PixelFormat::RGB),
+                  heat, colorize(heat, colormap), Rgb(), alpha);
     cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
     const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
     if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");
@@ -114,7 +119,7 @@ int explain_command(int argc, char** argv) {
   if (!(alpha >= 0.0 && alpha <= 1.0)) throw Error("--alpha must lie in [0, 1]");
 
   set_compute_threads(args.get_int("threads", 0));
-  const LegradEngine engine(engine_options_from(args));
+  const LegradEngine engine(model_request_from(args), engine_options_from(args));
   const PromptSet prompts = engine.encode_prompts(parse_prompt_list(args.get("prompts")));
   const cv::Mat rgb = read_rgb(image_path);
   const ImageView view = packed_pixels<const uint8_t>(

@@ -113,8 +113,7 @@ gst_legrad_meta_convert_transform_ip (GstBaseTransform * trans, GstBuffer * buff
       {"probability", m->probability >= 0 ? nlohmann::json (m->probability) : nullptr},
       {"age", m->age}, {"source_pts", time_or_null (m->source_pts)}, {"box", nullptr},
     };
-    GstVideoRegionOfInterestMeta *roi = m->roi_id >= 0 ?
-        gst_buffer_get_video_region_of_interest_meta_id (buffer, m->roi_id) : NULL;
+    GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
     if (roi)
       p["box"] = {{"x", roi->x}, {"y", roi->y}, {"width", roi->w}, {"height", roi->h}};
     /* region=roi-list: the heatmap is of this object, which the box is. */

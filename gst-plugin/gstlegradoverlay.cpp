@@ -41,7 +41,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_overlay_debug);
 #define GST_CAT_DEFAULT gst_legrad_overlay_debug
 
-#define OVERLAY_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
 
 enum {
   PROP_0,
@@ -55,21 +54,28 @@ enum {
   PROP_MAX_AGE,
 };
 
-/* A heatmap counts as stale past a second at 30 fps: async mode and inference-interval give
- * every heatmap some age, and only an old one misleads. */
-#define DEFAULT_MAX_AGE 30
-#define DEFAULT_PROMPT_COLOURS TRUE
+#define DEFAULT_PROMPT "all"
+
+/* What to draw, with the properties' defaults. */
+struct DrawSettings {
+  /* A heatmap counts as stale past a second at 30 fps: async mode and inference-interval give
+   * every heatmap some age, and only an old one misleads. */
+  guint max_age = 30;
+  bool show_stale = true;
+  legrad::Colormap colormap = legrad::kDefaultColormap;
+  double alpha = legrad::kDefaultAlpha;
+  /* several prompts each in its own colour, rather than through the colour map */
+  bool prompt_colours = true;
+  bool labels = true;
+  bool boxes = true;
+  bool all = true;              /* every prompt drawn (derived from `prompt` per frame) */
+};
 
 struct _GstLegradOverlay {
   GstBaseTransform parent;
-  legrad::Colormap colormap;
-  gboolean prompt_colours;
-  gdouble alpha;
+  /* properties, under the object lock */
+  DrawSettings settings;
   gchar *prompt;
-  gboolean draw_labels;
-  gboolean draw_boxes;
-  gboolean show_stale;
-  guint max_age;
   GstVideoInfo info;
   /* a `prompt` that matched none of a frame's prompts was warned about */
   gboolean warned_no_match;
@@ -81,10 +87,6 @@ G_DEFINE_TYPE (GstLegradOverlay, gst_legrad_overlay, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (legradoverlay, "legradoverlay", GST_RANK_NONE,
     GST_TYPE_LEGRAD_OVERLAY);
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
-    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
-    GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
 
 static gboolean
 gst_legrad_overlay_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
@@ -115,24 +117,6 @@ prompt_selected (const gchar * selector, const GstLegradHeatmapMeta * meta)
   return g_strcmp0 (selector, meta->prompt) == 0;
 }
 
-struct DrawSettings {
-  guint max_age = DEFAULT_MAX_AGE;
-  legrad::Colormap colormap = legrad::kDefaultColormap;
-  double alpha = legrad::kDefaultAlpha;
-  bool all = true;
-  /* several prompts each in its own colour, rather than through the colour map */
-  bool prompt_colours = DEFAULT_PROMPT_COLOURS;
-  bool labels = true;
-  bool boxes = true;
-};
-
-/* The meta's region of interest, if it has one on this buffer. */
-static GstVideoRegionOfInterestMeta *
-region_of (GstBuffer * buffer, const GstLegradHeatmapMeta * m)
-{
-  return m->roi_id >= 0 ? gst_buffer_get_video_region_of_interest_meta_id (buffer,
-      m->roi_id) : NULL;
-}
 
 /* Where a heatmap goes: the whole view, or (covers_roi) its region, clipped to the view;
  * false when that region is gone or empty. */
@@ -144,14 +128,11 @@ heatmap_target (const legrad::PixelView & view, GstBuffer * buffer,
     *target = view;
     return true;
   }
-  const GstVideoRegionOfInterestMeta *roi = region_of (buffer, m);
-  if (!roi || roi->x >= (guint) view.width || roi->y >= (guint) view.height)
+  const GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
+  guint x, y, w, h;
+  if (!roi || !gst_legrad_clip_region (roi, view.width, view.height, &x, &y, &w, &h))
     return false;
-  const int w = (int) MIN (roi->w, (guint) view.width - roi->x);
-  const int h = (int) MIN (roi->h, (guint) view.height - roi->y);
-  if (w <= 0 || h <= 0)
-    return false;
-  *target = legrad::crop_view (view, (int) roi->x, (int) roi->y, w, h);
+  *target = legrad::crop_view (view, (int) x, (int) y, (int) w, (int) h);
   return true;
 }
 
@@ -213,7 +194,7 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
   for (GstLegradHeatmapMeta *m:metas) {
     const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
     255, 255, 255};
-    GstVideoRegionOfInterestMeta *roi = region_of (buffer, m);
+    GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
     if (s.boxes && roi)
       legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, color);
     if (s.labels) {
@@ -288,16 +269,9 @@ static GstFlowReturn
 gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
   GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
-  DrawSettings settings;
   GST_OBJECT_LOCK (self);
-  settings.colormap = self->colormap;
-  settings.prompt_colours = self->prompt_colours;
-  settings.alpha = self->alpha;
+  DrawSettings settings = self->settings;
   gchar *selector = g_strdup (self->prompt);
-  settings.labels = self->draw_labels;
-  settings.boxes = self->draw_boxes;
-  const gboolean show_stale = self->show_stale;
-  settings.max_age = self->max_age;
   GST_OBJECT_UNLOCK (self);
   settings.all = !selector || !*selector || g_strcmp0 (selector, "all") == 0;
 
@@ -310,7 +284,7 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     if (!prompt_selected (selector, meta))
       continue;
     matched++;
-    if (show_stale || meta->age <= settings.max_age)
+    if (settings.show_stale || meta->age <= settings.max_age)
       metas.push_back (meta);
   }
   if (present > 0 && matched == 0 && !settings.all)
@@ -349,16 +323,16 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_COLORMAP:
-      self->colormap = (legrad::Colormap) g_value_get_enum (value);
+      self->settings.colormap = (legrad::Colormap) g_value_get_enum (value);
       /* asking for a colour map means seeing it, whatever the number of prompts */
-      prompt_colours_changed = self->prompt_colours;
-      self->prompt_colours = FALSE;
+      prompt_colours_changed = self->settings.prompt_colours;
+      self->settings.prompt_colours = false;
       break;
     case PROP_PROMPT_COLOURS:
-      self->prompt_colours = g_value_get_boolean (value);
+      self->settings.prompt_colours = g_value_get_boolean (value);
       break;
     case PROP_ALPHA:
-      self->alpha = g_value_get_double (value);
+      self->settings.alpha = g_value_get_double (value);
       break;
     case PROP_PROMPT:
       g_free (self->prompt);
@@ -366,16 +340,16 @@ gst_legrad_overlay_set_property (GObject * object, guint prop_id, const GValue *
       self->warned_no_match = FALSE;
       break;
     case PROP_DRAW_LABELS:
-      self->draw_labels = g_value_get_boolean (value);
+      self->settings.labels = g_value_get_boolean (value);
       break;
     case PROP_DRAW_BOXES:
-      self->draw_boxes = g_value_get_boolean (value);
+      self->settings.boxes = g_value_get_boolean (value);
       break;
     case PROP_SHOW_STALE:
-      self->show_stale = g_value_get_boolean (value);
+      self->settings.show_stale = g_value_get_boolean (value);
       break;
     case PROP_MAX_AGE:
-      self->max_age = g_value_get_uint (value);
+      self->settings.max_age = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -394,28 +368,28 @@ gst_legrad_overlay_get_property (GObject * object, guint prop_id, GValue * value
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_COLORMAP:
-      g_value_set_enum (value, (gint) self->colormap);
+      g_value_set_enum (value, (gint) self->settings.colormap);
       break;
     case PROP_PROMPT_COLOURS:
-      g_value_set_boolean (value, self->prompt_colours);
+      g_value_set_boolean (value, self->settings.prompt_colours);
       break;
     case PROP_ALPHA:
-      g_value_set_double (value, self->alpha);
+      g_value_set_double (value, self->settings.alpha);
       break;
     case PROP_PROMPT:
       g_value_set_string (value, self->prompt);
       break;
     case PROP_DRAW_LABELS:
-      g_value_set_boolean (value, self->draw_labels);
+      g_value_set_boolean (value, self->settings.labels);
       break;
     case PROP_DRAW_BOXES:
-      g_value_set_boolean (value, self->draw_boxes);
+      g_value_set_boolean (value, self->settings.boxes);
       break;
     case PROP_SHOW_STALE:
-      g_value_set_boolean (value, self->show_stale);
+      g_value_set_boolean (value, self->settings.show_stale);
       break;
     case PROP_MAX_AGE:
-      g_value_set_uint (value, self->max_age);
+      g_value_set_uint (value, self->settings.max_age);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -439,6 +413,7 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   const GParamFlags playing = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_PLAYING);
+  const DrawSettings defaults;
 
   gobject_class->set_property = gst_legrad_overlay_set_property;
   gobject_class->get_property = gst_legrad_overlay_get_property;
@@ -447,37 +422,36 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
   g_object_class_install_property (gobject_class, PROP_COLORMAP,
       g_param_spec_enum ("colormap", "Colour map", "Colour map for the heatmaps; several "
           "prompts go through it as their per-pixel maximum. Setting it turns prompt-colours off",
-          GST_TYPE_LEGRAD_COLORMAP, (gint) legrad::kDefaultColormap, playing));
+          GST_TYPE_LEGRAD_COLORMAP, (gint) defaults.colormap, playing));
   g_object_class_install_property (gobject_class, PROP_PROMPT_COLOURS,
       g_param_spec_boolean ("prompt-colours", "Prompt colours", "Draw several prompts each in "
           "its own solid colour (boxes and labels too) instead of through the colour map; "
-          "setting colormap turns it off, so give it after colormap", DEFAULT_PROMPT_COLOURS,
+          "setting colormap turns it off, so give it after colormap", defaults.prompt_colours,
           playing));
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha", "Opacity of the heatmap where it is 1 (it scales "
-          "with the heat)", 0.0, 1.0, legrad::kDefaultAlpha, playing));
+          "with the heat)", 0.0, 1.0, defaults.alpha, playing));
   g_object_class_install_property (gobject_class, PROP_PROMPT,
       g_param_spec_string ("prompt", "Prompt", "Which prompt to draw: its index, its text, or "
-          "\"all\"", "all", playing));
+          "\"all\"", DEFAULT_PROMPT, playing));
   g_object_class_install_property (gobject_class, PROP_DRAW_LABELS,
       g_param_spec_boolean ("draw-labels", "Draw labels", "Write each prompt and its score",
-          TRUE, playing));
+          defaults.labels, playing));
   g_object_class_install_property (gobject_class, PROP_DRAW_BOXES,
       g_param_spec_boolean ("draw-boxes", "Draw boxes", "Draw the region-of-interest boxes",
-          TRUE, playing));
+          defaults.boxes, playing));
   g_object_class_install_property (gobject_class, PROP_SHOW_STALE,
       g_param_spec_boolean ("show-stale", "Show stale", "Draw heatmaps older than max-age "
-          "frames (labelled \"stale\")", TRUE, playing));
+          "frames (labelled \"stale\")", defaults.show_stale, playing));
   g_object_class_install_property (gobject_class, PROP_MAX_AGE,
       g_param_spec_uint ("max-age", "Maximum age", "Frames since its analysis after which a "
           "heatmap counts as stale (inference-interval and async mode age every heatmap)", 0,
-          G_MAXUINT, DEFAULT_MAX_AGE, playing));
+          G_MAXUINT, defaults.max_age, playing));
 
   gst_element_class_set_static_metadata (element_class, "LeGrad heatmap overlay",
       "Analyzer/Visualization/Video", "Draws LeGrad heatmaps, labels and boxes onto frames",
       "legrad-gst developers");
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  legrad::add_frame_pad_templates (element_class, legrad::FrameFormats::PackedRgb);
 
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_overlay_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_overlay_transform_ip);
@@ -490,14 +464,8 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
 static void
 gst_legrad_overlay_init (GstLegradOverlay * self)
 {
-  self->colormap = legrad::kDefaultColormap;
-  self->prompt_colours = DEFAULT_PROMPT_COLOURS;
-  self->alpha = legrad::kDefaultAlpha;
-  self->prompt = g_strdup ("all");
-  self->draw_labels = TRUE;
-  self->draw_boxes = TRUE;
-  self->show_stale = TRUE;
-  self->max_age = DEFAULT_MAX_AGE;
+  self->settings = DrawSettings ();
+  self->prompt = g_strdup (DEFAULT_PROMPT);
   gst_video_info_init (&self->info);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

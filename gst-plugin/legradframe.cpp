@@ -6,21 +6,56 @@
 
 namespace legrad {
 
+namespace {
+
+// Every format the elements take, listed once: their caps and the mapping come from it.
+struct FormatName {
+  GstVideoFormat gst;
+  PixelFormat core;
+};
+constexpr FormatName kFormats[] = {
+    {GST_VIDEO_FORMAT_RGB, PixelFormat::RGB},   {GST_VIDEO_FORMAT_BGR, PixelFormat::BGR},
+    {GST_VIDEO_FORMAT_RGBx, PixelFormat::RGBx}, {GST_VIDEO_FORMAT_BGRx, PixelFormat::BGRx},
+    {GST_VIDEO_FORMAT_xRGB, PixelFormat::xRGB}, {GST_VIDEO_FORMAT_xBGR, PixelFormat::xBGR},
+    {GST_VIDEO_FORMAT_RGBA, PixelFormat::RGBA}, {GST_VIDEO_FORMAT_BGRA, PixelFormat::BGRA},
+    {GST_VIDEO_FORMAT_ARGB, PixelFormat::ARGB}, {GST_VIDEO_FORMAT_ABGR, PixelFormat::ABGR},
+    {GST_VIDEO_FORMAT_I420, PixelFormat::I420}, {GST_VIDEO_FORMAT_NV12, PixelFormat::NV12},
+};
+
+}  // namespace
+
 bool to_pixel_format(GstVideoFormat format, PixelFormat* out) {
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGB: *out = PixelFormat::RGB; return true;
-    case GST_VIDEO_FORMAT_BGR: *out = PixelFormat::BGR; return true;
-    case GST_VIDEO_FORMAT_RGBx: *out = PixelFormat::RGBx; return true;
-    case GST_VIDEO_FORMAT_BGRx: *out = PixelFormat::BGRx; return true;
-    case GST_VIDEO_FORMAT_xRGB: *out = PixelFormat::xRGB; return true;
-    case GST_VIDEO_FORMAT_xBGR: *out = PixelFormat::xBGR; return true;
-    case GST_VIDEO_FORMAT_RGBA: *out = PixelFormat::RGBA; return true;
-    case GST_VIDEO_FORMAT_BGRA: *out = PixelFormat::BGRA; return true;
-    case GST_VIDEO_FORMAT_ARGB: *out = PixelFormat::ARGB; return true;
-    case GST_VIDEO_FORMAT_ABGR: *out = PixelFormat::ABGR; return true;
-    case GST_VIDEO_FORMAT_I420: *out = PixelFormat::I420; return true;
-    case GST_VIDEO_FORMAT_NV12: *out = PixelFormat::NV12; return true;
-    default: return false;
+  for (const FormatName& f : kFormats)
+    if (f.gst == format) {
+      *out = f.core;
+      return true;
+    }
+  return false;
+}
+
+GstCaps* frame_caps(FrameFormats which) {
+  GValue list = G_VALUE_INIT;
+  gst_value_list_init(&list, G_N_ELEMENTS(kFormats));
+  for (const FormatName& f : kFormats) {
+    if (which == FrameFormats::PackedRgb && !is_packed_rgb(f.core)) continue;
+    GValue name = G_VALUE_INIT;
+    g_value_init(&name, G_TYPE_STRING);
+    g_value_set_static_string(&name, gst_video_format_to_string(f.gst));
+    gst_value_list_append_and_take_value(&list, &name);
+  }
+  GstCaps* caps = gst_caps_from_string(GST_VIDEO_CAPS_MAKE("RGB"));
+  gst_caps_set_value(caps, "format", &list);
+  g_value_unset(&list);
+  return caps;
+}
+
+void add_frame_pad_templates(GstElementClass* klass, FrameFormats which) {
+  for (GstPadDirection direction : {GST_PAD_SINK, GST_PAD_SRC}) {
+    GstCaps* caps = frame_caps(which);
+    gst_element_class_add_pad_template(
+        klass, gst_pad_template_new(direction == GST_PAD_SINK ? "sink" : "src", direction,
+                                    GST_PAD_ALWAYS, caps));
+    gst_caps_unref(caps);
   }
 }
 

@@ -11,6 +11,13 @@ namespace legrad {
 // The core's name for a GStreamer format; false for formats the core does not read.
 bool to_pixel_format(GstVideoFormat format, PixelFormat* out);
 
+// Every format the core reads, or the packed RGB ones alone (what drawing writes to).
+enum class FrameFormats { All, PackedRgb };
+// video/x-raw caps with those formats (transfer full).
+GstCaps* frame_caps(FrameFormats which);
+// "sink" and "src" pad templates, always present, with those caps.
+void add_frame_pad_templates(GstElementClass* klass, FrameFormats which);
+
 // A frame mapped for reading (unmapped on destruction), described for the core. Throws
 // legrad::Error for unsupported formats or a failed map.
 class MappedFrame {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "explain/presence.h"
 #include "heatmap/boxes.h"
 #include "lab/scene_maps.h"
 #include "model/clip_model.h"
@@ -106,7 +107,8 @@ void add_presence(ModelSums& sums, const LegradEngine& engine, const Scene& scen
     const double s = scores[label].item<double>();
     const bool present = scene.contains(label);
     sums.presence.push_back({s, present});
-    if (probability.defined() && probability[label].item<double>() >= kDefaultMinProbability) {
+    if (probability.defined() &&
+        PresenceRule{}.present(static_cast<float>(s), probability[label].item<float>())) {
       sums.decided_present++;
       sums.decided_correctly += present;
     }

@@ -7,12 +7,8 @@
 
 namespace legrad {
 
-// The heatmap level that bounds a region, and the score a prompt needs for a box.
+// The heatmap level that bounds a region.
 constexpr float kDefaultRoiThreshold = 0.5f;
-constexpr float kDefaultMinScore = -1.0f;
-// The decision a model trained with a sigmoid loss was trained to make (ClipModel::
-// presence_probability): a box only for a prompt it says is more likely present than not.
-constexpr float kDefaultMinProbability = 0.5f;
 
 struct Box {
   int x = 0, y = 0, width = 0, height = 0;

@@ -9,12 +9,6 @@
 
 namespace legrad {
 
-cv::Mat blend(const cv::Mat& frame_rgb, const cv::Mat& colors_rgb, double alpha) {
-  cv::Mat out;
-  cv::addWeighted(frame_rgb, 1.0 - alpha, colors_rgb, alpha, 0.0, out);
-  return out;
-}
-
 namespace {
 
 // The frame as an OpenCV image of its own channel count, and a colour in its channel order.

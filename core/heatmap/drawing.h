@@ -14,9 +14,6 @@ namespace legrad {
 // How much of the colour a fully hot pixel gets.
 constexpr double kDefaultAlpha = 0.5;
 
-// frame (CV_8UC3 RGB) * (1 - alpha) + colours * alpha.
-cv::Mat blend(const cv::Mat& frame_rgb, const cv::Mat& colors_rgb, double alpha);
-
 struct Rgb {
   uint8_t r = 0, g = 0, b = 0;
 };

@@ -255,6 +255,53 @@ gst_legrad_heatmap_meta_get_bytes (const GstLegradHeatmapMeta * meta)
   return g_bytes_ref (meta->values);
 }
 
+/**
+ * gst_legrad_heatmap_meta_get_region:
+ * @meta: a #GstLegradHeatmapMeta
+ * @buffer: the buffer that carries @meta
+ *
+ * The region of interest the heatmap belongs to (its @roi_id): the box the analyzer drew
+ * around the prompt, or with @covers_roi the object the heatmap covers.
+ *
+ * Returns: (transfer none) (nullable): that #GstVideoRegionOfInterestMeta on @buffer, or
+ *   %NULL where it has none
+ */
+GstVideoRegionOfInterestMeta *
+gst_legrad_heatmap_meta_get_region (const GstLegradHeatmapMeta * meta, GstBuffer * buffer)
+{
+  g_return_val_if_fail (meta != NULL && GST_IS_BUFFER (buffer), NULL);
+  if (meta->roi_id < 0)
+    return NULL;
+  return gst_buffer_get_video_region_of_interest_meta_id (buffer, meta->roi_id);
+}
+
+/**
+ * gst_legrad_clip_region:
+ * @roi: a #GstVideoRegionOfInterestMeta
+ * @width: the frame's width
+ * @height: the frame's height
+ * @x: (out): left edge of the clipped region
+ * @y: (out): top edge
+ * @w: (out): width
+ * @h: (out): height
+ *
+ * The part of @roi inside a @width x @height frame: detectors' boxes may reach past the
+ * frame's edges.
+ *
+ * Returns: %TRUE when some of the region lies inside the frame
+ */
+gboolean
+gst_legrad_clip_region (const GstVideoRegionOfInterestMeta * roi, guint width, guint height,
+    guint * x, guint * y, guint * w, guint * h)
+{
+  g_return_val_if_fail (roi != NULL && x && y && w && h, FALSE);
+  *x = MIN (roi->x, width);
+  *y = MIN (roi->y, height);
+  *w = (guint) MIN ((guint64) roi->w, (guint64) (width - *x));
+  *h = (guint) MIN ((guint64) roi->h, (guint64) (height - *y));
+  return *w > 0 && *h > 0;
+}
+
 /* ---- prompts meta ---- */
 
 /**

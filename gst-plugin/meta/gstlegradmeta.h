@@ -8,6 +8,7 @@
 #define __GST_LEGRAD_META_H__
 
 #include <gst/gst.h>
+#include <gst/video/video.h>
 
 G_BEGIN_DECLS
 
@@ -92,6 +93,13 @@ GstLegradHeatmapMeta *gst_buffer_iterate_legrad_heatmap_meta (GstBuffer *buffer,
 const gfloat *gst_legrad_heatmap_meta_get_values (const GstLegradHeatmapMeta *meta);
 /* The same values as a new reference to the bytes (for bindings). */
 GBytes *gst_legrad_heatmap_meta_get_bytes (const GstLegradHeatmapMeta *meta);
+
+/* The region of interest the heatmap belongs to (its roi_id) on @buffer, or NULL. */
+GstVideoRegionOfInterestMeta *gst_legrad_heatmap_meta_get_region (const GstLegradHeatmapMeta *meta,
+    GstBuffer *buffer);
+/* @roi clipped to a @width x @height frame; FALSE when nothing of it is inside. */
+gboolean gst_legrad_clip_region (const GstVideoRegionOfInterestMeta *roi, guint width,
+    guint height, guint *x, guint *y, guint *w, guint *h);
 
 GstLegradPromptsMeta *gst_buffer_add_legrad_prompts_meta (GstBuffer *buffer, const gchar *prompts);
 GstLegradPromptsMeta *gst_buffer_get_legrad_prompts_meta (GstBuffer *buffer);

@@ -17,6 +17,8 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "base/device.h"
@@ -114,6 +116,43 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
     ++lines;
   }
   EXPECT_EQ(lines, 24);
+}
+
+// `legrad explain` and `legradoverlay` draw a prompt's heatmap alike: on the same picture, with
+// the same model, colour map and alpha, their pictures are the same to a unit of rounding.
+TEST(Pipelines, ExplainAndTheOverlayDrawTheSamePicture) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  const std::string picture =
+      std::string(std::getenv("LEGRAD_PIPELINES")) + "/data/sneaker-dress-sandal.png";
+  const std::string explain = std::string(std::getenv("LEGRAD_CLI")) +
+                              " explain --prompts 'a photo of a dress' --colormap turbo "
+                              "--alpha 0.7 --out " +
+                              dir.file("cli") + " " + picture + " > " + dir.file("log.txt") +
+                              " 2>&1";
+  ASSERT_EQ(std::system(explain.c_str()), 0) << explain;
+  const std::string overlay =
+      "gst-launch-1.0 -q filesrc location=" + picture +
+      " ! pngdec ! videoconvert ! "
+      "video/x-raw,format=RGB ! legrad prompts='a photo of a dress' ! "
+      "legradoverlay colormap=turbo alpha=0.7 draw-labels=false draw-boxes=false ! "
+      "videoconvert ! pngenc ! filesink location=" +
+      dir.file("element.png");
+  ASSERT_EQ(std::system(overlay.c_str()), 0) << overlay;
+  const cv::Mat cli = cv::imread(dir.file("cli_0_a-photo-of-a-dress.png"));
+  const cv::Mat element = cv::imread(dir.file("element.png"));
+  ASSERT_FALSE(cli.empty());
+  ASSERT_EQ(cli.size(), element.size());
+  cv::Mat difference;
+  cv::absdiff(cli, element, difference);
+  double most = 0;
+  cv::minMaxLoc(difference.reshape(1), nullptr, &most);
+  EXPECT_LE(most, 1.0) << "the two pictures differ by up to " << most;
+  const cv::Mat original = cv::imread(picture);
+  cv::absdiff(cli, original, difference);
+  cv::minMaxLoc(difference.reshape(1), nullptr, &most);
+  EXPECT_GT(most, 20.0) << "a heatmap was drawn";
 }
 
 // A file the user names: a path with spaces, its size and aspect kept, 4:2:0 out.

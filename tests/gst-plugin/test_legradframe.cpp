@@ -1,0 +1,66 @@
+// GStreamer frames described for the core: one format list behind the caps and the mapping,
+// and mapped planes that read as the pixels do.
+#include "legradframe.h"
+
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include "plugin_support.h"
+
+namespace legrad {
+namespace {
+
+std::vector<std::string> formats_of(GstCaps* caps) {
+  std::vector<std::string> out;
+  const GValue* list = gst_structure_get_value(gst_caps_get_structure(caps, 0), "format");
+  for (guint i = 0; i < gst_value_list_get_size(list); ++i)
+    out.push_back(g_value_get_string(gst_value_list_get_value(list, i)));
+  return out;
+}
+
+TEST(LegradFrame, TheCapsAreTheFormatsTheCoreReads) {
+  gst_init(nullptr, nullptr);
+  GstCaps* all = frame_caps(FrameFormats::All);
+  GstCaps* packed = frame_caps(FrameFormats::PackedRgb);
+  const std::vector<std::string> every = formats_of(all);
+  EXPECT_EQ(every.size(), 12u);
+  for (const std::string& name : every) {
+    PixelFormat core;
+    EXPECT_TRUE(to_pixel_format(gst_video_format_from_string(name.c_str()), &core)) << name;
+  }
+  for (const std::string& name : formats_of(packed)) {
+    PixelFormat core;
+    ASSERT_TRUE(to_pixel_format(gst_video_format_from_string(name.c_str()), &core));
+    EXPECT_TRUE(is_packed_rgb(core)) << name;
+  }
+  EXPECT_EQ(formats_of(packed).size(), 10u) << "every packed RGB format, no YUV";
+  PixelFormat unused;
+  EXPECT_FALSE(to_pixel_format(GST_VIDEO_FORMAT_YUY2, &unused));
+  gst_caps_unref(all);
+  gst_caps_unref(packed);
+}
+
+TEST(LegradFrame, MappedPlanesReadTheFramesPixels) {
+  gst_init(nullptr, nullptr);
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, 17, 9);  // odd sizes
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  gst_buffer_memset(buf, 0, 128, GST_VIDEO_INFO_SIZE(&info));
+  {
+    const MappedFrame mapped(buf, info);
+    const FramePlanes& p = mapped.planes();
+    EXPECT_EQ(p.format, PixelFormat::I420);
+    EXPECT_EQ(p.width, 17);
+    EXPECT_EQ(p.height, 9);
+    EXPECT_EQ(p.stride[0], GST_VIDEO_INFO_PLANE_STRIDE(&info, 0));
+    const at::Tensor rgb = frame_to_rgb(p);
+    EXPECT_EQ(rgb.sizes(), (at::IntArrayRef{9, 17, 3}));
+  }
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_YUY2, 16, 8);
+  EXPECT_THROW(MappedFrame(buf, info), Error) << "a format the core does not read";
+  gst_buffer_unref(buf);
+}
+
+}  // namespace
+}  // namespace legrad
