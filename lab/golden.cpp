@@ -163,7 +163,7 @@ void check_tokens(Recorder& rec, const nlohmann::json& cfg_json, const ModelFile
 
 // SigLIP's correction: the correction text's embedding and per-layer grids, its mask, the maps
 // without it; and the input sizes the reference accepts and refuses.
-void check_siglip_correction(Recorder& rec, const GoldenCase& c, const nlohmann::json& cfg_json) {
+void check_siglip_correction(Recorder& rec, const GoldenCase& c) {
   const at::Tensor empty = c.opts.correction_embedding;
   rec.within("empty_text_embedding", max_abs(empty, c.io.load("empty_text_embedding")), 1e-5);
   LegradOptions plain = c.opts;
@@ -181,27 +181,34 @@ void check_siglip_correction(Recorder& rec, const GoldenCase& c, const nlohmann:
   const Explanation uncorrected = explain_legrad(c.model, c.pixels, c.text, plain);
   rec.within("heatmaps_no_correction",
              max_abs(uncorrected.heatmaps, c.io.load("heatmaps_no_correction").squeeze(0)), 2e-5);
-  // The sizes the reference was run at beside the case's: where it gave maps ("grid"), ours
-  // must be finite and normalised; where it raised, ours must refuse.
-  const auto runs = cfg_json["legrad"]["other_input_sizes"].value("runs", nlohmann::json::object());
-  for (const auto& [key, run] : runs.items()) {
-    const int other = std::stoi(key);
+  // Other input sizes, from the case's patch size: multiples of it must give finite,
+  // normalised maps at that size (as the reference does), a size between two multiples must be
+  // refused (the reference raises).
+  for (const ProbeSize& probe : probe_input_sizes(c.model.config().vision.patch_size)) {
+    const int other = probe.size;
     const at::Tensor pixels = at::upsample_bilinear2d(c.pixels, {other, other}, false);
-    const bool works = run.contains("grid");
-    std::string outcome;
+    const bool works = !probe.refused;
+    const std::string name = "input size " + std::to_string(other);
     try {
       const at::Tensor maps = explain_legrad(c.model, pixels, c.text, c.opts).heatmaps;
       const bool ok = maps.size(-1) == other && at::isfinite(maps).all().item<bool>() &&
                       maps.min().item<float>() >= 0 && maps.max().item<float>() <= 1;
-      outcome = ok ? "finite maps in [0, 1]" : "maps not finite or not normalised";
-      rec.add("input size " + key, works && ok, outcome);
+      rec.add(name, works && ok,
+              ok ? "finite maps in [0, 1]" : "maps not finite or not normalised");
     } catch (const Error& e) {
-      rec.add("input size " + key, !works, std::string("refused: ") + e.what());
+      rec.add(name, !works, std::string("refused: ") + e.what());
     }
   }
 }
 
 }  // namespace
+
+std::vector<ProbeSize> probe_input_sizes(int patch) {
+  std::vector<ProbeSize> out;
+  for (const int size : {10 * patch, 14 * patch + patch / 2 + 1, 18 * patch, 20 * patch})
+    out.push_back({size, size % patch != 0});
+  return out;
+}
 
 int GoldenReport::passed() const {
   int n = 0;
@@ -226,7 +233,7 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
   const SafetensorsFile io(case_dir + "/io.safetensors");
   const ClipConfig& cfg = model->config();
   LegradOptions opts;
-  opts.layer_index = cfg_json.value("layer_index", -2);
+  opts.layer_index = cfg_json.value("layer_index", kDefaultLayerIndex);
   const int size = cfg_json.value("image_size", cfg.vision.image_size);
 
   GoldenReport report;
@@ -236,7 +243,8 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
   if (!cfg.siglip()) check_tokens(rec, cfg_json, files, want_tokens);
   if (cfg.siglip()) {
     opts.correction_embedding = model->encode_text(io.load("empty_text_tokens"));
-    opts.correction_threshold = cfg_json["legrad"].value("correction_threshold", 0.8);
+    opts.correction_threshold =
+        cfg_json["legrad"].value("correction_threshold", kDefaultCorrectionThreshold);
   }
   const at::Tensor text = model->encode_text(want_tokens);
   const GoldenCase c{*model, io, device, opts, size, io.load("pixel_values", at::kFloat), text};
@@ -245,7 +253,7 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
     return report;
   }
   check_from_reference_inputs(rec, c);
-  if (cfg.siglip()) check_siglip_correction(rec, c, cfg_json);
+  if (cfg.siglip()) check_siglip_correction(rec, c);
   check_preprocessing(rec, c);
   return report;
 }

@@ -112,6 +112,7 @@ std::string describe_model(const ModelContents& m) {
   line("std:", triple(c.std));
   line("tokenizer:", tokenizer_kind(m.files.vocab));
   line("parameters:", std::string(params) + " (" + std::to_string(m.tensors.size()) + " tensors)");
+  for (const std::string& guess : c.guesses) line("guessed:", guess);
   return out;
 }
 

@@ -179,17 +179,21 @@ ClipConfig model_config(const ModelFiles& files, const WeightSource& weights) {
   }
   if (!files.config.empty()) return load_clip_config(files.config);
   if (files.format == WeightFormat::TorchScript) {
-    ClipConfig config = infer_clip_config(weights, Activation::QuickGelu);
-    log(LogLevel::Info, files.weights + ": OpenAI's conventions: " + describe(config));
+    ClipConfig config = infer_clip_config(weights, Activation::QuickGelu, true);
+    log(LogLevel::Info, files.weights + ": read from the TorchScript archive: " + describe(config));
+    for (const std::string& guess : config.guesses)
+      log(LogLevel::Warning, files.weights + ": " + guess);
     return config;
   }
   if (files.format == WeightFormat::ShardedSafetensors)
     throw Error(files.weights +
                 ": a sharded checkpoint needs its config.json (transformers) or "
                 "open_clip_config.json beside it");
-  ClipConfig config = infer_clip_config(weights, Activation::Gelu);
-  log(LogLevel::Info, "no config beside " + files.weights +
-                          ": architecture inferred from tensor shapes: " + describe(config));
+  ClipConfig config = infer_clip_config(weights, Activation::Gelu, false);
+  log(LogLevel::Warning, "no config beside " + files.weights +
+                             ": architecture inferred from tensor shapes: " + describe(config));
+  for (const std::string& guess : config.guesses)
+    log(LogLevel::Warning, files.weights + ": guessed " + guess);
   return config;
 }
 

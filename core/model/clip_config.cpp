@@ -390,7 +390,30 @@ std::string clip_config_to_json(const ClipConfig& config) {
   return doc.dump(2) + "\n";
 }
 
-ClipConfig infer_clip_config(const WeightSource& weights, Activation activation) {
+namespace {
+
+// A tower's head width: width / the archive's head count where it records one, else OpenAI's
+// 64 (noted in `guesses`).
+int head_width(const WeightSource& weights, const std::string& attention, int width,
+               const std::string& tower, std::vector<std::string>& guesses) {
+  const std::string& src = weights.name();
+  if (const auto heads = weights.attention_heads(attention)) {
+    if (*heads <= 0 || width % *heads != 0)
+      throw Error(src + ": " + attention + ".num_heads " + std::to_string(*heads) +
+                  " does not divide the width " + std::to_string(width));
+    return width / static_cast<int>(*heads);
+  }
+  if (width % 64 != 0)
+    throw Error(src + ": the " + tower + " width " + std::to_string(width) +
+                " is not a multiple of 64 and no head count is recorded; give a config");
+  guesses.push_back(tower + " heads: " + std::to_string(width / 64) +
+                    " (OpenAI's head width 64; the tensors do not tell)");
+  return 64;
+}
+
+}  // namespace
+
+ClipConfig infer_clip_config(const WeightSource& weights, Activation activation, bool openai_file) {
   const std::string& src = weights.name();
   auto shape = [&](const std::string& name) {
     const auto s = weights.shape(name);
@@ -406,7 +429,7 @@ ClipConfig infer_clip_config(const WeightSource& weights, Activation activation)
   };
   ClipConfig cfg;
   cfg.source = src + " (inferred from tensor shapes)";
-  cfg.activation = activation;
+  cfg.activation = weights.activation().value_or(activation);
   const auto conv = shape("visual.conv1.weight");
   const auto pos = shape("visual.positional_embedding");
   const auto proj = shape("visual.proj");
@@ -425,7 +448,8 @@ ClipConfig infer_clip_config(const WeightSource& weights, Activation activation)
                 " rows, not 1 + a square grid");
   v.image_size = grid * v.patch_size;
   v.layers = count_blocks("visual.transformer.resblocks.");
-  v.head_width = 64;
+  v.head_width = head_width(weights, "visual.transformer.resblocks.0.attn", v.width, "image tower",
+                            cfg.guesses);
   v.mlp_width = static_cast<int>(shape("visual.transformer.resblocks.0.mlp.c_fc.weight")[0]);
   cfg.embed_dim = static_cast<int>(proj[1]);
 
@@ -435,10 +459,15 @@ ClipConfig infer_clip_config(const WeightSource& weights, Activation activation)
   t.width = static_cast<int>(tok[1]);
   t.context_length = static_cast<int>(shape("positional_embedding")[0]);
   t.layers = count_blocks("transformer.resblocks.");
-  t.heads = t.width / 64;
+  t.heads = t.width /
+            head_width(weights, "transformer.resblocks.0.attn", t.width, "text tower", cfg.guesses);
   t.mlp_width = static_cast<int>(shape("transformer.resblocks.0.mlp.c_fc.weight")[0]);
-  if (v.width % 64 != 0 || t.width % 64 != 0 || t.heads == 0)
-    throw Error(src + ": widths are not multiples of 64; give a config with head widths");
+  if (!openai_file) {
+    cfg.guesses.push_back("normalisation: OpenAI's mean and std (no preprocessing config)");
+    if (!weights.activation())
+      cfg.guesses.push_back(std::string("activation: ") + activation_name(activation) +
+                            " (open_clip's default; the tensors do not tell)");
+  }
   return cfg;
 }
 

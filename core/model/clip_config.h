@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "model/activation.h"
 
@@ -61,6 +62,8 @@ struct ClipConfig {
   std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};  // OpenAI's
   std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
   std::string source;  // where it came from, for messages
+  // What was guessed rather than read (a config inferred from tensor shapes), one line each.
+  std::vector<std::string> guesses;
   bool siglip() const { return vision.pool == ImagePool::AttentionPool; }
   const char* family() const { return siglip() ? "SigLIP" : "CLIP"; }
 };
@@ -88,9 +91,11 @@ std::string timm_siglip_names();
 // True if the JSON text looks like an open_clip config (so a foreign config.json can be skipped).
 bool is_open_clip_config(const std::string& json_text);
 
-// Reads a CLIP architecture off the tensor shapes with OpenAI's conventions for what shapes do
-// not tell: head width 64, OpenAI's mean and std; the activation is the caller's (OpenAI's
-// QuickGELU for its own files; open_clip's GELU otherwise, logged as a guess by the caller).
-ClipConfig infer_clip_config(const WeightSource& weights, Activation activation);
+// Reads a CLIP architecture off the tensor shapes. What shapes do not tell comes from the
+// archive where it records it (attention_heads, activation), else from OpenAI's head width 64
+// and the caller's `activation`; the normalisation is OpenAI's mean and std. With
+// `openai_file` (OpenAI's own archive) its conventions are facts; otherwise each is listed in
+// `guesses`.
+ClipConfig infer_clip_config(const WeightSource& weights, Activation activation, bool openai_file);
 
 }  // namespace legrad

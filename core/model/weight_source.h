@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/activation.h"
 #include "model/safetensors.h"
 
 namespace legrad {
@@ -22,6 +23,14 @@ class WeightSource {
   virtual std::optional<std::vector<int64_t>> shape(const std::string& key) const = 0;
   // The tensor converted to `dtype`; only called for keys whose shape() is set.
   virtual at::Tensor load(const std::string& key, at::ScalarType dtype) const = 0;
+  // The head count the archive records for the attention module at `module` (e.g.
+  // "visual.transformer.resblocks.0.attn"); nothing where it records none (bare tensors).
+  virtual std::optional<int64_t> attention_heads(const std::string& module) const {
+    (void)module;
+    return std::nullopt;
+  }
+  // The MLP activation the archive records (its blocks' modules); nothing for bare tensors.
+  virtual std::optional<Activation> activation() const { return std::nullopt; }
 };
 
 class SafetensorsWeights : public WeightSource {

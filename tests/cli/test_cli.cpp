@@ -313,7 +313,8 @@ TEST(Cli, InfoDescribesAndConvertWritesOpenClipFolders) {
               "/bpe_simple_vocab_16e6.txt.gz");
   EXPECT_EQ(r.status, 0) << r.output;
   r = run_cli("info " + dir.file("openai"));
-  for (const char* want : {"activation:  quick_gelu", "heads 1 (head width 64)", "CLIP BPE ("})
+  // The archive's own heads and activation (not OpenAI's width / 64 and QuickGELU).
+  for (const char* want : {"activation:  gelu", "heads 4 (head width 16)", "CLIP BPE ("})
     EXPECT_NE(r.output.find(want), std::string::npos) << want << " in " << r.output;
   r = run_cli("golden " + golden + "/vit_p16_224 --weights " + dir.file("openai"));
   EXPECT_NE(r.output.find("11 passed, 0 failed"), std::string::npos) << r.output;

@@ -32,10 +32,7 @@ TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
   EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a red cat", "a dog"}));
   // The same frame through the core directly (in the element's default dtype) gives the same
   // heatmap.
-  EngineOptions options;
-  options.model = model();
-  options.dtype = kDefaultDtype;
-  const LegradEngine engine(options);
+  const LegradEngine engine(model_request(model(), "", "cpu", kDefaultDtype));
   const at::Tensor pic = test::test_picture(30, 40);
   const Explanation ex =
       engine.explain(image_view(pic), engine.encode_prompts({"a red cat", "a dog"}));
@@ -525,10 +522,7 @@ TEST_F(Plugin, RoiListExplainsEachUpstreamObjectInItsRegion) {
   };
   GstBuffer* out = gst_harness_push_and_pull(h, with_objects());
   ASSERT_EQ(gst_buffer_get_n_legrad_heatmap_metas(out), 4u);
-  EngineOptions options;
-  options.model = model();
-  options.dtype = "fp32";
-  const LegradEngine engine(options);
+  const LegradEngine engine(ModelRequest{model()});
   const PromptSet prompts = engine.encode_prompts({"a cat", "a dog"});
   const at::Tensor pic = test::test_picture(48, 64);
   const std::map<gint, std::array<int, 4>> rects = {{5, {8, 4, 24, 32}}, {9, {40, 10, 24, 38}}};
@@ -612,6 +606,42 @@ TEST_F(Plugin, DownloadedLayoutsRunAndBadArchivesAreElementErrors) {
       "videotestsrc num-buffers=2 ! legrad prompts=x model=" + dir.path() + " ! fakesink");
   EXPECT_NE(error.find(dir.file("open_clip_pytorch_model.bin")), std::string::npos) << error;
   EXPECT_NE(error.find("zip archive"), std::string::npos) << error;
+}
+
+// A model folder without its config: what the tensors cannot tell is guessed, and the element
+// says so on the bus (a warning naming each guess), before it runs.
+TEST_F(Plugin, AGuessedConfigIsAWarningNamingTheGuesses) {
+  test::TempDir dir;
+  for (const char* name : {"open_clip_model.safetensors", "words.txt"}) {
+    std::ifstream in(default_model_path() + "/" + name, std::ios::binary);
+    test::write_text(dir.file(name), std::string((std::istreambuf_iterator<char>(in)), {}));
+  }
+  GstElement* pipeline = gst_parse_launch(
+      ("videotestsrc num-buffers=2 ! legrad prompts=x model=" + dir.path() + " ! fakesink").c_str(),
+      nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  std::string warning;
+  while (GstMessage* msg = gst_bus_timed_pop_filtered(
+             bus, 60 * GST_SECOND,
+             (GstMessageType)(GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
+    const bool done = GST_MESSAGE_TYPE(msg) != GST_MESSAGE_WARNING;
+    if (!done) {
+      GError* err = nullptr;
+      gst_message_parse_warning(msg, &err, nullptr);
+      warning += std::string(err->message) + "\n";
+      g_error_free(err);
+    }
+    gst_message_unref(msg);
+    if (done) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  EXPECT_NE(warning.find("guessed image tower heads: 2"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("mean and std"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("activation"), std::string::npos) << warning;
 }
 
 // Out of memory on the compute device, simulated with an absurd input size: the attention of
