@@ -154,20 +154,6 @@ TEST_F(TinyModel, EveryMethodGivesNormalisedMapsAndTheModelsScores) {
   EXPECT_THROW(parse_method("lime"), Error);
 }
 
-TEST_F(TinyModel, RawAttentionIsTheLastBlocksClassTokenRow) {
-  at::Tensor x = model_->embed_image(pixels_);
-  at::Tensor probs;
-  for (const auto& block : model_->vision_blocks()) {
-    const AttentionParts parts = attention(block, x);
-    probs = parts.probs;
-    x = finish_block(block, x, parts.mixed, model_->activation());
-  }
-  const at::Tensor row = probs.mean(1)[0][0].slice(0, 1).reshape({1, 1, 4, 4});
-  const at::Tensor want = min_max_normalize(upsample_relevance(row, 8))[0][0];
-  const Explanation ex = explain_with(ExplainMethod::RawAttention, *model_, pixels_, text_);
-  EXPECT_TRUE(ex.heatmaps[0].allclose(want, 1e-5, 1e-6));
-}
-
 TEST_F(TinyModel, CudaGraphsAreRefusedOnTheCpu) {
   EXPECT_THROW(GraphedLegrad(*model_, 32, 3, LegradOptions{}), Error);
 }

@@ -33,7 +33,7 @@ TEST(HfLayout, GoldenFormatGivesTheReferenceEmbeddingsAndTheSameMaps) {
   const auto expected = nlohmann::json::parse(std::ifstream(dir + "/expected.json"));
   const double tolerance = expected["tolerance_abs"].get<double>();
 
-  const auto loaded = load_model(dir, "", "cpu", "fp32");
+  const auto loaded = load_model(model_request(dir, "", "cpu", "fp32"));
   EXPECT_EQ(loaded->files.hf_config, dir + "/config.json");
   const SafetensorsFile io(golden + "/vit_p16_224/io.safetensors");
   const at::Tensor pixels = io.load("pixel_values", at::kFloat);
@@ -54,12 +54,8 @@ TEST(HfLayout, GoldenFormatGivesTheReferenceEmbeddingsAndTheSameMaps) {
 
   // Its own tokenizer files (vocab.json + merges.txt) and the open_clip file of the same
   // weights: the same explanation.
-  EngineOptions hf;
-  hf.model = dir;
-  EngineOptions open_clip;
-  open_clip.model = golden + "/vit_p16_224";
-  open_clip.vocab = golden + "/bpe_simple_vocab_16e6.txt.gz";
-  const LegradEngine a(hf), b(open_clip);
+  const LegradEngine a(ModelRequest{dir}),
+      b(ModelRequest{golden + "/vit_p16_224", golden + "/bpe_simple_vocab_16e6.txt.gz"});
   const at::Tensor frame = test::test_picture(120, 160);
   const Explanation ea = a.explain(image_view(frame), a.encode_prompts({"a red circle"}));
   const Explanation eb = b.explain(image_view(frame), b.encode_prompts({"a red circle"}));
@@ -93,8 +89,8 @@ TEST(HfLayout, ShardedCheckpointsLoadTheSame) {
   std::ofstream(sharded.file("model.safetensors.index.json"))
       << nlohmann::json{{"weight_map", map}};
 
-  const auto a = load_model(dir, "", "cpu", "fp32");
-  const auto b = load_model(sharded.path(), "", "cpu", "fp32");
+  const auto a = load_model(model_request(dir, "", "cpu", "fp32"));
+  const auto b = load_model(model_request(sharded.path(), "", "cpu", "fp32"));
   const at::Tensor pixels = at::rand({1, 3, 224, 224});
   EXPECT_TRUE(a->model->encode_image(pixels).equal(b->model->encode_image(pixels)));
   ASSERT_TRUE(b->model->logit_scale().defined());
@@ -104,14 +100,14 @@ TEST(HfLayout, ShardedCheckpointsLoadTheSame) {
   std::ofstream(sharded.file("model.safetensors.index.json"))
       << nlohmann::json{{"weight_map", map}};
   try {
-    load_model(sharded.path(), "", "cpu", "fp32");
+    load_model(model_request(sharded.path(), "", "cpu", "fp32"));
     FAIL() << "a shard outside the folder was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.safetensors.index.json"), std::string::npos)
         << e.what();
   }
   std::ofstream(sharded.file("model.safetensors.index.json")) << "{\"weight_map\": 3}";
-  EXPECT_THROW(load_model(sharded.path(), "", "cpu", "fp32"), Error);
+  EXPECT_THROW(load_model(model_request(sharded.path(), "", "cpu", "fp32")), Error);
 }
 
 // Older transformers repositories ship pytorch_model.bin (torch.save) instead of safetensors.
@@ -142,14 +138,16 @@ TEST(HfLayout, OtherTransformersModelsAreNamedNotGuessed) {
   std::ofstream(dir.file("config.json")) << R"({"model_type": "blip"})";
   std::ofstream(dir.file("model.safetensors")) << "not read";
   try {
-    load_model(dir.path(), "", "cpu", "fp32");
+    load_model(model_request(dir.path(), "", "cpu", "fp32"));
     FAIL() << "a BLIP config was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model_type 'blip' is not supported"), std::string::npos)
         << e.what();
   }
   std::ofstream(dir.file("config.json")) << R"({"model_type": "siglip2"})";
-  EXPECT_NE(test::error_of([&] { load_model(dir.path(), "", "cpu", "fp32"); }).find("NaFlex"),
+  EXPECT_NE(test::error_of([&] {
+              load_model(model_request(dir.path(), "", "cpu", "fp32"));
+            }).find("NaFlex"),
             std::string::npos);
 }
 
