@@ -4,23 +4,16 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "engine/model_files.h"
 #include "explain/legrad.h"
 #include "model/clip_model.h"
 #include "model/transformer.h"
-#include "support.h"
+#include "tiny_model.h"
 
 namespace legrad {
 namespace {
 
-class ClassicExplainers : public ::testing::Test {
+class ClassicExplainers : public test::TinyModelTest {
  protected:
-  void SetUp() override {
-    test::write_tiny_model(dir_.path(), test::tiny_config());
-    model_ = load_clip_model(locate_model_files(dir_.path()), c10::Device(c10::kCPU));
-    pixels_ = at::randn({1, 3, 32, 32}, at::detail::createCPUGenerator(3));
-    text_ = l2_normalize(at::randn({3, 16}, at::detail::createCPUGenerator(4)));
-  }
   // Each block's head-averaged attention probabilities [1, T, T].
   std::vector<at::Tensor> attention_maps() const {
     std::vector<at::Tensor> maps;
@@ -32,10 +25,6 @@ class ClassicExplainers : public ::testing::Test {
     }
     return maps;
   }
-
-  test::TempDir dir_;
-  std::shared_ptr<ClipModel> model_;
-  at::Tensor pixels_, text_;
 };
 
 TEST_F(ClassicExplainers, RawAttentionIsTheLastBlocksClassTokenRow) {

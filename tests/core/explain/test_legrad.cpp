@@ -10,19 +10,13 @@
 #include "model/clip_model.h"
 #include "model/transformer.h"
 #include "support.h"
+#include "tiny_model.h"
 
 namespace legrad {
 namespace {
 
-class TinyModel : public ::testing::Test {
+class TinyModel : public test::TinyModelTest {
  protected:
-  void SetUp() override {
-    test::write_tiny_model(dir_.path(), test::tiny_config());
-    model_ = load_clip_model(locate_model_files(dir_.path()), c10::Device(c10::kCPU));
-    pixels_ = at::randn({1, 3, 32, 32}, at::detail::createCPUGenerator(3));
-    text_ = l2_normalize(at::randn({3, 16}, at::detail::createCPUGenerator(4)));
-  }
-
   // LeGrad the way the reference computes it: the image repeated once per prompt, the full
   // graph kept, and d s_l / d A_l taken per layer from the retained attention probabilities.
   at::Tensor reference_grids(const ClipModel& model, const at::Tensor& text, int start) {
@@ -47,10 +41,6 @@ class TinyModel : public ::testing::Test {
     }
     return at::stack(grids);
   }
-
-  test::TempDir dir_;
-  std::shared_ptr<ClipModel> model_;
-  at::Tensor pixels_, text_;
 };
 
 TEST_F(TinyModel, MapsHaveTheRightShapeAndRange) {
