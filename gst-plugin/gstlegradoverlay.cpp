@@ -28,6 +28,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 #include <opencv2/imgproc.hpp>
 
@@ -177,6 +178,53 @@ blend_through_colormap (const legrad::PixelView & view, GstBuffer * buffer,
   }
 }
 
+static legrad::Rgb
+label_colour (const GstLegradHeatmapMeta * m, bool solid)
+{
+  return solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
+  255, 255, 255};
+}
+
+/* A prompt's label says what decided its box: the model's presence probability where it
+ * gives one, the cosine score otherwise. */
+static std::string
+label_text (const GstLegradHeatmapMeta * m, guint max_age)
+{
+  gchar *text = m->probability >= 0 ?
+      g_strdup_printf ("%s p=%.2f%s", m->prompt, m->probability,
+      m->age > max_age ? " (stale)" : "") : g_strdup_printf ("%s cos=%.2f%s", m->prompt,
+      m->score, m->age > max_age ? " (stale)" : "");
+  std::string out = text;
+  g_free (text);
+  return out;
+}
+
+/* Every label where it belongs (above its box; an object's prompts stacked inside the object's
+ * box; frame-wide prompts down the left edge), moved out of each other's way. */
+static void
+draw_labels (const legrad::PixelView & view, GstBuffer * buffer,
+    const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s, bool solid)
+{
+  legrad::LabelLayout layout (view.width, view.height);
+  int line = 0;
+  for (GstLegradHeatmapMeta *m:metas) {
+    GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
+    const std::string text = label_text (m, s.max_age);
+    legrad::LabelRect plate = legrad::label_plate (view, text);
+    if ((s.boxes || m->covers_roi) && roi) {
+      /* under the label a frame-level analyzer may have put above the object's box */
+      const int below = m->covers_roi ? plate.height * (int) (m->prompt_index + 1) : 0;
+      plate = layout.place (roi->x, (int) roi->y + below - plate.height, plate.width,
+          plate.height);
+    } else if (!m->covers_roi) {
+      plate = layout.place (0, plate.height * line++, plate.width, plate.height);
+    } else {
+      continue;
+    }
+    legrad::draw_label_at (view, text, plate, label_colour (m, solid));
+  }
+}
+
 /* Heatmaps, then boxes and labels, onto `view` (the frame or a transparent canvas). */
 static void
 draw (const legrad::PixelView & view, GstBuffer * buffer,
@@ -190,27 +238,13 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
     blend_in_prompt_colours (view, buffer, metas, s.alpha);
   else
     blend_through_colormap (view, buffer, metas, s);
-  int line = 0;
   for (GstLegradHeatmapMeta *m:metas) {
-    const legrad::Rgb color = solid ? legrad::prompt_color (m->prompt_index) : legrad::Rgb {
-    255, 255, 255};
     GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
     if (s.boxes && roi)
-      legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, color);
-    if (s.labels) {
-      char label[256];
-      g_snprintf (label, sizeof label, "%s %.2f%s", m->prompt, m->score,
-          m->age > s.max_age ? " (stale)" : "");
-      /* An object's prompts stack inside its box, one line each, under the label that a
-       * frame-level analyzer may have put above the box. */
-      const int below = m->covers_roi ?
-          legrad::label_line_height (view) * (int) (m->prompt_index + 1) : 0;
-      if ((s.boxes || m->covers_roi) && roi)
-        legrad::draw_label (view, label, roi->x, roi->y + below, color);
-      else if (!m->covers_roi)
-        legrad::draw_label (view, label, 0, legrad::label_line_height (view) * ++line, color);
-    }
+      legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, label_colour (m, solid));
   }
+  if (s.labels)
+    draw_labels (view, buffer, metas, s, solid);
 }
 
 /* Draws into a transparent canvas attached as an overlay composition (straight alpha, which

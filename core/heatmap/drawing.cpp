@@ -89,33 +89,38 @@ int line_width(const PixelView& view) {
   return std::max(2, static_cast<int>(std::lround(2.0 * frame_scale(view))));
 }
 
-int label_line_height(const PixelView& view) {
-  int baseline = 0;
-  const cv::Size size = cv::getTextSize("Ag", cv::FONT_HERSHEY_SIMPLEX, text_scale(view),
-                                        text_thickness(view), &baseline);
-  return size.height + baseline + 2 * line_width(view);
-}
-
 void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color) {
   cv::Mat m = as_mat(view);
   cv::rectangle(m, cv::Rect(x, y, width, height), in_frame_order(view, color), line_width(view));
 }
 
-void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color) {
+LabelRect label_plate(const PixelView& view, const std::string& text) {
+  int baseline = 0;
+  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, text_scale(view),
+                                        text_thickness(view), &baseline);
+  const int pad = line_width(view);
+  return {0, 0, size.width + 2 * pad, size.height + baseline + 2 * pad};
+}
+
+void draw_label_at(const PixelView& view, const std::string& text, const LabelRect& where,
+                   Rgb color) {
   cv::Mat m = as_mat(view);
-  const double scale = text_scale(view);
-  const int thickness = text_thickness(view);
   const int pad = line_width(view);
   int baseline = 0;
-  const cv::Size size =
-      cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
-  const int plate_w = size.width + 2 * pad, plate_h = size.height + baseline + 2 * pad;
-  x = std::clamp(x, 0, std::max(0, view.width - plate_w));
-  y = std::clamp(y, plate_h, std::max(plate_h, view.height));
-  cv::rectangle(m, cv::Rect(x, y - plate_h, plate_w, plate_h), in_frame_order(view, color),
-                cv::FILLED);
-  cv::putText(m, text, cv::Point(x + pad, y - pad - baseline), cv::FONT_HERSHEY_SIMPLEX, scale,
-              in_frame_order(view, readable_on(color)), thickness, cv::LINE_AA);
+  cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, text_scale(view), text_thickness(view),
+                  &baseline);
+  cv::rectangle(m, cv::Rect(where.x, where.y, where.width, where.height),
+                in_frame_order(view, color), cv::FILLED);
+  cv::putText(m, text, cv::Point(where.x + pad, where.y + where.height - pad - baseline),
+              cv::FONT_HERSHEY_SIMPLEX, text_scale(view), in_frame_order(view, readable_on(color)),
+              text_thickness(view), cv::LINE_AA);
+}
+
+void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color) {
+  LabelRect plate = label_plate(view, text);
+  plate.x = std::clamp(x, 0, std::max(0, view.width - plate.width));
+  plate.y = std::clamp(y, plate.height, std::max(plate.height, view.height)) - plate.height;
+  draw_label_at(view, text, plate, color);
 }
 
 }  // namespace legrad

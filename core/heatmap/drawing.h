@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "heatmap/label_layout.h"
 #include "video/pixel_view.h"
 
 namespace legrad {
@@ -36,13 +37,16 @@ void unpremultiply(const PixelView& view);
 // Lines and text grow with the frame (a 2-pixel line and 0.4-scale text up to VGA), so they
 // stay as legible at 1080p or 12 megapixels as at 640x480.
 int line_width(const PixelView& view);
-// The height of one label line, for stacking labels.
-int label_line_height(const PixelView& view);
 
 // A rectangle outline in `color`.
 void draw_box(const PixelView& view, int x, int y, int width, int height, Rgb color);
 // A text label on a plate of `color`, in black or white, whichever reads better on it; its
 // bottom-left corner at (x, y), moved inside the frame where needed.
 void draw_label(const PixelView& view, const std::string& text, int x, int y, Rgb color);
+// The size of the plate draw_label puts `text` on (at 0, 0), for LabelLayout.
+LabelRect label_plate(const PixelView& view, const std::string& text);
+// The label on its plate at `where` (label_plate's size, placed).
+void draw_label_at(const PixelView& view, const std::string& text, const LabelRect& where,
+                   Rgb color);
 
 }  // namespace legrad

@@ -1,4 +1,6 @@
 // The `legradoverlay` element: blending into frames and attaching overlay compositions.
+#include <array>
+#include <map>
 #include <vector>
 
 #include "heatmap/colormap.h"
@@ -48,6 +50,45 @@ TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   gst_buffer_unref(out);
   gst_buffer_unref(expected);
   gst_harness_teardown(h);
+}
+
+// Pixels of `buffer` (RGBx, width w) exactly of colour c.
+int pixels_of(GstBuffer* buffer, Rgb c) {
+  GstMapInfo map;
+  gst_buffer_map(buffer, &map, GST_MAP_READ);
+  int n = 0;
+  for (gsize i = 0; i + 3 < map.size; i += 4)
+    n += map.data[i] == c.r && map.data[i + 1] == c.g && map.data[i + 2] == c.b;
+  gst_buffer_unmap(buffer, &map);
+  return n;
+}
+
+// Two prompts boxed at one corner: both labels readable, apart, on their prompts' colours; the
+// label says what decided the box (here the probability).
+TEST_F(Plugin, OverlayLabelsSharingACornerDoNotCoverEachOther) {
+  std::map<bool, std::array<int, 2>> plate_pixels;  // by draw-labels
+  for (const bool labels : {false, true}) {
+    GstHarness* h = gst_harness_new_parse(
+        (std::string("legradoverlay alpha=0 draw-labels=") + (labels ? "true" : "false")).c_str());
+    gst_harness_set_src_caps_str(h, caps("RGBx", 320, 240).c_str());
+    GstBuffer* in = frame("RGBx", 320, 240);
+    GBytes* bytes = g_bytes_new(std::vector<float>(16, 0.0f).data(), 16 * sizeof(float));
+    for (guint p = 0; p < 2; ++p) {
+      GstLegradHeatmapMeta* m = gst_buffer_add_legrad_heatmap_meta(
+          in, p ? "a photo of a dress" : "a sneaker", p, 0.3f, 4, 4, bytes, 0, 0);
+      m->probability = 0.9f;
+      m->roi_id = static_cast<gint>(p);
+      gst_buffer_add_video_region_of_interest_meta(in, "x", 100, 120, 80, 60)->id = m->roi_id;
+    }
+    g_bytes_unref(bytes);
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    plate_pixels[labels] = {pixels_of(out, prompt_color(0)), pixels_of(out, prompt_color(1))};
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+  }
+  for (int p = 0; p < 2; ++p)
+    EXPECT_GT(plate_pixels[true][p] - plate_pixels[false][p], 600)
+        << "prompt " << p << "'s label is hidden";
 }
 
 // A per-object heatmap (covers_roi) is drawn inside its region only; a uniform map fills it.

@@ -88,8 +88,8 @@ TEST(Drawing, BoxesAndLabelsStayInsideTheFrame) {
 TEST(Drawing, StrokesGrowWithTheFrameAndLabelsStayReadable) {
   EXPECT_EQ(line_width(Frame(640, 480, PixelFormat::RGB, 0).view), 2);
   EXPECT_EQ(line_width(Frame(1920, 1080, PixelFormat::RGB, 0).view), 5);
-  EXPECT_GT(label_line_height(Frame(1920, 1080, PixelFormat::RGB, 0).view),
-            label_line_height(Frame(640, 480, PixelFormat::RGB, 0).view));
+  EXPECT_GT(label_plate(Frame(1920, 1080, PixelFormat::RGB, 0).view, "Ag").height,
+            label_plate(Frame(640, 480, PixelFormat::RGB, 0).view, "Ag").height);
   for (const Rgb plate : {Rgb{0, 0, 150}, Rgb{255, 225, 25}}) {
     Frame f(200, 60, PixelFormat::RGB, 0);
     draw_label(f.view, "a person 0.31", 10, 40, plate);
