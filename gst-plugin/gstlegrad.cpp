@@ -45,17 +45,23 @@
 #include <gst/video/video.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 #include "base/device.h"
 #include "base/error.h"
-#include "model/clip_model.h"
 #include "engine/model_files.h"
 #include "engine/model_session.h"
 #include "gstlegradenums.h"
 #include "legradbufferadapter.h"
 #include "legradframe.h"
+#include "model/clip_model.h"
 #include "text/prompt_list.h"
+
+/* The settings live in GObject's zeroed memory and are assigned, never constructed. */
+static_assert (std::is_trivially_copyable < legrad::StreamSettings >::value,
+    "StreamSettings must stay plain data");
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug
@@ -166,7 +172,8 @@ gst_legrad_apply_pending_prompts (GstLegrad * self)
   g_free (pending);
 }
 
-/* device=auto resolved, with a warning where it falls back to the CPU. */
+/* device=auto resolved here rather than by parse_device: the fallback to the CPU deserves a
+ * warning on the bus. */
 static std::string
 gst_legrad_resolve_device (GstLegrad * self, const std::string & device)
 {
@@ -384,19 +391,24 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   GST_OBJECT_UNLOCK (self);
 
   try {
-    legrad::FrameResult result;
-    {
-      /* Unmapped before the metas go on: a mapped frame holds a reference to the buffer. */
-      const legrad::MappedFrame mapped (buffer, self->info);
-      legrad::StreamFrame frame;
-      frame.planes = &mapped.planes ();
-      frame.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? (int64_t) GST_BUFFER_PTS (buffer) : -1;
-      frame.prompts = legrad::prompts_of (buffer);
-      frame.regions =[&] {
-        return legrad::regions_of (buffer, self->info, roi_type);
-      };
-      result = self->analyzer->process (frame, settings);
-    }
+    /* Mapped only for frames that are analysed (a mapping may be a download), and unmapped
+     * before the metas go on: a mapped frame holds a reference to the buffer. */
+    std::optional < legrad::MappedFrame > mapped;
+    legrad::StreamFrame frame;
+    frame.width = GST_VIDEO_INFO_WIDTH (&self->info);
+    frame.height = GST_VIDEO_INFO_HEIGHT (&self->info);
+    frame.planes =[&]()->const legrad::FramePlanes & {
+      if (!mapped)
+        mapped.emplace (buffer, self->info);
+      return mapped->planes ();
+    };
+    frame.regions =[&] {
+      return legrad::regions_of (buffer, self->info, roi_type);
+    };
+    frame.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? (int64_t) GST_BUFFER_PTS (buffer) : -1;
+    frame.prompt_list = legrad::prompt_list_of (buffer);
+    const legrad::FrameResult result = self->analyzer->process (frame, settings);
+    mapped.reset ();
     legrad::attach_result (buffer, result);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("LeGrad analysis failed"), ("%s", e.what ()));
@@ -703,6 +715,7 @@ gst_legrad_class_init (GstLegradClass * klass)
   const GParamFlags ready = (GParamFlags) (rw | GST_PARAM_MUTABLE_READY);
   const GParamFlags playing = (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING);
   const GParamFlags ro = (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  const legrad::StreamSettings defaults;
 
   gobject_class->set_property = gst_legrad_set_property;
   gobject_class->get_property = gst_legrad_get_property;
@@ -745,7 +758,7 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval", "Analyse every Nth frame; "
           "frames between carry the newest heatmap and its age", 1, G_MAXUINT,
-          legrad::kDefaultInferenceInterval, playing));
+          defaults.inference_interval, playing));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "sync: analysed frames wait for their heatmap; "
           "async: the streaming thread never waits; auto: async on live sources, sync on "
@@ -753,31 +766,32 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_METHOD,
       g_param_spec_enum ("method", "Method", "Explainer: LeGrad, or a classic one to compare "
           "with (raw-attention and rollout ignore the prompt)", GST_TYPE_LEGRAD_METHOD,
-          (gint) legrad::kDefaultMethod, playing));
+          (gint) defaults.method, playing));
   g_object_class_install_property (gobject_class, PROP_ATTACH_ROI,
       g_param_spec_boolean ("attach-roi", "Attach ROI", "Attach a GstVideoRegionOfInterestMeta "
-          "around each prompt's largest region above roi-threshold", FALSE, playing));
+          "around each prompt's largest region above roi-threshold", defaults.attach_boxes,
+          playing));
   g_object_class_install_property (gobject_class, PROP_ROI_THRESHOLD,
       g_param_spec_float ("roi-threshold", "ROI threshold", "Heatmap level that bounds a "
-          "region of interest", 0.0f, 1.0f, legrad::kDefaultRoiThreshold, playing));
+          "region of interest", 0.0f, 1.0f, defaults.box_threshold, playing));
   g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
       g_param_spec_float ("min-score", "Minimum score", "Presence score (cosine similarity) a "
-          "prompt needs for a region of interest", -1.0f, 1.0f, legrad::kDefaultMinScore, playing));
+          "prompt needs for a region of interest", -1.0f, 1.0f, defaults.presence.min_score, playing));
   g_object_class_install_property (gobject_class, PROP_MIN_PROBABILITY,
       g_param_spec_float ("min-probability", "Minimum probability", "Presence probability a "
           "prompt needs for a region of interest, for models that give one (trained with a "
           "sigmoid loss: SigLIP, the bundled model); CLIP models give none and only min-score "
-          "applies", 0.0f, 1.0f, legrad::kDefaultMinProbability, playing));
+          "applies", 0.0f, 1.0f, defaults.presence.min_probability, playing));
   g_object_class_install_property (gobject_class, PROP_SMOOTHING,
       g_param_spec_float ("smoothing", "Smoothing", "Steadier heatmaps on live video: each "
           "prompt's map averaged over analysed frames, this being the previous average's "
           "weight (0 = off; restarts on new prompts, caps or a flush)", 0.0f,
-          legrad::kMaxSmoothing, legrad::kDefaultSmoothing, playing));
+          legrad::kMaxSmoothing, defaults.smoothing, playing));
   g_object_class_install_property (gobject_class, PROP_REGION,
       g_param_spec_enum ("region", "Region", "frame: explain the whole frame; roi-list: "
           "explain each region of interest an upstream detector attached (of roi-type), one "
           "heatmap per prompt per region, covering that region (analysed frames wait; no "
-          "smoothing)", GST_TYPE_LEGRAD_REGION, (gint) legrad::kDefaultRegionMode, ready));
+          "smoothing)", GST_TYPE_LEGRAD_REGION, (gint) defaults.region, ready));
   g_object_class_install_property (gobject_class, PROP_ROI_TYPE,
       g_param_spec_string ("roi-type", "ROI type", "With region=roi-list: only regions of "
           "this type (a detector's label, e.g. \"person\"); unset: every region", NULL,
@@ -788,11 +802,11 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch size", "Most frames explained in one forward "
           "pass together with those of the other elements sharing the model "
-          "(model-instance-id); 1 = each frame alone", 1, 64, legrad::kDefaultBatchSize,
+          "(model-instance-id); 1 = each frame alone", 1, 64, defaults.batch_size,
           playing));
   g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
       g_param_spec_uint ("batch-timeout", "Batch timeout", "Longest a frame waits for a batch "
-          "to fill, in milliseconds", 0, 10000, legrad::kDefaultBatchTimeoutMs, playing));
+          "to fill, in milliseconds", 0, 10000, defaults.batch_timeout_ms, playing));
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Statistics interval", "Post a 'legrad-stats' "
           "element message every N analysed frames (0 = never)", 0, G_MAXUINT, 0, playing));

@@ -55,7 +55,8 @@ enum {
   PROP_MAX_AGE,
 };
 
-#define DEFAULT_PROMPT "all"
+/* The `prompt` that selects every prompt, and the default. */
+#define ALL_PROMPTS "all"
 
 /* What to draw, with the properties' defaults. */
 struct DrawSettings {
@@ -105,11 +106,17 @@ gst_legrad_overlay_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps
   return TRUE;
 }
 
+static bool
+selects_all (const gchar * selector)
+{
+  return !selector || !*selector || g_strcmp0 (selector, ALL_PROMPTS) == 0;
+}
+
 /* Whether `meta` is one of the prompts the `prompt` property selects. */
 static gboolean
 prompt_selected (const gchar * selector, const GstLegradHeatmapMeta * meta)
 {
-  if (!selector || !*selector || g_strcmp0 (selector, "all") == 0)
+  if (selects_all (selector))
     return TRUE;
   gchar *end = NULL;
   const guint64 index = g_ascii_strtoull (selector, &end, 10);
@@ -307,7 +314,7 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   DrawSettings settings = self->settings;
   gchar *selector = g_strdup (self->prompt);
   GST_OBJECT_UNLOCK (self);
-  settings.all = !selector || !*selector || g_strcmp0 (selector, "all") == 0;
+  settings.all = selects_all (selector);
 
   std::vector < GstLegradHeatmapMeta * >metas;
   gpointer state = NULL;
@@ -467,7 +474,7 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
           "with the heat)", 0.0, 1.0, defaults.alpha, playing));
   g_object_class_install_property (gobject_class, PROP_PROMPT,
       g_param_spec_string ("prompt", "Prompt", "Which prompt to draw: its index, its text, or "
-          "\"all\"", DEFAULT_PROMPT, playing));
+          "\"all\"", ALL_PROMPTS, playing));
   g_object_class_install_property (gobject_class, PROP_DRAW_LABELS,
       g_param_spec_boolean ("draw-labels", "Draw labels", "Write each prompt and its score",
           defaults.labels, playing));
@@ -499,7 +506,7 @@ static void
 gst_legrad_overlay_init (GstLegradOverlay * self)
 {
   self->settings = DrawSettings ();
-  self->prompt = g_strdup (DEFAULT_PROMPT);
+  self->prompt = g_strdup (ALL_PROMPTS);
   gst_video_info_init (&self->info);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -24,9 +24,10 @@ std::vector<Region> regions_of(GstBuffer* buffer, const GstVideoInfo& info,
   return out;
 }
 
-std::string prompts_of(GstBuffer* buffer) {
+std::optional<std::string> prompt_list_of(GstBuffer* buffer) {
   const GstLegradPromptsMeta* meta = gst_buffer_get_legrad_prompts_meta(buffer);
-  return meta && meta->prompts ? meta->prompts : "";
+  if (!meta || !meta->prompts) return std::nullopt;
+  return std::string(meta->prompts);
 }
 
 namespace {
@@ -46,7 +47,7 @@ GstLegradHeatmapMeta* add_heatmap_meta(GstBuffer* buffer, const FrameResult& res
   const Analysis& a = *result.analysis;
   GBytes* values = map_bytes(result.analysis, i);
   GstLegradHeatmapMeta* meta = gst_buffer_add_legrad_heatmap_meta(
-      buffer, a.prompts->texts[prompt].c_str(), guint(prompt), a.scores[i], a.size, a.size, values,
+      buffer, a.prompts[prompt].c_str(), guint(prompt), a.scores[i], a.size, a.size, values,
       a.source_pts < 0 ? GST_CLOCK_TIME_NONE : GstClockTime(a.source_pts), result.age);
   g_bytes_unref(values);
   if (meta && a.probability(i)) meta->probability = *a.probability(i);
@@ -67,7 +68,7 @@ gint next_region_id(GstBuffer* buffer) {
 // The box of prompt p as a region of interest whose `legrad` structure says why.
 GstVideoRegionOfInterestMeta* add_box(GstBuffer* buffer, const Analysis& a, size_t p,
                                       const Box& b) {
-  const std::string& text = a.prompts->texts[p];
+  const std::string& text = a.prompts[p];
   GstVideoRegionOfInterestMeta* roi = gst_buffer_add_video_region_of_interest_meta(
       buffer, text.c_str(), b.x, b.y, b.width, b.height);
   GstStructure* param =

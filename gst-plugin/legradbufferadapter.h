@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@ namespace legrad {
 std::vector<Region> regions_of(GstBuffer* buffer, const GstVideoInfo& info,
                                const std::string& roi_type);
 
-// The prompts of the buffer's GstLegradPromptsMeta, "" without one.
-std::string prompts_of(GstBuffer* buffer);
+// The prompt list of the buffer's GstLegradPromptsMeta, nothing without one.
+std::optional<std::string> prompt_list_of(GstBuffer* buffer);
 
 // One GstLegradHeatmapMeta per map, sharing the analysis's memory; with boxes, a
 // GstVideoRegionOfInterestMeta per box (its id after every region already on the buffer) that

@@ -14,12 +14,14 @@ struct FormatName {
   PixelFormat core;
 };
 constexpr FormatName kFormats[] = {
-    {GST_VIDEO_FORMAT_RGB, PixelFormat::RGB},   {GST_VIDEO_FORMAT_BGR, PixelFormat::BGR},
-    {GST_VIDEO_FORMAT_RGBx, PixelFormat::RGBx}, {GST_VIDEO_FORMAT_BGRx, PixelFormat::BGRx},
-    {GST_VIDEO_FORMAT_xRGB, PixelFormat::xRGB}, {GST_VIDEO_FORMAT_xBGR, PixelFormat::xBGR},
-    {GST_VIDEO_FORMAT_RGBA, PixelFormat::RGBA}, {GST_VIDEO_FORMAT_BGRA, PixelFormat::BGRA},
-    {GST_VIDEO_FORMAT_ARGB, PixelFormat::ARGB}, {GST_VIDEO_FORMAT_ABGR, PixelFormat::ABGR},
-    {GST_VIDEO_FORMAT_I420, PixelFormat::I420}, {GST_VIDEO_FORMAT_NV12, PixelFormat::NV12},
+    {GST_VIDEO_FORMAT_RGB, PixelFormat::RGB},     {GST_VIDEO_FORMAT_BGR, PixelFormat::BGR},
+    {GST_VIDEO_FORMAT_RGBx, PixelFormat::RGBx},   {GST_VIDEO_FORMAT_BGRx, PixelFormat::BGRx},
+    {GST_VIDEO_FORMAT_xRGB, PixelFormat::xRGB},   {GST_VIDEO_FORMAT_xBGR, PixelFormat::xBGR},
+    {GST_VIDEO_FORMAT_RGBA, PixelFormat::RGBA},   {GST_VIDEO_FORMAT_BGRA, PixelFormat::BGRA},
+    {GST_VIDEO_FORMAT_ARGB, PixelFormat::ARGB},   {GST_VIDEO_FORMAT_ABGR, PixelFormat::ABGR},
+    {GST_VIDEO_FORMAT_I420, PixelFormat::I420},   {GST_VIDEO_FORMAT_NV12, PixelFormat::NV12},
+    {GST_VIDEO_FORMAT_YUY2, PixelFormat::YUY2},   {GST_VIDEO_FORMAT_UYVY, PixelFormat::UYVY},
+    {GST_VIDEO_FORMAT_GRAY8, PixelFormat::GRAY8},
 };
 
 }  // namespace

@@ -30,7 +30,6 @@ GoldenReport run_golden_case(const std::string& case_dir, const std::string& voc
                              const std::string& dtype = "fp32", const std::string& device = "cpu",
                              const std::string& weights = "");
 
-// Every case of a tokenizer_cases.json file, exact match.
 // The other input sizes a SigLIP case is probed at, from its patch size: multiples of it
 // (explained at that size) and one between two multiples (refused, as the reference raises).
 struct ProbeSize {
@@ -38,6 +37,8 @@ struct ProbeSize {
   bool refused;
 };
 std::vector<ProbeSize> probe_input_sizes(int patch);
+
+// Every case of a tokenizer_cases.json file, exact match.
 
 GoldenReport run_tokenizer_cases(const std::string& cases_json, const std::string& vocab);
 

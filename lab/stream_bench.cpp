@@ -32,7 +32,9 @@ StreamBenchResult run_stream_bench(const std::shared_ptr<ModelSession>& session,
   settings.batch_size = s.batch_size;
   settings.batch_timeout_ms = s.batch_timeout_ms;
   StreamFrame input;
-  input.planes = &frame;
+  input.width = frame.width;
+  input.height = frame.height;
+  input.planes = [&]() -> const FramePlanes& { return frame; };
   // One frame through stream i, as the element sends it; the maps come back to the host.
   auto send = [&](int i) { streams[i]->process(input, settings); };
   std::vector<std::vector<double>> latencies(s.streams);

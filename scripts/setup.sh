@@ -26,6 +26,7 @@ packages=(
   # Heatmaps from Python: the introspection data's builder, and what the example and its test
   # run with (Debian's Python).
   gobject-introspection libgirepository1.0-dev python3-gi python3-numpy gir1.2-gstreamer-1.0
+  gir1.2-gst-plugins-base-1.0
 )
 
 missing=()

@@ -181,8 +181,6 @@ ClipConfig model_config(const ModelFiles& files, const WeightSource& weights) {
   if (files.format == WeightFormat::TorchScript) {
     ClipConfig config = infer_clip_config(weights, Activation::QuickGelu, true);
     log(LogLevel::Info, files.weights + ": read from the TorchScript archive: " + describe(config));
-    for (const std::string& guess : config.guesses)
-      log(LogLevel::Warning, files.weights + ": " + guess);
     return config;
   }
   if (files.format == WeightFormat::ShardedSafetensors)

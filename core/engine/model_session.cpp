@@ -60,6 +60,7 @@ std::shared_ptr<ModelSession> ModelSession::acquire(const ModelRequest& request,
   std::lock_guard<std::mutex> lock(mutex);
   if (auto existing = live[instance_id].lock()) {
     check_same_model(instance_id, request, *existing->model());
+    existing->compute().run([&] { set_compute_threads(threads); });  // as a load would
     return existing;
   }
   auto session = load_session(request, threads);

@@ -17,7 +17,8 @@ class ModelSession {
   // The session of `request`: with a non-empty `instance_id`, every caller asking under that id
   // while anyone holds it gets the same one (asking for another model, device or dtype under a
   // live id throws); "" is a session of its own. The model is loaded on the device's compute
-  // thread, after it set `threads` operator threads (set_compute_threads). Throws legrad::Error.
+  // thread; every acquire sets `threads` operator threads there (set_compute_threads, process
+  // wide: the last caller's count holds). Throws legrad::Error.
   static std::shared_ptr<ModelSession> acquire(const ModelRequest& request,
                                                const std::string& instance_id = "",
                                                int threads = 0);

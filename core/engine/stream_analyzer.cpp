@@ -96,13 +96,13 @@ bool StreamAnalyzer::gives_probabilities() const {
 std::shared_ptr<const PromptSet> StreamAnalyzer::prompts_for(const StreamFrame& frame) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (frame.prompts.empty()) return prompts_;
-    if (frame_prompts_.second && frame_prompts_.first == frame.prompts)
+    if (!frame.prompt_list) return prompts_;
+    if (frame_prompts_.second && frame_prompts_.first == *frame.prompt_list)
       return frame_prompts_.second;
   }
-  auto prompts = std::make_shared<const PromptSet>(encode(frame.prompts));
+  auto prompts = std::make_shared<const PromptSet>(encode(*frame.prompt_list));
   std::lock_guard<std::mutex> lock(mutex_);
-  frame_prompts_ = {frame.prompts, prompts};
+  frame_prompts_ = {*frame.prompt_list, prompts};
   return prompts;
 }
 
@@ -125,9 +125,9 @@ FrameResult StreamAnalyzer::process(const StreamFrame& frame, const StreamSettin
     Job job{at::Tensor(), std::move(prompts), frame.pts,
             frame_number, settings,           std::move(regions)};
     if (async)
-      hand_to_worker(std::move(job), *frame.planes);
+      hand_to_worker(std::move(job), frame.planes());
     else
-      analyse_now(job, *frame.planes);
+      analyse_now(job, frame.planes());
   }
   const std::shared_ptr<const Outcome> latest = newest(analysed, async);
   if (!latest) return {};
@@ -135,7 +135,7 @@ FrameResult StreamAnalyzer::process(const StreamFrame& frame, const StreamSettin
   // An object's maps go on the frame that carried the objects only.
   if (latest->analysis->covers_regions() && latest->analysis->frame_number != frame_number)
     return {};
-  return frame_result(latest->analysis, frame_number, *frame.planes, settings);
+  return frame_result(latest->analysis, frame_number, frame, settings);
 }
 
 void StreamAnalyzer::analyse_now(const Job& job, const FramePlanes& planes) {
@@ -152,20 +152,22 @@ void StreamAnalyzer::analyse_now(const Job& job, const FramePlanes& planes) {
 void StreamAnalyzer::hand_to_worker(Job job, const FramePlanes& planes) {
   // The frame moves on before the worker is done: the worker gets a copy.
   job.rgb = frame_to_rgb(planes);
-  if (!worker_) {
-    worker_ = std::make_unique<Worker>([this](const Job& j) {
-      Job boxed = j;
-      boxed.settings.attach_boxes = box_threshold_ >= 0;
-      boxed.settings.box_threshold = box_threshold_;
-      auto outcome = analyse(image_view(j.rgb), boxed);
-      record(*outcome);
-      return outcome;
-    });
-  }
+  if (!worker_)
+    worker_ = std::make_unique<Worker>([this](const Job& j) { return analyse_on_worker(j); });
   if (worker_->submit(std::move(job))) {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.frames_skipped++;  // the job it replaced will never run
   }
+}
+
+std::shared_ptr<const StreamAnalyzer::Outcome> StreamAnalyzer::analyse_on_worker(const Job& job) {
+  Job job_now = job;
+  const float threshold = box_threshold_;  // read once: a negative one is "no boxes"
+  job_now.settings.attach_boxes = threshold >= 0;
+  job_now.settings.box_threshold = threshold;
+  auto outcome = analyse(image_view(job.rgb), job_now);
+  record(*outcome);
+  return outcome;
 }
 
 std::shared_ptr<const StreamAnalyzer::Outcome> StreamAnalyzer::analyse(const ImageView& image,
@@ -188,14 +190,14 @@ std::shared_ptr<const StreamAnalyzer::Outcome> StreamAnalyzer::analyse(const Ima
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     outcome->analysis = std::move(analysis);
   } catch (const std::exception& e) {
-    outcome->error = e.what();
+    outcome->error = *e.what() ? e.what() : "unknown error";
   }
   return outcome;
 }
 
 Analysis StreamAnalyzer::explain(const ImageView& image, const Job& job) const {
   Analysis out;
-  out.prompts = job.prompts;
+  out.prompts = job.prompts->texts;
   out.source_pts = job.pts;
   out.frame_number = job.frame_number;
   out.regions = job.regions;
@@ -248,7 +250,7 @@ std::shared_ptr<const StreamAnalyzer::Outcome> StreamAnalyzer::newest(bool analy
 }
 
 FrameResult StreamAnalyzer::frame_result(std::shared_ptr<const Analysis> analysis,
-                                         uint64_t frame_number, const FramePlanes& planes,
+                                         uint64_t frame_number, const StreamFrame& frame,
                                          const StreamSettings& settings) const {
   FrameResult out;
   out.age = frame_number >= analysis->frame_number ? frame_number - analysis->frame_number : 0;
@@ -257,8 +259,8 @@ FrameResult StreamAnalyzer::frame_result(std::shared_ptr<const Analysis> analysi
     if (analysis->covers_regions()) continue;
     std::optional<Box> box;
     if (settings.attach_boxes && out.present[i] && i < analysis->boxes.size() && analysis->boxes[i])
-      box = scale_box(*analysis->boxes[i], analysis->size, analysis->size, planes.width,
-                      planes.height);
+      box =
+          scale_box(*analysis->boxes[i], analysis->size, analysis->size, frame.width, frame.height);
     out.boxes.push_back(box);
   }
   out.analysis = std::move(analysis);

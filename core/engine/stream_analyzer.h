@@ -63,19 +63,21 @@ struct StreamSettings {
   RegionMode region = kDefaultRegionMode;
 };
 
-// One frame in: its pixels, its time, its own prompts (a per-frame list; "" = the stream's)
-// and, for RegionMode::RoiList, its objects (asked only for frames that are analysed).
+// One frame in: its size, its pixels and, for RegionMode::RoiList, its objects (both asked
+// only for frames that are analysed: a mapping can cost a download), its time and its own
+// prompts (a per-frame list, replacing the stream's for this frame).
 struct StreamFrame {
-  const FramePlanes* planes = nullptr;
-  int64_t pts = -1;  // nanoseconds; -1 unknown
-  std::string prompts;
+  int width = 0, height = 0;
+  std::function<const FramePlanes&()> planes;
   std::function<std::vector<Region>()> regions;
+  int64_t pts = -1;  // nanoseconds; -1 unknown
+  std::optional<std::string> prompt_list;
 };
 
 // One finished analysis, shared by every frame that carries it. Maps are [target][prompt],
 // each size x size floats; the targets are the frame, or the regions explained.
 struct Analysis {
-  std::shared_ptr<const PromptSet> prompts;
+  std::vector<std::string> prompts;  // texts only: what frames carry downstream holds no tensor
   int size = 0;
   std::vector<float> maps;
   std::vector<float> scores;
@@ -87,7 +89,7 @@ struct Analysis {
   double inference_ms = 0.0;
 
   bool covers_regions() const { return !regions.empty(); }
-  size_t prompt_count() const { return prompts->texts.size(); }
+  size_t prompt_count() const { return prompts.size(); }
   size_t map_count() const { return scores.size(); }
   const float* map(size_t i) const { return maps.data() + i * size_t(size) * size_t(size); }
   std::optional<float> probability(size_t i) const {
@@ -144,12 +146,15 @@ class StreamAnalyzer {
   PromptSet encode(const std::string& list) const;
   void analyse_now(const Job& job, const FramePlanes& planes);
   void hand_to_worker(Job job, const FramePlanes& planes);
+  // The worker's job: the frame's copy, with the boxes asked for now (they may change while it
+  // waits).
+  std::shared_ptr<const Outcome> analyse_on_worker(const Job& job);
   std::shared_ptr<const Outcome> analyse(const ImageView& image, const Job& job);
   Analysis explain(const ImageView& image, const Job& job) const;
   std::shared_ptr<const Outcome> newest(bool analysed, bool async);
   void record(const Outcome& outcome);
   FrameResult frame_result(std::shared_ptr<const Analysis> analysis, uint64_t frame_number,
-                           const FramePlanes& planes, const StreamSettings& settings) const;
+                           const StreamFrame& frame, const StreamSettings& settings) const;
 
   std::shared_ptr<ModelSession> session_;
   std::unique_ptr<const LegradEngine> engine_;

@@ -392,22 +392,19 @@ std::string clip_config_to_json(const ClipConfig& config) {
 
 namespace {
 
-// A tower's head width: width / the archive's head count where it records one, else OpenAI's
-// 64 (noted in `guesses`).
+// A tower's head width: width / the archive's head count where it records one that divides
+// the width, else OpenAI's 64 (a guess, noted in `guesses`, except in OpenAI's own files).
 int head_width(const WeightSource& weights, const std::string& attention, int width,
-               const std::string& tower, std::vector<std::string>& guesses) {
-  const std::string& src = weights.name();
-  if (const auto heads = weights.attention_heads(attention)) {
-    if (*heads <= 0 || width % *heads != 0)
-      throw Error(src + ": " + attention + ".num_heads " + std::to_string(*heads) +
-                  " does not divide the width " + std::to_string(width));
-    return width / static_cast<int>(*heads);
-  }
+               const std::string& tower, bool openai_file, std::vector<std::string>& guesses) {
+  const auto heads = weights.attention_heads(attention);
+  if (heads && *heads > 0 && width % *heads == 0) return width / static_cast<int>(*heads);
   if (width % 64 != 0)
-    throw Error(src + ": the " + tower + " width " + std::to_string(width) +
-                " is not a multiple of 64 and no head count is recorded; give a config");
-  guesses.push_back(tower + " heads: " + std::to_string(width / 64) +
-                    " (OpenAI's head width 64; the tensors do not tell)");
+    throw Error(weights.name() + ": the " + tower + " width " + std::to_string(width) +
+                " is not a multiple of 64 and no head count dividing it is recorded; give a "
+                "config");
+  if (!openai_file)
+    guesses.push_back(tower + " heads: " + std::to_string(width / 64) +
+                      " (OpenAI's head width 64; the tensors do not tell)");
   return 64;
 }
 
@@ -449,7 +446,7 @@ ClipConfig infer_clip_config(const WeightSource& weights, Activation activation,
   v.image_size = grid * v.patch_size;
   v.layers = count_blocks("visual.transformer.resblocks.");
   v.head_width = head_width(weights, "visual.transformer.resblocks.0.attn", v.width, "image tower",
-                            cfg.guesses);
+                            openai_file, cfg.guesses);
   v.mlp_width = static_cast<int>(shape("visual.transformer.resblocks.0.mlp.c_fc.weight")[0]);
   cfg.embed_dim = static_cast<int>(proj[1]);
 
@@ -459,8 +456,8 @@ ClipConfig infer_clip_config(const WeightSource& weights, Activation activation,
   t.width = static_cast<int>(tok[1]);
   t.context_length = static_cast<int>(shape("positional_embedding")[0]);
   t.layers = count_blocks("transformer.resblocks.");
-  t.heads = t.width /
-            head_width(weights, "transformer.resblocks.0.attn", t.width, "text tower", cfg.guesses);
+  t.heads = t.width / head_width(weights, "transformer.resblocks.0.attn", t.width, "text tower",
+                                 openai_file, cfg.guesses);
   t.mlp_width = static_cast<int>(shape("transformer.resblocks.0.mlp.c_fc.weight")[0]);
   if (!openai_file) {
     cfg.guesses.push_back("normalisation: OpenAI's mean and std (no preprocessing config)");

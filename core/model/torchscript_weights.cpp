@@ -11,7 +11,8 @@ namespace {
 
 // An attention module's head count: its `num_heads` attribute where it was scripted; where it
 // was traced (OpenAI's releases), the constant its forward divides the width by for the head
-// width, the first integral divisor in the graph.
+// width, the first integral divisor in the graph (a count that does not divide the width is
+// not taken: clip_config's head_width).
 std::optional<int64_t> recorded_heads(const torch::jit::Module& module) {
   if (module.hasattr("num_heads") && module.attr("num_heads").isInt())
     return module.attr("num_heads").toInt();
@@ -19,7 +20,8 @@ std::optional<int64_t> recorded_heads(const torch::jit::Module& module) {
   if (!type || type->name() != "MultiheadAttention" || !module.find_method("forward"))
     return std::nullopt;
   for (const torch::jit::Node* node : module.get_method("forward").graph()->nodes()) {
-    if (node->kind() != c10::aten::div || node->inputs().size() < 2) continue;
+    const bool divides = node->kind() == c10::aten::div || node->kind() == c10::aten::floor_divide;
+    if (!divides || node->inputs().size() < 2) continue;
     const auto divisor = torch::jit::toIValue(node->inputs()[1]);
     if (divisor && divisor->isInt()) return divisor->toInt();
     if (divisor && divisor->isTensor() && divisor->toTensor().numel() == 1 &&

@@ -5,7 +5,14 @@
 namespace legrad {
 
 bool is_packed_rgb(PixelFormat format) {
-  return format != PixelFormat::I420 && format != PixelFormat::NV12;
+  switch (format) {
+    case PixelFormat::I420:
+    case PixelFormat::NV12:
+    case PixelFormat::YUY2:
+    case PixelFormat::UYVY:
+    case PixelFormat::GRAY8: return false;
+    default: return true;
+  }
 }
 
 PackedLayout packed_layout(PixelFormat format) {

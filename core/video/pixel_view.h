@@ -6,8 +6,25 @@
 
 namespace legrad {
 
-// The formats the elements accept: packed RGB variants and two YUV 4:2:0 layouts.
-enum class PixelFormat { RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 };
+// The formats the elements accept: packed RGB variants, YUV 4:2:0 (planar I420, semi-planar
+// NV12), packed YUV 4:2:2 as webcams send it (YUY2, UYVY) and grey (GRAY8).
+enum class PixelFormat {
+  RGB,
+  BGR,
+  RGBx,
+  BGRx,
+  xRGB,
+  xBGR,
+  RGBA,
+  BGRA,
+  ARGB,
+  ABGR,
+  I420,
+  NV12,
+  YUY2,
+  UYVY,
+  GRAY8
+};
 
 bool is_packed_rgb(PixelFormat format);
 

@@ -24,6 +24,27 @@ namespace {
 
 uint8_t clamp8(float v) { return static_cast<uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f)); }
 
+// Where row y of a YUV frame keeps its samples: pixel x's luma at luma[x * luma_step], the
+// chroma of pixels 2c and 2c + 1 at u[c * chroma_step] and v[c * chroma_step].
+struct YuvRow {
+  const uint8_t *luma, *u, *v;
+  int luma_step, chroma_step;
+};
+
+YuvRow yuv_row(const FramePlanes& f, int y) {
+  const uint8_t* packed = f.data[0] + y * f.stride[0];
+  switch (f.format) {
+    case PixelFormat::NV12: {
+      const uint8_t* uv = f.data[1] + (y / 2) * f.stride[1];
+      return {packed, uv, uv + 1, 1, 2};
+    }
+    case PixelFormat::YUY2: return {packed, packed + 1, packed + 3, 2, 4};  // Y0 U Y1 V
+    case PixelFormat::UYVY: return {packed + 1, packed, packed + 2, 2, 4};  // U Y0 V Y1
+    default:                                                                // I420
+      return {packed, f.data[1] + (y / 2) * f.stride[1], f.data[2] + (y / 2) * f.stride[2], 1, 1};
+  }
+}
+
 }  // namespace
 
 ImageView packed_view(const FramePlanes& frame) {
@@ -49,6 +70,14 @@ at::Tensor frame_to_rgb(const FramePlanes& frame) {
     }
     return out;
   }
+  if (frame.format == PixelFormat::GRAY8) {
+    for (int y = 0; y < frame.height; ++y) {
+      const uint8_t* row = frame.data[0] + y * frame.stride[0];
+      uint8_t* dst = o + static_cast<size_t>(y) * frame.width * 3;
+      for (int x = 0; x < frame.width; ++x) dst[3 * x] = dst[3 * x + 1] = dst[3 * x + 2] = row[x];
+    }
+    return out;
+  }
   // Y'CbCr -> R'G'B' from the matrix's Kr, Kb and the range.
   const float kr = frame.matrix == YuvMatrix::BT709 ? 0.2126f : 0.299f;
   const float kb = frame.matrix == YuvMatrix::BT709 ? 0.0722f : 0.114f;
@@ -58,16 +87,13 @@ at::Tensor frame_to_rgb(const FramePlanes& frame) {
   const float rv = 2 * (1 - kr) * c_scale, bu = 2 * (1 - kb) * c_scale;
   const float gu = -2 * kb * (1 - kb) / (1 - kr - kb) * c_scale;
   const float gv = -2 * kr * (1 - kr) / (1 - kr - kb) * c_scale;
-  const bool nv12 = frame.format == PixelFormat::NV12;
   for (int y = 0; y < frame.height; ++y) {
-    const uint8_t* yrow = frame.data[0] + y * frame.stride[0];
-    const uint8_t* urow = frame.data[1] + (y / 2) * frame.stride[1];
-    const uint8_t* vrow = nv12 ? urow + 1 : frame.data[2] + (y / 2) * frame.stride[2];
+    const YuvRow row = yuv_row(frame, y);
     uint8_t* dst = o + static_cast<size_t>(y) * frame.width * 3;
     for (int x = 0; x < frame.width; ++x) {
-      const int c = nv12 ? (x / 2) * 2 : x / 2;
-      const float luma = (yrow[x] - y_off) * y_scale;
-      const float u = urow[c] - 128.0f, v = vrow[c] - 128.0f;
+      const int c = (x / 2) * row.chroma_step;
+      const float luma = (row.luma[x * row.luma_step] - y_off) * y_scale;
+      const float u = row.u[c] - 128.0f, v = row.v[c] - 128.0f;
       dst[3 * x] = clamp8(luma + rv * v);
       dst[3 * x + 1] = clamp8(luma + gu * u + gv * v);
       dst[3 * x + 2] = clamp8(luma + bu * u);

@@ -12,7 +12,8 @@ namespace legrad {
 
 enum class YuvMatrix { BT601, BT709 };
 
-// A frame in any of the formats, as planes (one for packed RGB, three for I420, two for NV12).
+// A frame in any of the formats, as planes (one for packed RGB, packed YUV and grey, three for
+// I420, two for NV12).
 struct FramePlanes {
   PixelFormat format = PixelFormat::RGB;
   int width = 0;
@@ -31,7 +32,8 @@ FramePlanes rgb_planes(const at::Tensor& rgb);
 ImageView packed_view(const FramePlanes& frame);
 
 // Any format -> an owned [height, width, 3] RGB uint8 tensor. Odd sizes are fine (chroma is
-// subsampled with the last column/row rounded up). Throws legrad::Error on empty frames.
+// subsampled with the last column/row rounded up); grey is copied to the three channels.
+// Throws legrad::Error on empty frames.
 at::Tensor frame_to_rgb(const FramePlanes& frame);
 
 }  // namespace legrad

@@ -32,7 +32,7 @@ TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
   EXPECT_EQ(prompts_of(out), (std::vector<std::string>{"a red cat", "a dog"}));
   // The same frame through the core directly (in the element's default dtype) gives the same
   // heatmap.
-  const LegradEngine engine(model_request(model(), "", "cpu", kDefaultDtype));
+  const LegradEngine engine(model_request(model(), "", kDefaultDevice, kDefaultDtype));
   const at::Tensor pic = test::test_picture(30, 40);
   const Explanation ex =
       engine.explain(image_view(pic), engine.encode_prompts({"a red cat", "a dog"}));
@@ -55,8 +55,8 @@ TEST_F(Plugin, PixelsPassBitExactAndMetasMatchTheCore) {
 }
 
 TEST_F(Plugin, EveryFormatAndOddSizes) {
-  const char* formats[] = {"RGB",  "BGR",  "RGBx", "BGRx", "xRGB", "xBGR",
-                           "RGBA", "BGRA", "ARGB", "ABGR", "I420", "NV12"};
+  const char* formats[] = {"RGB",  "BGR",  "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA",
+                           "ARGB", "ABGR", "I420", "NV12", "YUY2", "UYVY", "GRAY8"};
   for (const char* format : formats) {
     GstHarness* h = analyzer("prompts=\"a cat\"", caps(format, 33, 17));
     GstBuffer* out = gst_harness_push_and_pull(h, frame(format, 33, 17));
@@ -91,7 +91,7 @@ TEST_F(Plugin, ChannelOrderIsHonoured) {
 }
 
 TEST_F(Plugin, UnsupportedCapsAndZeroSizedFramesAreRefused) {
-  for (const char* caps : {"video/x-raw,format=GRAY8,width=16,height=16",
+  for (const char* caps : {"video/x-raw,format=Y444,width=16,height=16",
                            "video/x-raw,format=RGB,width=0,height=0,framerate=30/1"}) {
     GstHarness* h = analyzer("prompts=\"a cat\"", caps);
     EXPECT_EQ(gst_harness_push(h, gst_buffer_new_allocate(nullptr, 256, nullptr)),

@@ -24,7 +24,7 @@ TEST(LegradFrame, TheCapsAreTheFormatsTheCoreReads) {
   GstCaps* all = frame_caps(FrameFormats::All);
   GstCaps* packed = frame_caps(FrameFormats::PackedRgb);
   const std::vector<std::string> every = formats_of(all);
-  EXPECT_EQ(every.size(), 12u);
+  EXPECT_EQ(every.size(), 15u);
   for (const std::string& name : every) {
     PixelFormat core;
     EXPECT_TRUE(to_pixel_format(gst_video_format_from_string(name.c_str()), &core)) << name;
@@ -36,7 +36,7 @@ TEST(LegradFrame, TheCapsAreTheFormatsTheCoreReads) {
   }
   EXPECT_EQ(formats_of(packed).size(), 10u) << "every packed RGB format, no YUV";
   PixelFormat unused;
-  EXPECT_FALSE(to_pixel_format(GST_VIDEO_FORMAT_YUY2, &unused));
+  EXPECT_FALSE(to_pixel_format(GST_VIDEO_FORMAT_Y444, &unused));
   gst_caps_unref(all);
   gst_caps_unref(packed);
 }
@@ -57,7 +57,7 @@ TEST(LegradFrame, MappedPlanesReadTheFramesPixels) {
     const at::Tensor rgb = frame_to_rgb(p);
     EXPECT_EQ(rgb.sizes(), (at::IntArrayRef{9, 17, 3}));
   }
-  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_YUY2, 16, 8);
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_Y444, 16, 8);
   EXPECT_THROW(MappedFrame(buf, info), Error) << "a format the core does not read";
   gst_buffer_unref(buf);
 }

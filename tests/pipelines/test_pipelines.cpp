@@ -126,16 +126,16 @@ TEST(Pipelines, ExplainAndTheOverlayDrawTheSamePicture) {
   test::TempDir dir;
   const std::string picture =
       std::string(std::getenv("LEGRAD_PIPELINES")) + "/data/sneaker-dress-sandal.png";
-  const std::string explain = std::string(std::getenv("LEGRAD_CLI")) +
-                              " explain --prompts 'a photo of a dress' --colormap turbo "
-                              "--alpha 0.7 --out " +
-                              dir.file("cli") + " " + picture + " > " + dir.file("log.txt") +
-                              " 2>&1";
+  const std::string explain =
+      std::string(std::getenv("LEGRAD_CLI")) +
+      " explain --dtype fp32 --prompts 'a photo of a dress' --colormap turbo "
+      "--alpha 0.7 --out " +
+      dir.file("cli") + " " + picture + " > " + dir.file("log.txt") + " 2>&1";
   ASSERT_EQ(std::system(explain.c_str()), 0) << explain;
   const std::string overlay =
       "gst-launch-1.0 -q filesrc location=" + picture +
       " ! pngdec ! videoconvert ! "
-      "video/x-raw,format=RGB ! legrad prompts='a photo of a dress' ! "
+      "video/x-raw,format=RGB ! legrad dtype=fp32 prompts='a photo of a dress' ! "
       "legradoverlay colormap=turbo alpha=0.7 draw-labels=false draw-boxes=false ! "
       "videoconvert ! pngenc ! filesink location=" +
       dir.file("element.png");

@@ -18,6 +18,8 @@ def skip_unless_available():
         import gi
         import numpy  # noqa: F401
         gi.require_version("GstLegrad", "1.0")
+        gi.require_version("Gst", "1.0")
+        gi.require_version("GstVideo", "1.0")
     except (ImportError, ValueError) as e:
         print("skipped: %s (install python3-gi, python3-numpy and gobject-introspection, "
               "then rebuild)" % e)
@@ -37,8 +39,26 @@ def metaconvert_lines(picture, out_dir):
         return [json.loads(line) for line in f]
 
 
+def check_region_functions():
+    """A heatmap's region and regions clipped to the frame, as the elements find them."""
+    from gi.repository import GLib, Gst, GstLegrad, GstVideo
+    Gst.init(None)
+    buffer = Gst.Buffer.new()
+    roi = GstVideo.buffer_add_video_region_of_interest_meta(buffer, "person", 40, 10, 100, 20)
+    roi.id = 7
+    inside, x, y, w, h = GstLegrad.legrad_clip_region(roi, 64, 48)
+    assert inside and (x, y, w, h) == (40, 10, 24, 20), (x, y, w, h)
+    values = GLib.Bytes.new(bytes(16 * 4))
+    meta = GstLegrad.buffer_add_legrad_heatmap_meta(buffer, "a cat", 0, 0.3, 4, 4, values,
+                                                    Gst.CLOCK_TIME_NONE, 0)
+    assert meta.get_region(buffer) is None, "no region: roi_id is -1"
+    meta.roi_id = 7
+    assert meta.get_region(buffer).id == 7
+
+
 def main():
     skip_unless_available()
+    check_region_functions()
     import numpy
     example = os.path.join(os.environ["LEGRAD_PIPELINES"], "python", "heatmap_probe.py")
     picture = os.path.join(os.environ["LEGRAD_PIPELINES"], "data", "sneaker-dress-sandal.png")

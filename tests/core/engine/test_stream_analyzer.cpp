@@ -24,7 +24,9 @@ class StreamAnalyzerTest : public ::testing::Test {
   }
   StreamFrame frame() const {
     StreamFrame f;
-    f.planes = &planes_;
+    f.width = planes_.width;
+    f.height = planes_.height;
+    f.planes = [this]() -> const FramePlanes& { return planes_; };
     f.pts = 40;
     return f;
   }
@@ -89,8 +91,10 @@ TEST_F(StreamAnalyzerTest, BoxesOnlyWhereThePresenceRuleSaysPresent) {
   StreamSettings s;
   s.attach_boxes = true;
   s.box_threshold = 0.2f;
+  s.presence.min_probability = 0.0f;  // every prompt present: both get a box
   FrameResult r = stream.process(frame(), s);
   ASSERT_EQ(r.boxes.size(), 2u);
+  ASSERT_TRUE(r.boxes[0] && r.boxes[1]);
   const bool probabilities = stream.gives_probabilities();
   for (size_t p = 0; p < 2; ++p) {
     EXPECT_EQ(r.present[p], s.presence.present(r.analysis->scores[p], r.analysis->probability(p)));
@@ -140,11 +144,12 @@ TEST_F(StreamAnalyzerTest, AFramesOwnPromptsReplaceTheStreamsForThatFrame) {
   StreamAnalyzer stream(session_, {});
   stream.set_prompts("a cat");
   StreamFrame own = frame();
-  own.prompts = "a dog;a red car";
-  EXPECT_EQ(stream.process(own, {}).analysis->prompts->texts,
+  own.prompt_list = "a dog;a red car";
+  EXPECT_EQ(stream.process(own, {}).analysis->prompts,
             (std::vector<std::string>{"a dog", "a red car"}));
-  EXPECT_EQ(stream.process(frame(), {}).analysis->prompts->texts,
-            (std::vector<std::string>{"a cat"}));
+  EXPECT_EQ(stream.process(frame(), {}).analysis->prompts, (std::vector<std::string>{"a cat"}));
+  own.prompt_list = "";
+  EXPECT_THROW(stream.process(own, {}), Error) << "an empty list on a frame is refused";
   EXPECT_THROW(stream.set_prompts(" ; "), Error);
   EXPECT_EQ(stream.prompt_list(), "a cat") << "a refused list changes nothing";
 }
@@ -174,7 +179,7 @@ TEST_F(StreamAnalyzerTest, StreamsOfOneSessionBatchTheirFrames) {
   b.set_prompts("a cat");
   StreamSettings s;
   s.batch_size = 2;
-  s.batch_timeout_ms = 2000;
+  s.batch_timeout_ms = 30000;  // no wait once both frames are in
   const auto before = session_->scheduler().stats();
   FrameResult ra, rb;
   std::thread other([&] { rb = b.process(frame(), s); });

@@ -50,6 +50,32 @@ TEST(VideoFrame, I420AndNv12OfOddSizesConvertAlike) {
   EXPECT_NEAR(grey, (120 - 16) * 255 / 219, 1) << "limited range expanded";
 }
 
+// Webcam layouts: packed 4:2:2 (YUY2, UYVY) read as the same grey as I420, grey copied.
+TEST(VideoFrame, PackedYuvAndGreyConvert) {
+  const int w = 5, h = 3;
+  std::vector<uint8_t> yuy2, uyvy, grey(w * h, 77);
+  for (int i = 0; i < h * ((w + 1) / 2); ++i) {
+    yuy2.insert(yuy2.end(), {120, 128, 120, 128});  // Y0 U Y1 V
+    uyvy.insert(uyvy.end(), {128, 120, 128, 120});  // U Y0 V Y1
+  }
+  FramePlanes f;
+  f.width = w;
+  f.height = h;
+  f.stride[0] = ((w + 1) / 2) * 4;
+  f.format = PixelFormat::YUY2;
+  f.data[0] = yuy2.data();
+  const at::Tensor a = frame_to_rgb(f);
+  f.format = PixelFormat::UYVY;
+  f.data[0] = uyvy.data();
+  EXPECT_TRUE(frame_to_rgb(f).equal(a));
+  EXPECT_NEAR(a[0][0][0].item<int>(), (120 - 16) * 255 / 219, 1);
+  EXPECT_FALSE(is_packed_rgb(PixelFormat::YUY2));
+  f.format = PixelFormat::GRAY8;
+  f.data[0] = grey.data();
+  f.stride[0] = w;
+  EXPECT_TRUE((frame_to_rgb(f) == 77).all().item<bool>());
+}
+
 TEST(VideoFrame, EmptyFramesAreErrors) {
   FramePlanes empty;
   EXPECT_THROW(frame_to_rgb(empty), Error);
