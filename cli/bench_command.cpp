@@ -299,13 +299,14 @@ int bench_streams(const Args& args, const BenchSetup& s) {
   const auto session = std::make_shared<ModelSession>(compute, loaded);
   StreamBenchSettings settings;
   settings.streams = args.get_int("streams", settings.streams);
-  settings.batch_size = static_cast<unsigned>(args.get_int("batch", 1));
-  settings.batch_timeout_ms = static_cast<unsigned>(
-      args.get_int("batch-timeout", static_cast<int>(kDefaultBatchTimeoutMs)));
+  const int batch = args.get_int("batch", static_cast<int>(settings.batch_size));
+  const int timeout = args.get_int("batch-timeout", static_cast<int>(settings.batch_timeout_ms));
+  if (settings.streams < 1 || batch < 1 || timeout < 0)
+    throw Error("--streams and --batch must be >= 1, --batch-timeout >= 0");
+  settings.batch_size = static_cast<unsigned>(batch);
+  settings.batch_timeout_ms = static_cast<unsigned>(timeout);
   settings.frames = s.iters;
   settings.warmup = s.warmup;
-  if (settings.streams < 1 || args.get_int("batch", 1) < 1 || args.get_int("batch-timeout", 0) < 0)
-    throw Error("--streams and --batch must be >= 1, --batch-timeout >= 0");
   const at::Tensor pixels = compute->call([] { return bench_frame(640, 480); });
   const auto prompts = std::make_shared<const PromptSet>(
       compute->call([&] { return random_prompts(s.prompts, loaded->model->config().embed_dim); }));

@@ -13,7 +13,7 @@ namespace legrad {
 
 struct StreamBenchSettings {
   int streams = 4;
-  unsigned batch_size = 1;  // 1: unbatched
+  unsigned batch_size = kDefaultBatchSize;  // 1: unbatched
   unsigned batch_timeout_ms = kDefaultBatchTimeoutMs;
   int frames = 10;  // per stream, after `warmup` more
   int warmup = 2;
