@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Many streams on one model, unbatched and batched, in one run: `legrad bench --streams N
-# --batch B` (the engine as the element drives it) and the same as a gst-launch pipeline of N
+# --batch B` (the element's own per-stream class, StreamAnalyzer, without GStreamer) and the
+# same as a gst-launch pipeline of N
 # `legrad` elements sharing the model (videotestsrc, 640x480 RGB, FRAMES frames each, no
 # clock: as fast as they go). Alternates batched and unbatched ROUNDS times, keeping each
 # one's best. Prints a Markdown table.
