@@ -85,12 +85,14 @@ void write_overlays(const cv::Mat& rgb, const Explanation& ex, const at::Tensor&
   std::printf("%-40s  score%s\n", "prompt", probability.defined() ? "    probability" : "");
   for (size_t p = 0; p < texts.size(); ++p) {
     const HeatmapView map{maps[p].data_ptr<float>(), input_size, input_size};
-    const cv::Mat heat = resize_heatmap(map, rgb.cols, rgb.rows);
     // Drawn as legradoverlay draws one prompt: each pixel's opacity alpha x heat.
     cv::Mat overlay = rgb.clone();
-    blend_heatmap(packed_pixels<uint8_t>(overlay.data, overlay.cols, overlay.rows,
-                                         static_cast<int64_t>(overlay.step), PixelFormat::RGB),
-                  heat, colorize(heat, colormap), Rgb(), alpha);
+    const Canvas canvas =
+        rgb_canvas(packed_pixels<uint8_t>(overlay.data, overlay.cols, overlay.rows,
+                                          static_cast<int64_t>(overlay.step), PixelFormat::RGB));
+    HeatColours colours;
+    colours.colormap = colormap;
+    blend_heatmaps(canvas, {0, 0, overlay.cols, overlay.rows}, {map}, colours, alpha);
     cv::cvtColor(overlay, overlay, cv::COLOR_RGB2BGR);
     const std::string png = prefix + "_" + std::to_string(p) + "_" + slug(texts[p]) + ".png";
     if (!cv::imwrite(png, overlay)) throw Error(png + ": cannot write");

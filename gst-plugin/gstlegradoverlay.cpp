@@ -7,17 +7,18 @@
  * default) or, once `colormap` is set, their per-pixel maximum through the colour map;
  * blended with a per-pixel opacity of `alpha` x heat, so pixels where a heatmap is
  * zero stay exactly as they were. Optionally draws each prompt's label with its score and the
- * region-of-interest boxes. A frame without heatmaps passes untouched. Works on packed RGB
- * formats; put `videoconvert` before it for YUV. When downstream says in the allocation
+ * region-of-interest boxes. A frame without heatmaps passes untouched. Draws in place on I420
+ * and NV12 (what decoders and encoders carry, so a YUV stream needs no conversion) and on the
+ * packed RGB formats. When downstream says in the allocation
  * query that it handles #GstVideoOverlayCompositionMeta (hardware compositors, GL sinks), the
  * drawing goes into an overlay rectangle attached to the frame and the pixels stay as they
  * were; otherwise it is blended into the frame.
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! \
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=I420 ! \
  *   legrad model=/models/clip prompts="a person" attach-roi=true ! \
- *   legradoverlay colormap=turbo alpha=0.6 ! videoconvert ! autovideosink
+ *   legradoverlay colormap=turbo alpha=0.6 ! x264enc ! mp4mux ! filesink location=out.mp4
  * ]|
  */
 #include "gstlegradoverlay.h"
@@ -30,7 +31,6 @@
 #include <set>
 #include <string>
 #include <vector>
-#include <opencv2/imgproc.hpp>
 
 #include "gstlegradenums.h"
 #include "heatmap/colormap.h"
@@ -126,62 +126,67 @@ prompt_selected (const gchar * selector, const GstLegradHeatmapMeta * meta)
 }
 
 
-/* Where a heatmap goes: the whole view, or (covers_roi) its region, clipped to the view;
+/* Where a heatmap goes: the whole frame, or (covers_roi) its region, clipped to the frame;
  * false when that region is gone or empty. */
 static bool
-heatmap_target (const legrad::PixelView & view, GstBuffer * buffer,
-    const GstLegradHeatmapMeta * m, legrad::PixelView * target)
+heatmap_target (const legrad::Canvas & canvas, GstBuffer * buffer,
+    const GstLegradHeatmapMeta * m, legrad::LabelRect * target)
 {
   if (!m->covers_roi) {
-    *target = view;
+    *target = legrad::LabelRect {
+    0, 0, canvas.width, canvas.height};
     return true;
   }
   const GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
   guint x, y, w, h;
-  if (!roi || !gst_legrad_clip_region (roi, view.width, view.height, &x, &y, &w, &h))
+  if (!roi || !gst_legrad_clip_region (roi, canvas.width, canvas.height, &x, &y, &w, &h))
     return false;
-  *target = legrad::crop_view (view, (int) x, (int) y, (int) w, (int) h);
+  *target = legrad::LabelRect {
+  (int) x, (int) y, (int) w, (int) h};
   return true;
+}
+
+static legrad::HeatmapView
+heatmap_view (const GstLegradHeatmapMeta * m)
+{
+  return legrad::HeatmapView {
+  gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
 }
 
 /* Each heatmap blended in its prompt's own colour. */
 static void
-blend_in_prompt_colours (const legrad::PixelView & view, GstBuffer * buffer,
+blend_in_prompt_colours (const legrad::Canvas & canvas, GstBuffer * buffer,
     const std::vector < GstLegradHeatmapMeta * >&metas, double alpha)
 {
   for (GstLegradHeatmapMeta *m:metas) {
-    legrad::PixelView target;
-    if (!heatmap_target (view, buffer, m, &target))
+    legrad::LabelRect target;
+    if (!heatmap_target (canvas, buffer, m, &target))
       continue;
-    const legrad::HeatmapView map {
-    gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
-    legrad::blend_heatmap (target, legrad::resize_heatmap (map, target.width, target.height),
-        cv::Mat (), legrad::prompt_color (m->prompt_index), alpha);
+    legrad::HeatColours colours;
+    colours.solid = legrad::prompt_color (m->prompt_index);
+    legrad::blend_heatmaps (canvas, target, {heatmap_view (m)}, colours, alpha);
   }
 }
 
 /* The heatmaps through the colour map: where several prompts share a target (the frame, or
  * one object's region), their per-pixel maximum, so the hottest prompt shows at each pixel. */
 static void
-blend_through_colormap (const legrad::PixelView & view, GstBuffer * buffer,
+blend_through_colormap (const legrad::Canvas & canvas, GstBuffer * buffer,
     const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
 {
   std::map < gint, std::vector < GstLegradHeatmapMeta * >>by_target;
   for (GstLegradHeatmapMeta *m:metas)
     by_target[m->covers_roi ? m->roi_id : -1].push_back (m);
+  legrad::HeatColours colours;
+  colours.colormap = s.colormap;
   for (const auto & group:by_target) {
-    legrad::PixelView target;
-    if (!heatmap_target (view, buffer, group.second.front (), &target))
+    legrad::LabelRect target;
+    if (!heatmap_target (canvas, buffer, group.second.front (), &target))
       continue;
-    cv::Mat heat;
-    for (GstLegradHeatmapMeta *m:group.second) {
-      const legrad::HeatmapView map {
-      gst_legrad_heatmap_meta_get_values (m), (int) m->width, (int) m->height};
-      const cv::Mat one = legrad::resize_heatmap (map, target.width, target.height);
-      heat = heat.empty ()? one : cv::max (heat, one);
-    }
-    legrad::blend_heatmap (target, heat, legrad::colorize (heat, s.colormap), legrad::Rgb (),
-        s.alpha);
+    std::vector < legrad::HeatmapView > maps;
+    for (GstLegradHeatmapMeta *m:group.second)
+      maps.push_back (heatmap_view (m));
+    legrad::blend_heatmaps (canvas, target, maps, colours, s.alpha);
   }
 }
 
@@ -209,15 +214,15 @@ label_text (const GstLegradHeatmapMeta * m, guint max_age)
 /* Every label where it belongs (above its box; an object's prompts stacked inside the object's
  * box; frame-wide prompts down the left edge), moved out of each other's way. */
 static void
-draw_labels (const legrad::PixelView & view, GstBuffer * buffer,
+draw_labels (const legrad::Canvas & canvas, GstBuffer * buffer,
     const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s, bool solid)
 {
-  legrad::LabelLayout layout (view.width, view.height);
+  legrad::LabelLayout layout (canvas.width, canvas.height);
   int line = 0;
   for (GstLegradHeatmapMeta *m:metas) {
     GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
     const std::string text = label_text (m, s.max_age);
-    legrad::LabelRect plate = legrad::label_plate (view, text);
+    legrad::LabelRect plate = legrad::label_plate (canvas, text);
     if ((s.boxes || m->covers_roi) && roi) {
       /* under the label a frame-level analyzer may have put above the object's box */
       const int below = m->covers_roi ? plate.height * (int) (m->prompt_index + 1) : 0;
@@ -228,13 +233,13 @@ draw_labels (const legrad::PixelView & view, GstBuffer * buffer,
     } else {
       continue;
     }
-    legrad::draw_label_at (view, text, plate, label_colour (m, solid));
+    legrad::draw_label_at (canvas, text, plate, label_colour (m, solid));
   }
 }
 
-/* Heatmaps, then boxes and labels, onto `view` (the frame or a transparent canvas). */
+/* Heatmaps, then boxes and labels, onto `canvas` (the frame or a transparent canvas). */
 static void
-draw (const legrad::PixelView & view, GstBuffer * buffer,
+draw (const legrad::Canvas & canvas, GstBuffer * buffer,
     const std::vector < GstLegradHeatmapMeta * >&metas, const DrawSettings & s)
 {
   std::set < guint > prompts;
@@ -242,16 +247,16 @@ draw (const legrad::PixelView & view, GstBuffer * buffer,
     prompts.insert (m->prompt_index);
   const bool solid = s.all && s.prompt_colours && prompts.size () > 1;
   if (solid)
-    blend_in_prompt_colours (view, buffer, metas, s.alpha);
+    blend_in_prompt_colours (canvas, buffer, metas, s.alpha);
   else
-    blend_through_colormap (view, buffer, metas, s);
+    blend_through_colormap (canvas, buffer, metas, s);
   for (GstLegradHeatmapMeta *m:metas) {
     GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
     if (s.boxes && roi)
-      legrad::draw_box (view, roi->x, roi->y, roi->w, roi->h, label_colour (m, solid));
+      legrad::draw_box (canvas, roi->x, roi->y, roi->w, roi->h, label_colour (m, solid));
   }
   if (s.labels)
-    draw_labels (view, buffer, metas, s, solid);
+    draw_labels (canvas, buffer, metas, s, solid);
 }
 
 /* Draws into a transparent canvas attached as an overlay composition (straight alpha, which
@@ -274,7 +279,7 @@ gst_legrad_overlay_attach (GstLegradOverlay * self, GstBuffer * buffer,
   const legrad::PixelView view = legrad::packed_pixels (map.data, width, height,
       (int64_t) width * 4, format);
   try {
-    draw (view, buffer, metas, s);
+    draw (legrad::rgb_canvas (view), buffer, metas, s);
   } catch (...) {
     gst_buffer_unmap (canvas, &map);
     gst_buffer_unref (canvas);
@@ -345,7 +350,7 @@ gst_legrad_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     if (self->attach_composition)
       gst_legrad_overlay_attach (self, buffer, metas, settings);
     else
-      draw (legrad::writable_pixels (&frame), buffer, metas, settings);
+      draw (legrad::writable_canvas (&frame), buffer, metas, settings);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Drawing the heatmap failed"), ("%s", e.what ()));
     ret = GST_FLOW_ERROR;
@@ -492,7 +497,7 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
   gst_element_class_set_static_metadata (element_class, "LeGrad heatmap overlay",
       "Analyzer/Visualization/Video", "Draws LeGrad heatmaps, labels and boxes onto frames",
       "legrad-gst developers");
-  legrad::add_frame_pad_templates (element_class, legrad::FrameFormats::PackedRgb);
+  legrad::add_frame_pad_templates (element_class, legrad::FrameFormats::Drawable);
 
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_overlay_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_overlay_transform_ip);

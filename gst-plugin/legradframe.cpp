@@ -39,7 +39,7 @@ GstCaps* frame_caps(FrameFormats which) {
   GValue list = G_VALUE_INIT;
   gst_value_list_init(&list, G_N_ELEMENTS(kFormats));
   for (const FormatName& f : kFormats) {
-    if (which == FrameFormats::PackedRgb && !is_packed_rgb(f.core)) continue;
+    if (which == FrameFormats::Drawable && !is_drawable(f.core)) continue;
     GValue name = G_VALUE_INIT;
     g_value_init(&name, G_TYPE_STRING);
     g_value_set_static_string(&name, gst_video_format_to_string(f.gst));
@@ -70,6 +70,12 @@ PixelFormat checked_format(GstVideoFormat format) {
   return out;
 }
 
+YuvEncoding yuv_encoding(const GstVideoInfo& info) {
+  return {
+      info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709 : YuvMatrix::BT601,
+      info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255};
+}
+
 }  // namespace
 
 MappedFrame::MappedFrame(GstBuffer* buffer, const GstVideoInfo& info) {
@@ -82,20 +88,29 @@ MappedFrame::MappedFrame(GstBuffer* buffer, const GstVideoInfo& info) {
     planes_.data[i] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame_, i));
     planes_.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame_, i);
   }
-  planes_.matrix =
-      info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? YuvMatrix::BT709 : YuvMatrix::BT601;
-  planes_.full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+  const YuvEncoding encoding = yuv_encoding(info);
+  planes_.matrix = encoding.matrix;
+  planes_.full_range = encoding.full_range;
 }
 
 MappedFrame::~MappedFrame() { gst_video_frame_unmap(&frame_); }
 
-PixelView writable_pixels(GstVideoFrame* frame) {
-  PixelView view = packed_pixels(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)),
-                                 GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame),
-                                 GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0),
-                                 checked_format(GST_VIDEO_FRAME_FORMAT(frame)));
-  view.alpha = -1;
-  return view;
+Canvas writable_canvas(GstVideoFrame* frame) {
+  const PixelFormat format = checked_format(GST_VIDEO_FRAME_FORMAT(frame));
+  const int width = GST_VIDEO_FRAME_WIDTH(frame), height = GST_VIDEO_FRAME_HEIGHT(frame);
+  if (is_packed_rgb(format)) {
+    PixelView view = packed_pixels(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)),
+                                   width, height, GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0), format);
+    view.alpha = -1;
+    return rgb_canvas(view);
+  }
+  uint8_t* data[3] = {nullptr, nullptr, nullptr};
+  int64_t stride[3] = {0, 0, 0};
+  for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(frame) && i < 3; ++i) {
+    data[i] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, i));
+    stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE(frame, i);
+  }
+  return yuv420_canvas(format, width, height, data, stride, yuv_encoding(frame->info));
 }
 
 }  // namespace legrad

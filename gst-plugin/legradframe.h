@@ -4,6 +4,7 @@
 
 #include <gst/video/video.h>
 
+#include "heatmap/canvas.h"
 #include "video/video_frame.h"
 
 namespace legrad {
@@ -11,8 +12,8 @@ namespace legrad {
 // The core's name for a GStreamer format; false for formats the core does not read.
 bool to_pixel_format(GstVideoFormat format, PixelFormat* out);
 
-// Every format the core reads, or the packed RGB ones alone (what drawing writes to).
-enum class FrameFormats { All, PackedRgb };
+// Every format the core reads, or those drawing writes in place (packed RGB, I420, NV12).
+enum class FrameFormats { All, Drawable };
 // video/x-raw caps with those formats (transfer full).
 GstCaps* frame_caps(FrameFormats which);
 // "sink" and "src" pad templates, always present, with those caps.
@@ -33,8 +34,8 @@ class MappedFrame {
   FramePlanes planes_;
 };
 
-// The pixels of a frame mapped for writing in a packed RGB format. The frame's own alpha
-// channel, if any, is left as it is by drawing. Throws legrad::Error for other formats.
-PixelView writable_pixels(GstVideoFrame* frame);
+// A frame mapped for writing as a canvas to draw on. The frame's own alpha channel, if any, is
+// left as it is by drawing. Throws legrad::Error for formats drawing does not write.
+Canvas writable_canvas(GstVideoFrame* frame);
 
 }  // namespace legrad

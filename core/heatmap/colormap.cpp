@@ -28,12 +28,16 @@ std::string colormap_names(const std::string& separator) {
   return joined_names(colormaps(), separator);
 }
 
-cv::Mat colorize(const cv::Mat& heatmap, Colormap colormap) {
-  cv::Mat u8, bgr, rgb;
-  heatmap.convertTo(u8, CV_8U, 255.0);
-  cv::applyColorMap(u8, bgr, colormap_info(colormap).opencv_id);
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
+std::array<Rgb, 256> colormap_levels(Colormap colormap) {
+  cv::Mat ramp(1, 256, CV_8U), bgr;
+  for (int i = 0; i < 256; ++i) ramp.at<uint8_t>(0, i) = static_cast<uint8_t>(i);
+  cv::applyColorMap(ramp, bgr, colormap_info(colormap).opencv_id);
+  std::array<Rgb, 256> levels;
+  for (int i = 0; i < 256; ++i) {
+    const cv::Vec3b c = bgr.at<cv::Vec3b>(0, i);
+    levels[i] = {c[2], c[1], c[0]};
+  }
+  return levels;
 }
 
 }  // namespace legrad

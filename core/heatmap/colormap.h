@@ -2,12 +2,16 @@
 // `--colormap` and the overlay element's `colormap` enum come from this table.
 #pragma once
 
-#include <opencv2/core.hpp>
-
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace legrad {
+
+struct Rgb {
+  uint8_t r = 0, g = 0, b = 0;
+};
 
 enum class Colormap { Jet, Turbo, Inferno, Viridis };
 
@@ -29,7 +33,7 @@ Colormap parse_colormap(const std::string& name);
 // Every name, joined by `separator`.
 std::string colormap_names(const std::string& separator);
 
-// CV_32F map in [0, 1] -> CV_8UC3 RGB colours.
-cv::Mat colorize(const cv::Mat& heatmap, Colormap colormap);
+// The colour of each heat level 0-255 along the map.
+std::array<Rgb, 256> colormap_levels(Colormap colormap);
 
 }  // namespace legrad

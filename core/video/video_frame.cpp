@@ -78,25 +78,17 @@ at::Tensor frame_to_rgb(const FramePlanes& frame) {
     }
     return out;
   }
-  // Y'CbCr -> R'G'B' from the matrix's Kr, Kb and the range.
-  const float kr = frame.matrix == YuvMatrix::BT709 ? 0.2126f : 0.299f;
-  const float kb = frame.matrix == YuvMatrix::BT709 ? 0.0722f : 0.114f;
-  const float y_scale = frame.full_range ? 1.0f : 255.0f / 219.0f;
-  const float c_scale = frame.full_range ? 1.0f : 255.0f / 224.0f;
-  const float y_off = frame.full_range ? 0.0f : 16.0f;
-  const float rv = 2 * (1 - kr) * c_scale, bu = 2 * (1 - kb) * c_scale;
-  const float gu = -2 * kb * (1 - kb) / (1 - kr - kb) * c_scale;
-  const float gv = -2 * kr * (1 - kr) / (1 - kr - kb) * c_scale;
+  const YuvToRgb k = yuv_to_rgb({frame.matrix, frame.full_range});
   for (int y = 0; y < frame.height; ++y) {
     const YuvRow row = yuv_row(frame, y);
     uint8_t* dst = o + static_cast<size_t>(y) * frame.width * 3;
     for (int x = 0; x < frame.width; ++x) {
       const int c = (x / 2) * row.chroma_step;
-      const float luma = (row.luma[x * row.luma_step] - y_off) * y_scale;
+      const float luma = (row.luma[x * row.luma_step] - k.y_offset) * k.y_scale;
       const float u = row.u[c] - 128.0f, v = row.v[c] - 128.0f;
-      dst[3 * x] = clamp8(luma + rv * v);
-      dst[3 * x + 1] = clamp8(luma + gu * u + gv * v);
-      dst[3 * x + 2] = clamp8(luma + bu * u);
+      dst[3 * x] = clamp8(luma + k.rv * v);
+      dst[3 * x + 1] = clamp8(luma + k.gu * u + k.gv * v);
+      dst[3 * x + 2] = clamp8(luma + k.bu * u);
     }
   }
   return out;

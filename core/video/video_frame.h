@@ -7,10 +7,9 @@
 #include <cstdint>
 
 #include "video/pixel_view.h"
+#include "video/yuv.h"
 
 namespace legrad {
-
-enum class YuvMatrix { BT601, BT709 };
 
 // A frame in any of the formats, as planes (one for packed RGB, packed YUV and grey, three for
 // I420, two for NV12).

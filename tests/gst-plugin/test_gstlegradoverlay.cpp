@@ -52,6 +52,55 @@ TEST_F(Plugin, OverlayChangesPixelsOnlyWhereTheHeatmapIsNonZero) {
   gst_harness_teardown(h);
 }
 
+// YUV frames are drawn on in place: the hot corner's luma and chroma change, every byte of the
+// cold part of each plane stays as it was, and the caps stay YUV.
+TEST_F(Plugin, OverlayDrawsOnYuvFramesInPlace) {
+  for (const char* format : {"I420", "NV12"}) {
+    GstHarness* h = gst_harness_new_parse("legradoverlay alpha=0.8 draw-labels=false");
+    gst_harness_set_src_caps_str(h, caps(format, 64, 64).c_str());
+    GstBuffer* in = frame(format, 64, 64);
+    std::vector<float> values(16 * 16, 0.0f);
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x) values[y * 16 + x] = 1.0f;
+    GBytes* bytes = g_bytes_new(values.data(), values.size() * sizeof(float));
+    gst_buffer_add_legrad_heatmap_meta(in, "a cat", 0, 0.3f, 16, 16, bytes, 0, 0);
+    g_bytes_unref(bytes);
+    GstBuffer* before = gst_buffer_copy_deep(in);
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, gst_video_format_from_string(format), 64, 64);
+    GstVideoFrame a, b;
+    ASSERT_TRUE(gst_video_frame_map(&a, &info, out, GST_MAP_READ));
+    ASSERT_TRUE(gst_video_frame_map(&b, &info, before, GST_MAP_READ));
+    int hot_changed = 0, cold_changed = 0;
+    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&a); ++p) {
+      const int shift = p == 0 ? 0 : 1;  // chroma at half size
+      const int row_bytes = GST_VIDEO_FRAME_COMP_WIDTH(&a, p) * GST_VIDEO_FRAME_COMP_PSTRIDE(&a, p);
+      const int pstride = GST_VIDEO_FRAME_COMP_PSTRIDE(&a, p);
+      for (int y = 0; y < (64 >> shift); ++y)
+        for (int x = 0; x < row_bytes; ++x) {
+          const int px = (x / pstride) << shift, py = y << shift;
+          const bool changed = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(
+                                   &a, p))[y * GST_VIDEO_FRAME_PLANE_STRIDE(&a, p) + x] !=
+                               static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(
+                                   &b, p))[y * GST_VIDEO_FRAME_PLANE_STRIDE(&b, p) + x];
+          if (px < 24 && py < 24) hot_changed += changed;
+          if (px >= 36 || py >= 36) cold_changed += changed;
+        }
+    }
+    gst_video_frame_unmap(&a);
+    gst_video_frame_unmap(&b);
+    EXPECT_GT(hot_changed, 24 * 24) << format;  // luma and chroma
+    EXPECT_EQ(cold_changed, 0) << format;
+    GstCaps* negotiated = gst_pad_get_current_caps(h->sinkpad);
+    EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(negotiated, 0), "format"), format);
+    gst_caps_unref(negotiated);
+    gst_buffer_unref(out);
+    gst_buffer_unref(before);
+    gst_harness_teardown(h);
+  }
+}
+
 // Pixels of `buffer` (RGBx, width w) exactly of colour c.
 int pixels_of(GstBuffer* buffer, Rgb c) {
   GstMapInfo map;
@@ -253,10 +302,7 @@ class TwoPrompts : public Plugin {
     gst_harness_teardown(h);
     return colours;
   }
-  static Rgb colormap_top(Colormap colormap) {
-    const cv::Mat rgb = colorize(cv::Mat(1, 1, CV_32F, cv::Scalar(1.0f)), colormap);
-    return Rgb{rgb.at<cv::Vec3b>(0)[0], rgb.at<cv::Vec3b>(0)[1], rgb.at<cv::Vec3b>(0)[2]};
-  }
+  static Rgb colormap_top(Colormap colormap) { return colormap_levels(colormap)[255]; }
 };
 
 bool operator==(const Rgb& a, const Rgb& b) { return a.r == b.r && a.g == b.g && a.b == b.b; }

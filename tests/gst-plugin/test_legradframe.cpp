@@ -22,23 +22,23 @@ std::vector<std::string> formats_of(GstCaps* caps) {
 TEST(LegradFrame, TheCapsAreTheFormatsTheCoreReads) {
   gst_init(nullptr, nullptr);
   GstCaps* all = frame_caps(FrameFormats::All);
-  GstCaps* packed = frame_caps(FrameFormats::PackedRgb);
+  GstCaps* drawable = frame_caps(FrameFormats::Drawable);
   const std::vector<std::string> every = formats_of(all);
   EXPECT_EQ(every.size(), 15u);
   for (const std::string& name : every) {
     PixelFormat core;
     EXPECT_TRUE(to_pixel_format(gst_video_format_from_string(name.c_str()), &core)) << name;
   }
-  for (const std::string& name : formats_of(packed)) {
+  for (const std::string& name : formats_of(drawable)) {
     PixelFormat core;
     ASSERT_TRUE(to_pixel_format(gst_video_format_from_string(name.c_str()), &core));
-    EXPECT_TRUE(is_packed_rgb(core)) << name;
+    EXPECT_TRUE(is_drawable(core)) << name;
   }
-  EXPECT_EQ(formats_of(packed).size(), 10u) << "every packed RGB format, no YUV";
+  EXPECT_EQ(formats_of(drawable).size(), 12u) << "every packed RGB format, I420 and NV12";
   PixelFormat unused;
   EXPECT_FALSE(to_pixel_format(GST_VIDEO_FORMAT_Y444, &unused));
   gst_caps_unref(all);
-  gst_caps_unref(packed);
+  gst_caps_unref(drawable);
 }
 
 TEST(LegradFrame, MappedPlanesReadTheFramesPixels) {
