@@ -34,3 +34,49 @@ moving_items_source() {
   echo "multifilesrc location=$OUT/frames/frame_%04d.png index=0 stop-index=$((frames - 1)) \
     caps=image/png,framerate=10/1 ! pngdec"
 }
+
+# THREADS: the model's compute threads (the element's `threads`; 0 = its default, which leaves
+# a core to the decoder and encoder).
+THREADS="${THREADS:-0}"
+
+# The URI of INPUT: a URI as it is, a file path made absolute and escaped. A missing file is an
+# error naming it.
+input_uri() {
+  case "$1" in
+    *://*) echo "$1" ;;
+    *) [ -f "$1" ] || { echo "error: no file '$1'" >&2; exit 1; }
+       echo "file://$(realpath "$1" | sed 's/%/%25/g; s/ /%20/g; s/#/%23/g; s/?/%3F/g')" ;;
+  esac
+}
+
+# Reads INPUT's streams (gst-discoverer-1.0; a camera is connected to once for it) and sets
+# input_has_audio to 1 or 0. An input that cannot be read, or has no video, is an error naming
+# it and the reason, before any output file is made. Every codec GStreamer's installed
+# plugins decode is read (H.264, H.265, MJPEG, MPEG-4, VP8/9, AV1; AAC, MP3, Opus, G.711 ...).
+probe_input() {
+  local uri report
+  uri="$(input_uri "$1")"
+  report="$(gst-discoverer-1.0 --timeout=20 "$uri" 2>&1 || true)"
+  if echo "$report" | grep -q "An error was encountered"; then
+    echo "error: cannot read '$1': $(echo "$report" | sed -n '/An error was encountered/{n;p}' | sed 's/^ *//')" >&2
+    exit 1
+  fi
+  echo "$report" | grep -Eq '^ +video #' || { echo "error: '$1' has no video stream" >&2; exit 1; }
+  input_has_audio=0
+  if echo "$report" | grep -Eq '^ +audio #'; then input_has_audio=1; fi
+}
+
+# The elements after a decoder's audio pad that carry the sound into the muxer named MUX (AAC,
+# which every MP4 player plays), or nothing where the input has no audio: an audio branch that
+# never gets a stream would hold the muxer at EOS.
+audio_branch() {  # DECODER MUX
+  [ "$input_has_audio" = 1 ] || return 0
+  echo "$1. ! audio/x-raw ! queue ! audioconvert ! audioresample ! avenc_aac ! $2."
+}
+
+# Removes the named files at exit where they are empty: a pipeline that failed before its first
+# frame leaves no empty recording behind.
+remove_empty_at_exit() {
+  empty_at_exit=("$@")
+  trap 'for f in "${empty_at_exit[@]}"; do [ -s "$f" ] || rm -f "$f"; done' EXIT
+}

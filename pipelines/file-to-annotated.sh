@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # A video file to an annotated MP4 plus a JSON-lines sidecar, every frame analysed
-# (mode=sync: right for files). The video is H.264 4:2:0 (I420 before the encoder), which
-# every player and hardware decoder plays.  Usage: file-to-annotated.sh IN.mp4 OUT.mp4
-# Environment: MODEL, PROMPTS, SIZE.
+# (mode=sync: right for files). Any codec GStreamer decodes is read; the sound, if there is
+# any, is kept (AAC). The overlay draws on the decoder's YUV and the video is H.264 4:2:0,
+# which every player and hardware decoder plays. An input that cannot be read is an error
+# that leaves no output behind.  Usage: file-to-annotated.sh IN OUT.mp4
+# Environment: MODEL, PROMPTS, SIZE, THREADS.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 IN OUT.mp4" >&2; exit 2; }
 source "$(dirname "$0")/common.sh"
-gst-launch-1.0 -e filesrc location="$1" ! decodebin ! videoconvert ! \
-  legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" attach-roi=true ! \
-  legradmetaconvert location="${2%.mp4}.jsonl" ! legradoverlay ! \
-  videoconvert ! video/x-raw,format=I420 ! x264enc ! mp4mux ! filesink location="$2"
+jsonl="${2%.mp4}.jsonl"
+probe_input "$1"
+remove_empty_at_exit "$2" "$jsonl"
+# shellcheck disable=SC2046
+gst-launch-1.0 -e uridecodebin uri="$(input_uri "$1")" name=d \
+  d. ! video/x-raw ! queue ! videoconvert ! video/x-raw,format=I420 ! \
+  legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" threads="$THREADS" \
+    attach-roi=true ! \
+  legradmetaconvert location="$jsonl" ! legradoverlay ! x264enc ! mp4mux name=mux ! \
+  filesink location="$2" $(audio_branch d mux)

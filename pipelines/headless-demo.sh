@@ -7,8 +7,8 @@
 # $OUT/demo.jsonl (one JSON object per frame). x264enc runs with tune=zerolatency: with its
 # default look-ahead it holds dozens of frames before the first output and the tee's other
 # branch fills its queue while the pipeline prerolls.
-# Environment: MODEL, PROMPTS ("a;b"), FRAMES (test video length, default 60), SCENE (which
-# generated scene), SCENE_SIZE (its frames' size, default 64), SIZE (model input size,
+# Environment: MODEL, PROMPTS ("a;b"), THREADS, FRAMES (test video length, default 60), SCENE
+# (which generated scene), SCENE_SIZE (its frames' size, default 64), SIZE (model input size,
 # default: the model's own), METHOD (explainer), MIN_PROBABILITY (the presence probability a
 # prompt needs for a box, for models that give one; default the element's, 0.5; 0: a box for
 # every prompt in every frame).
@@ -28,12 +28,12 @@ if [ -n "$out_size" ]; then
 fi
 probability_args=()
 if [ -n "${MIN_PROBABILITY:-}" ]; then probability_args=("min-probability=$MIN_PROBABILITY"); fi
-gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=RGBx ! \
+gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=I420 ! \
   legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" method="${METHOD:-legrad}" \
-    attach-roi=true "${probability_args[@]}" ! \
+    threads="$THREADS" attach-roi=true "${probability_args[@]}" ! \
   tee name=t \
   t. ! queue ! legradmetaconvert location="$OUT/demo.jsonl" ! fakesink sync=false \
-  t. ! queue ! "${scale_args[@]}" legradoverlay ! videoconvert ! video/x-raw,format=I420 ! \
+  t. ! queue ! "${scale_args[@]}" legradoverlay ! \
   x264enc tune=zerolatency speed-preset=veryfast ! mp4mux ! \
   filesink location="$OUT/demo.mp4"
 echo "wrote $OUT/demo.mp4 (annotated video) and $OUT/demo.jsonl (metadata per frame)"

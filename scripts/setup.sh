@@ -23,6 +23,11 @@ packages=(
   # x264enc: ugly; avdec_h264: libav).
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # gst-discoverer-1.0: the pipeline scripts read an input's streams (is there sound?) first.
+  gstreamer1.0-plugins-base-apps
+  # A camera on 127.0.0.1 for the tests: a small RTSP server (tests/tools) built on it, and
+  # the H.265 encoder (x265enc: bad) its H.265 camera sends with.
+  libgstrtspserver-1.0-dev gstreamer1.0-plugins-bad
   # Heatmaps from Python: the introspection data's builder, and what the example and its test
   # run with (Debian's Python).
   gobject-introspection libgirepository1.0-dev python3-gi python3-numpy gir1.2-gstreamer-1.0

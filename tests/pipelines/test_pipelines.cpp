@@ -6,7 +6,9 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -309,6 +311,135 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
     EXPECT_GE(on_item * 10, clear * 8)
         << on_item << " of " << clear << " frames on the " << items[p];
   }
+}
+
+// What gst-discoverer-1.0 says of a file's streams: one "video CODEC" / "audio CODEC" line each.
+std::string streams_of(const std::string& path) {
+  const std::string cmd = "gst-discoverer-1.0 '" + path + "' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return "";
+  std::string out;
+  char line[512];
+  while (fgets(line, sizeof line, p)) {
+    const std::string l = line;
+    for (const char* kind : {"video #", "audio #"}) {
+      const size_t at = l.find(kind);
+      if (at != std::string::npos && l.find(": ") != std::string::npos)
+        out += l.substr(at, 5) + " " + l.substr(l.find(": ") + 2);
+    }
+  }
+  pclose(p);
+  return out;
+}
+
+// A camera on 127.0.0.1 (tests/tools/rtsp-test-server) serving `launch`, stopped on
+// destruction.
+class Camera {
+ public:
+  explicit Camera(const std::string& launch) {
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      execl(std::getenv("LEGRAD_RTSP_SERVER"), "rtsp-test-server", "0", launch.c_str(), nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* f = fdopen(out[0], "r");
+    char line[256] = "";
+    if (f && fgets(line, sizeof line, f)) url_ = std::string(line, strcspn(line, "\n"));
+    if (f) fclose(f);
+  }
+  ~Camera() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+// Records `camera` with rtsp-to-mp4.sh for `seconds`, then Ctrl-C (SIGINT to the script's
+// process group, as a terminal sends it); false if the script had to be killed (it hung).
+bool record_camera(const test::TempDir& dir, const Camera& camera, int seconds) {
+  const std::string cmd = "MODEL=" + dir.path() + " PROMPTS='a cat;a dog' timeout -s INT -k 20 " +
+                          std::to_string(seconds) + " " + std::getenv("LEGRAD_PIPELINES") +
+                          "/rtsp-to-mp4.sh " + camera.url() + " " + dir.file("cam.mp4") + " > " +
+                          dir.file("log.txt") + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) && WEXITSTATUS(status) != 137;
+}
+
+// Whatever the camera sends (H.265 with G.711 sound, MJPEG without sound) is recorded as
+// H.264 with the camera's sound (AAC) when it has some, and Ctrl-C finishes the file.
+TEST(Pipelines, CamerasOfAnyCodecAreRecordedWithTheirSound) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_RTSP_SERVER"));
+  gst_init(nullptr, nullptr);
+  const std::string video =
+      "videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,format=I420,width=320,height=240,framerate=15/1";
+  const struct {
+    std::string launch;
+    bool sound;
+  } cameras[] = {
+      {video + " ! x265enc tune=zerolatency ! rtph265pay name=pay0 pt=96 audiotestsrc "
+               "is-live=true ! alawenc ! rtppcmapay name=pay1 pt=8",
+       true},
+      {video + " ! jpegenc ! rtpjpegpay name=pay0 pt=26", false},
+  };
+  for (const auto& c : cameras) {
+    test::TempDir dir;
+    test::write_tiny_model(dir.path(), test::tiny_config());
+    const Camera camera(c.launch);
+    ASSERT_FALSE(camera.url().empty()) << "the RTSP server did not start";
+    EXPECT_TRUE(record_camera(dir, camera, 6)) << "Ctrl-C did not end the recording";
+    const std::string streams = streams_of(dir.file("cam.mp4"));
+    EXPECT_NE(streams.find("video H.264"), std::string::npos) << c.launch << "\n" << streams;
+    EXPECT_EQ(streams.find("audio MPEG-4 AAC") != std::string::npos, c.sound) << c.launch << "\n"
+                                                                              << streams;
+    EXPECT_GT(decodable_frames(dir.file("cam.mp4")), 15) << c.launch;
+  }
+}
+
+// A file's sound goes into the annotated MP4 with its video.
+TEST(Pipelines, FilesKeepTheirSound) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const std::string input = dir.file("with sound.mp4");
+  const std::string make =
+      "gst-launch-1.0 -q videotestsrc num-buffers=10 ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! videoconvert ! "
+      "video/x-raw,format=I420 ! x264enc ! mp4mux name=m ! filesink location=\"" +
+      input + "\" audiotestsrc num-buffers=43 ! audioconvert ! avenc_aac ! m.";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  ASSERT_NE(streams_of(input).find("audio"), std::string::npos);
+  EXPECT_TRUE(run_script(dir, "", "file-to-annotated.sh '" + input + "' " + dir.file("out.mp4")));
+  const std::string streams = streams_of(dir.file("out.mp4"));
+  EXPECT_NE(streams.find("audio MPEG-4 AAC"), std::string::npos) << streams;
+  EXPECT_EQ(decodable_frames(dir.file("out.mp4")), 10);
+}
+
+// An input that cannot be read is an error naming it, and nothing is written.
+TEST(Pipelines, UnreadableFilesLeaveNoOutputs) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  std::ofstream(dir.file("broken.mp4")) << "not a video";
+  EXPECT_FALSE(run_script(
+      dir, "", "file-to-annotated.sh " + dir.file("broken.mp4") + " " + dir.file("out.mp4")));
+  std::ifstream log(dir.file("log.txt"));
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("cannot read '" + dir.file("broken.mp4") + "'"), std::string::npos) << text;
+  struct stat st {};
+  EXPECT_NE(::stat(dir.file("out.mp4").c_str(), &st), 0);
+  EXPECT_NE(::stat(dir.file("out.jsonl").c_str(), &st), 0);
 }
 
 }  // namespace
