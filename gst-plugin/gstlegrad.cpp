@@ -93,6 +93,7 @@ enum {
   PROP_BATCH_TIMEOUT,
   PROP_STATS_INTERVAL,
   PROP_THREADS,
+  PROP_NICE,
   PROP_FRAMES_ANALYZED,
   PROP_FRAMES_SKIPPED,
   PROP_MEAN_INFERENCE_MS,
@@ -119,7 +120,8 @@ struct _GstLegrad {
   gchar *roi_type;
   legrad::AnalysisMode mode;
   guint stats_interval;
-  guint threads;
+  /* threads (0: legrad::threads_leaving_a_core) and nice of the device's compute thread */
+  legrad::ComputeSettings compute;
   /* prompts from the property or an event, applied at the next frame */
   gchar *pending_prompts;
 
@@ -190,7 +192,7 @@ gst_legrad_resolve_device (GstLegrad * self, const std::string & device)
 struct StartRequest {
   std::string model, device, dtype, instance, prompts_file, prompts;
   legrad::EngineOptions options;
-  int threads;
+  legrad::ComputeSettings compute;
 };
 
 /* The model session acquired (loaded or shared) and an analyzer on it; NULL after an element
@@ -202,7 +204,7 @@ gst_legrad_make_analyzer (GstLegrad * self, const StartRequest & r)
   try {
     const legrad::ModelRequest request = legrad::model_request (r.model, "",
         gst_legrad_resolve_device (self, r.device), r.dtype);
-    session = legrad::ModelSession::acquire (request, r.instance, r.threads);
+    session = legrad::ModelSession::acquire (request, r.instance, r.compute);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load the model '%s'",
             r.model.c_str ()), ("%s", e.what ()));
@@ -262,7 +264,9 @@ gst_legrad_start_request (GstLegrad * self)
   r.options.layer_index = self->layer_index;
   r.options.correction_text = self->correction_text ? self->correction_text : "";
   r.options.correction_threshold = self->correction_threshold;
-  r.threads = (int) self->threads;
+  r.compute = self->compute;
+  if (r.compute.threads == 0)
+    r.compute.threads = legrad::threads_leaving_a_core ();
   return r;
 }
 
@@ -580,7 +584,10 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
       self->stats_interval = g_value_get_uint (value);
       break;
     case PROP_THREADS:
-      self->threads = g_value_get_uint (value);
+      self->compute.threads = (int) g_value_get_uint (value);
+      break;
+    case PROP_NICE:
+      self->compute.nice = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -668,7 +675,10 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       g_value_set_uint (value, self->stats_interval);
       break;
     case PROP_THREADS:
-      g_value_set_uint (value, self->threads);
+      g_value_set_uint (value, (guint) self->compute.threads);
+      break;
+    case PROP_NICE:
+      g_value_set_int (value, self->compute.nice);
       break;
     case PROP_FRAMES_ANALYZED:
       g_value_set_uint64 (value, stats.frames_analyzed);
@@ -812,7 +822,12 @@ gst_legrad_class_init (GstLegradClass * klass)
           "element message every N analysed frames (0 = never)", 0, G_MAXUINT, 0, playing));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads", "CPU threads for the model's operators, set at "
-          "start for the whole process (0 = every available core)", 0, 1024, 0, ready));
+          "start for the whole process (0 = every core but one, left to the decoder, encoder "
+          "and the rest of the pipeline)", 0, 1024, 0, ready));
+  g_object_class_install_property (gobject_class, PROP_NICE,
+      g_param_spec_int ("nice", "Nice", "Niceness of the model's compute threads, so that the "
+          "rest of a live pipeline (decoder, overlay, encoder) gets the CPU first; it can only "
+          "be raised (Linux)", 0, 19, legrad::kPipelineNice, ready));
   g_object_class_install_property (gobject_class, PROP_FRAMES_ANALYZED,
       g_param_spec_uint64 ("frames-analyzed", "Frames analysed", "Frames analysed so far",
           0, G_MAXUINT64, 0, ro));
@@ -854,6 +869,8 @@ gst_legrad_init (GstLegrad * self)
   self->correction_text = g_strdup (legrad::kDefaultCorrectionText);
   self->correction_threshold = (gfloat) legrad::kDefaultCorrectionThreshold;
   self->settings = legrad::StreamSettings ();
+  self->compute = legrad::ComputeSettings ();
+  self->compute.nice = legrad::kPipelineNice;
   self->mode = legrad::kDefaultAnalysisMode;
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only

@@ -8,10 +8,16 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <thread>
 
 #ifdef __GLIBC__
@@ -96,6 +102,21 @@ void set_compute_threads(int n) {
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(n > 0 ? n : std::max(cores, 1));
   keep_freed_memory_for_reuse();
+}
+
+int threads_leaving_a_core() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+}
+
+void set_thread_nice(int nice) {
+  if (nice < 0 || nice > 19) throw Error("nice must lie in 0-19, not " + std::to_string(nice));
+  const pid_t thread = static_cast<pid_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(thread));
+  if (errno == 0 && now == nice) return;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(thread), nice) != 0)
+    log(LogLevel::Warning, "compute threads stay at nice " + std::to_string(now) + ", not " +
+                               std::to_string(nice) + ": " + std::strerror(errno));
 }
 
 const std::vector<DtypeInfo>& dtype_choices() {

@@ -31,6 +31,15 @@ void reset_device_peak(c10::Device device);
 // freed memory in the process for the next frame (glibc; unless the user set malloc tunables).
 void set_compute_threads(int n);
 
+// Operator threads for a live pipeline when the user gave none: every core but one (at least
+// one), which is left to the decoder, the encoder and the rest of the pipeline.
+int threads_leaving_a_core();
+
+// The calling thread's niceness (Linux: per thread; threads it starts later inherit it, as
+// LibTorch's operator threads do), 0-19; it can only be raised without privileges, so a lower
+// value than the thread has is logged and left.
+void set_thread_nice(int nice);
+
 // The compute dtypes by name, listed once ("auto" first: the default).
 struct DtypeInfo {
   const char* name;

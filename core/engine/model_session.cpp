@@ -30,11 +30,18 @@ ModelSession::ModelSession(std::shared_ptr<ComputeThread> compute,
 
 namespace {
 
-std::shared_ptr<ModelSession> load_session(const ModelRequest& request, int threads) {
+// On the compute thread, before any operator runs there: its operator threads inherit the nice.
+void apply(const ComputeSettings& settings) {
+  set_thread_nice(settings.nice);
+  set_compute_threads(settings.threads);
+}
+
+std::shared_ptr<ModelSession> load_session(const ModelRequest& request,
+                                           const ComputeSettings& settings) {
   auto compute = device_compute_thread(request.device);
   std::shared_ptr<const LoadedModel> model;
   compute->run([&] {
-    set_compute_threads(threads);
+    apply(settings);
     model = load_model(request);
   });
   return std::make_shared<ModelSession>(std::move(compute), std::move(model));
@@ -53,17 +60,18 @@ void check_same_model(const std::string& instance_id, const ModelRequest& reques
 }  // namespace
 
 std::shared_ptr<ModelSession> ModelSession::acquire(const ModelRequest& request,
-                                                    const std::string& instance_id, int threads) {
-  if (instance_id.empty()) return load_session(request, threads);
+                                                    const std::string& instance_id,
+                                                    const ComputeSettings& compute) {
+  if (instance_id.empty()) return load_session(request, compute);
   static std::mutex mutex;
   static std::map<std::string, std::weak_ptr<ModelSession>> live;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto existing = live[instance_id].lock()) {
     check_same_model(instance_id, request, *existing->model());
-    existing->compute().run([&] { set_compute_threads(threads); });  // as a load would
+    existing->compute().run([&] { apply(compute); });  // as a load would
     return existing;
   }
-  auto session = load_session(request, threads);
+  auto session = load_session(request, compute);
   live[instance_id] = session;
   return session;
 }

@@ -12,16 +12,27 @@
 
 namespace legrad {
 
+// The `legrad` element's niceness for its compute threads: the rest of a live pipeline comes
+// first (docs/performance.md has the measurements behind it).
+constexpr int kPipelineNice = 10;
+
+// How a device's compute thread runs LibTorch's operators.
+struct ComputeSettings {
+  int threads = 0;  // operator threads (set_compute_threads: 0 = every core)
+  int nice = 0;     // the compute thread's niceness, inherited by its operator threads (0-19)
+};
+
 class ModelSession {
  public:
   // The session of `request`: with a non-empty `instance_id`, every caller asking under that id
   // while anyone holds it gets the same one (asking for another model, device or dtype under a
   // live id throws); "" is a session of its own. The model is loaded on the device's compute
-  // thread; every acquire sets `threads` operator threads there (set_compute_threads, process
-  // wide: the last caller's count holds). Throws legrad::Error.
+  // thread; every acquire applies `compute` there (threads process wide: the last caller's
+  // count holds; nice only rises: operator threads started before keep theirs). Throws
+  // legrad::Error.
   static std::shared_ptr<ModelSession> acquire(const ModelRequest& request,
                                                const std::string& instance_id = "",
-                                               int threads = 0);
+                                               const ComputeSettings& compute = {});
 
   ModelSession(std::shared_ptr<ComputeThread> compute, std::shared_ptr<const LoadedModel> model);
   ModelSession(const ModelSession&) = delete;

@@ -1,8 +1,16 @@
 // One model session per instance id, one compute thread per device (typed: cuda is cuda:0).
 #include "engine/model_session.h"
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <thread>
+
+#include "base/device.h"
 #include "base/error.h"
 #include "model/clip_model.h"
 #include "support.h"
@@ -46,6 +54,26 @@ TEST(ModelSession, TheModelIsLoadedOnTheDevicesComputeThread) {
   const auto session = ModelSession::acquire(ModelRequest{dir.path()});
   EXPECT_EQ(&session->compute(), device_compute_thread(c10::kCPU).get());
   EXPECT_EQ(session->model()->device, c10::Device(c10::kCPU));
+}
+
+// The compute settings reach the compute thread: its operator thread count, and a niceness it
+// and the operator threads it starts run at (the rest of a live pipeline first).
+TEST(ModelSession, ComputeSettingsApplyOnTheComputeThread) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const auto session = ModelSession::acquire(ModelRequest{dir.path()}, "", ComputeSettings{1, 7});
+  int threads = 0, nice = -1;
+  session->compute().run([&] {
+    threads = at::get_num_threads();
+    nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+  });
+  EXPECT_EQ(threads, 1);
+  EXPECT_EQ(nice, 7);
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))), 0)
+      << "the caller's own thread keeps its priority";
+  EXPECT_THROW(ModelSession::acquire(ModelRequest{dir.path()}, "", ComputeSettings{1, 20}), Error);
+  EXPECT_EQ(threads_leaving_a_core(),
+            std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1));
 }
 
 TEST(ModelSession, OneComputeThreadPerDevice) {
