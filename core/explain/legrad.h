@@ -36,6 +36,9 @@ struct LegradOptions {
   // correction. (The engine encodes it; CLIP models ignore both.)
   at::Tensor correction_embedding;
   double correction_threshold = kDefaultCorrectionThreshold;
+  // Prompts per gradient pass; 0: as many as keep the pass's largest tensors under a memory
+  // budget (many prompts go through in chunks).
+  int64_t prompts_per_pass = 0;
 };
 
 // Where the time of one explanation went (wall clock; on CUDA the kernels run

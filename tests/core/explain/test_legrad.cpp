@@ -104,6 +104,17 @@ TEST_F(TinyModel, GradientIsPerPrompt) {
   EXPECT_TRUE(alone.layer_grids.select(1, 0).allclose(batch.layer_grids.select(1, 1), 1e-5, 1e-9));
 }
 
+// Many prompts go through the gradients in chunks: the same maps as one pass.
+TEST_F(TinyModel, PromptsInChunksGiveTheSameMaps) {
+  const Explanation whole = explain_legrad(*model_, pixels_, text_);
+  LegradOptions one_at_a_time;
+  one_at_a_time.prompts_per_pass = 1;
+  const Explanation chunked = explain_legrad(*model_, pixels_, text_, one_at_a_time);
+  EXPECT_TRUE(chunked.layer_grids.allclose(whole.layer_grids, 1e-5, 1e-9));
+  EXPECT_TRUE(chunked.heatmaps.allclose(whole.heatmaps, 1e-5, 1e-6));
+  EXPECT_TRUE(chunked.layer_features.allclose(whole.layer_features, 1e-6, 1e-7));
+}
+
 TEST_F(TinyModel, NoAutogradGraphOutlivesTheCall) {
   const bool grad_mode_before = at::GradMode::is_enabled();
   const Explanation ex = explain_legrad(*model_, pixels_, text_);
@@ -259,6 +270,16 @@ TEST_F(TinySiglip, BatchedFramesEqualSingleOnes) {
                                          1e-5, 1e-5));
   const at::Tensor second = explain_legrad(*model_, other, text_.narrow(0, 0, 2), opts).heatmaps;
   EXPECT_TRUE(batch[1].heatmaps.allclose(second, 1e-5, 1e-5));
+}
+
+TEST_F(TinySiglip, PromptsInChunksGiveTheSameMaps) {
+  LegradOptions opts;
+  opts.correction_embedding = correction_;
+  const Explanation whole = explain_legrad(*model_, pixels_, text_, opts);
+  opts.prompts_per_pass = 2;
+  const Explanation chunked = explain_legrad(*model_, pixels_, text_, opts);
+  EXPECT_TRUE(chunked.layer_grids.allclose(whole.layer_grids, 1e-5, 1e-9));
+  EXPECT_TRUE(chunked.heatmaps.allclose(whole.heatmaps, 1e-5, 1e-6));
 }
 
 TEST_F(TinySiglip, ClassTokenMethodsAreRefusedByName) {
