@@ -129,6 +129,9 @@ struct _GstLegrad {
   GstVideoInfo info;
   legrad::StreamAnalyzer *analyzer;
   guint64 analyzed_at_last_message;
+  /* the stream's analyses were found too slow for its frame rate, and said so (once for a
+   * prompt list) */
+  gboolean warned_pace;
   /* whether the last LATENCY query found a live source upstream, and the latency we add in
    * sync mode; under the object lock */
   gboolean upstream_live;
@@ -147,6 +150,43 @@ gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Says on the bus (an info message) how long the prompts took to encode: a long list costs
+ * seconds before the first frame, and a user should see where they went. */
+static void
+gst_legrad_report_encoding (GstLegrad * self, const legrad::StreamStats & stats)
+{
+  gchar *text = g_strdup_printf ("Encoded %zu prompt%s in %.0f ms", stats.prompts,
+      stats.prompts == 1 ? "" : "s", stats.prompts_encode_ms);
+  /* gst-launch-1.0 prints an info message's details only */
+  GST_ELEMENT_INFO (self, LIBRARY, SETTINGS, ("%s", text), ("%s", text));
+  g_free (text);
+  self->warned_pace = FALSE;
+}
+
+/* Warns once a prompt list when the analyses cannot keep up with a live stream's frame rate
+ * (or the async worker with any stream's), naming the prompt count and the measured cost
+ * (legrad::pace_warning). A file analysed frame by frame just takes longer. */
+static void
+gst_legrad_check_pace (GstLegrad * self, const legrad::StreamStats & stats,
+    const legrad::StreamSettings & settings)
+{
+  GST_OBJECT_LOCK (self);
+  const gboolean live = self->upstream_live;
+  GST_OBJECT_UNLOCK (self);
+  if (self->warned_pace || GST_VIDEO_INFO_FPS_N (&self->info) <= 0 || (!live && !settings.async))
+    return;
+  const double fps = (double) GST_VIDEO_INFO_FPS_N (&self->info) /
+      GST_VIDEO_INFO_FPS_D (&self->info);
+  const std::string warning = legrad::pace_warning (stats, fps, settings.inference_interval,
+      settings.async);
+  if (warning.empty ())
+    return;
+  self->warned_pace = TRUE;
+  GST_ELEMENT_WARNING (self, STREAM, FAILED, ("The analysis cannot keep up with the video"),
+      ("%s; fewer prompts, a larger inference-interval, a smaller input-size or a GPU would "
+          "help", warning.c_str ()));
+}
+
 /* Applies prompts that arrived by property or event; a bad list keeps the old prompts. */
 static void
 gst_legrad_apply_pending_prompts (GstLegrad * self)
@@ -160,6 +200,7 @@ gst_legrad_apply_pending_prompts (GstLegrad * self)
   try {
     self->analyzer->set_prompts (pending);
     GST_INFO_OBJECT (self, "prompts now '%s'", pending);
+    gst_legrad_report_encoding (self, self->analyzer->stats ());
   } catch (const std::exception & e) {
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("Invalid prompts '%s', keeping the previous "
             "ones", pending), ("%s", e.what ()));
@@ -237,9 +278,10 @@ gst_legrad_start_prompts (GstLegrad * self, legrad::StreamAnalyzer * analyzer,
   try {
     if (!prompts_file.empty ())
       prompts = legrad::read_prompt_file (prompts_file) + prompts;
-    if (!prompts.empty ())
+    if (!prompts.empty ()) {
       analyzer->set_prompts (prompts);
-    else
+      gst_legrad_report_encoding (self, analyzer->stats ());
+    } else
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("No prompts"),
           ("frames pass without heatmaps until prompts arrive by property, event or meta"));
   } catch (const std::exception & e) {
@@ -426,6 +468,7 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   }
   if (!settings.async)
     gst_legrad_follow_latency (self, stats);
+  gst_legrad_check_pace (self, stats, settings);
   return GST_FLOW_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "base/error.h"
 #include "model/clip_model.h"
@@ -76,11 +77,19 @@ PromptSet StreamAnalyzer::encode(const std::string& list) const {
 }
 
 void StreamAnalyzer::set_prompts(const std::string& list) {
-  set_prompts(std::make_shared<const PromptSet>(encode(list)));
+  const auto start = std::chrono::steady_clock::now();
+  auto prompts = std::make_shared<const PromptSet>(encode(list));
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  set_prompts(std::move(prompts));
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.prompts_encode_ms = ms;
 }
 
 void StreamAnalyzer::set_prompts(std::shared_ptr<const PromptSet> prompts) {
   std::lock_guard<std::mutex> lock(mutex_);
+  stats_.prompts = prompts->texts.size();
+  stats_.prompts_encode_ms = 0.0;
   prompts_ = std::move(prompts);
 }
 
@@ -281,6 +290,22 @@ void StreamAnalyzer::flush() {
 StreamStats StreamAnalyzer::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;
+}
+
+std::string pace_warning(const StreamStats& stats, double frames_per_second,
+                         unsigned inference_interval, bool async) {
+  if (stats.frames_analyzed < 2 || frames_per_second <= 0) return "";
+  const double budget_ms = 1000.0 * std::max(1u, inference_interval) / frames_per_second;
+  if (stats.last_inference_ms <= budget_ms) return "";
+  char text[400];
+  std::snprintf(text, sizeof text,
+                "%zu prompt%s take %.0f ms an analysis, and frames come every %.0f ms at "
+                "%.3g fps (inference-interval %u): %s",
+                stats.prompts, stats.prompts == 1 ? "" : "s", stats.last_inference_ms, budget_ms,
+                frames_per_second, std::max(1u, inference_interval),
+                async ? "the heatmaps fall behind the video (their age grows)"
+                      : "each frame waits for its analysis, and the stream falls behind");
+  return text;
 }
 
 }  // namespace legrad

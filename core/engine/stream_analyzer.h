@@ -111,7 +111,15 @@ struct StreamStats {
   double mean_inference_ms = 0.0;
   double last_inference_ms = 0.0;
   double recent_max_inference_ms = 0.0;  // the longest of the last few analyses
+  size_t prompts = 0;                    // the stream's prompt count
+  double prompts_encode_ms = 0.0;        // what encoding them took
 };
+
+// Empty while a stream's analyses keep up with its frames (or before the second analysis: the
+// first warms up); else a sentence naming the prompt count, what an analysis costs against
+// the frames' pace, and what follows in that mode.
+std::string pace_warning(const StreamStats& stats, double frames_per_second,
+                         unsigned inference_interval, bool async);
 
 class StreamAnalyzer {
  public:

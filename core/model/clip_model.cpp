@@ -182,8 +182,18 @@ at::Tensor ClipModel::encode_text(const at::Tensor& tokens) const {
   if (ids.numel() > 0 &&
       (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= t.vocab_size))
     throw Error("text token ids must lie in [0, " + std::to_string(t.vocab_size) + ")");
-  at::Tensor x = at::embedding(token_embedding_, ids) + text_pos_;
-  for (const auto& block : text_blocks_) x = block_forward(block, x, act_, causal_mask_);
+  at::Tensor pos = text_pos_, mask = causal_mask_;
+  if (mask.defined() && t.pool == TextPool::Argmax && ids.numel() > 0) {
+    // Under a causal mask a token sees only the ones before it, so the padding after the
+    // longest prompt's end token changes nothing that is pooled: it is not computed (a
+    // prompt list is mostly padding: 77 positions for a few words).
+    const int64_t used = ids.argmax(-1).max().item<int64_t>() + 1;
+    ids = ids.narrow(1, 0, used);
+    pos = pos.narrow(0, 0, used);
+    mask = mask.narrow(0, 0, used).narrow(1, 0, used);
+  }
+  at::Tensor x = at::embedding(token_embedding_, ids) + pos;
+  for (const auto& block : text_blocks_) x = block_forward(block, x, act_, mask);
   x = layer_norm(x, ln_final_);
   at::Tensor pooled;
   if (t.pool == TextPool::Last) {

@@ -68,4 +68,34 @@ std::vector<GstStructure*> run_collecting(const std::string& desc, const char* n
   return found;
 }
 
+std::string notices_of(const std::string& desc, GstMessageType type) {
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  EXPECT_NE(pipeline, nullptr);
+  if (!pipeline) return "";
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  std::string text;
+  while (GstMessage* msg = gst_bus_timed_pop_filtered(
+             bus, 60 * GST_SECOND, (GstMessageType)(type | GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
+    const GstMessageType got = GST_MESSAGE_TYPE(msg);
+    if (got == type) {
+      GError* err = nullptr;
+      gchar* debug = nullptr;
+      if (type == GST_MESSAGE_INFO)
+        gst_message_parse_info(msg, &err, &debug);
+      else
+        gst_message_parse_warning(msg, &err, &debug);
+      text += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
+      g_error_free(err);
+      g_free(debug);
+    }
+    gst_message_unref(msg);
+    if (got != type) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return text;
+}
+
 }  // namespace legrad

@@ -122,6 +122,10 @@ std::string error_message(GstBus* bus);
 // Runs a launch line and returns the text of the error it must end with (message and debug).
 std::string element_error_of(const std::string& desc);
 
+// Runs a launch line to EOS or an error and returns its messages of `type`
+// (GST_MESSAGE_WARNING or GST_MESSAGE_INFO), "text | details" a line.
+std::string notices_of(const std::string& desc, GstMessageType type);
+
 // Runs a launch line to EOS and returns its element messages named `name`.
 std::vector<GstStructure*> run_collecting(const std::string& desc, const char* name);
 

@@ -608,6 +608,50 @@ TEST_F(Plugin, DownloadedLayoutsRunAndBadArchivesAreElementErrors) {
   EXPECT_NE(error.find("zip archive"), std::string::npos) << error;
 }
 
+// The element says how long its prompts took to encode (a long list costs seconds at start).
+TEST_F(Plugin, SaysHowLongThePromptsTookToEncode) {
+  const std::string info = notices_of(
+      "videotestsrc num-buffers=2 ! legrad prompts='a cat;a dog' "
+      "model=" +
+          model() + " ! fakesink",
+      GST_MESSAGE_INFO);
+  EXPECT_NE(info.find("Encoded 2 prompts in "), std::string::npos) << info;
+}
+
+// Analyses slower than the frames come are a warning naming the prompt count and their cost,
+// for the async worker and live streams; a file analysed frame by frame just takes longer, and
+// a stream that keeps up hears nothing.
+TEST_F(Plugin, WarnsWhenTheAnalysisCannotKeepUp) {
+  // input-size 256: a thousand patches, tens of milliseconds an analysis, against 10 ms frames
+  const std::string slow = " ! legrad prompts='a cat;a dog' input-size=256 model=" + model();
+  const std::string live =
+      "videotestsrc is-live=true num-buffers=30 ! "
+      "video/x-raw,width=64,height=64,framerate=100/1";
+  for (const char* mode : {"async", "sync"}) {
+    const std::string behind =
+        notices_of(live + slow + " mode=" + mode + " ! fakesink", GST_MESSAGE_WARNING);
+    EXPECT_NE(behind.find("The analysis cannot keep up with the video"), std::string::npos)
+        << mode << ": " << behind;
+    EXPECT_NE(behind.find("2 prompts take "), std::string::npos) << behind;
+    EXPECT_NE(behind.find(std::string(mode) == "async" ? "heatmaps fall behind"
+                                                       : "each frame waits for its analysis"),
+              std::string::npos)
+        << behind;
+  }
+  EXPECT_EQ(notices_of("videotestsrc num-buffers=5 ! video/x-raw,width=64,height=64,"
+                       "framerate=100/1" +
+                           slow + " mode=sync ! fakesink",
+                       GST_MESSAGE_WARNING),
+            "")
+      << "a file is analysed frame by frame";
+  EXPECT_EQ(notices_of("videotestsrc is-live=true num-buffers=4 ! video/x-raw,width=64,height=64,"
+                       "framerate=5/1 ! legrad prompts='a cat;a dog' model=" +
+                           model() + " ! fakesink",
+                       GST_MESSAGE_WARNING),
+            "")
+      << "a live stream that keeps up";
+}
+
 // A model folder without its config: what the tensors cannot tell is guessed, and the element
 // says so on the bus (a warning naming each guess), before it runs.
 TEST_F(Plugin, AGuessedConfigIsAWarningNamingTheGuesses) {
@@ -616,29 +660,9 @@ TEST_F(Plugin, AGuessedConfigIsAWarningNamingTheGuesses) {
     std::ifstream in(default_model_path() + "/" + name, std::ios::binary);
     test::write_text(dir.file(name), std::string((std::istreambuf_iterator<char>(in)), {}));
   }
-  GstElement* pipeline = gst_parse_launch(
-      ("videotestsrc num-buffers=2 ! legrad prompts=x model=" + dir.path() + " ! fakesink").c_str(),
-      nullptr);
-  ASSERT_NE(pipeline, nullptr);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstBus* bus = gst_element_get_bus(pipeline);
-  std::string warning;
-  while (GstMessage* msg = gst_bus_timed_pop_filtered(
-             bus, 60 * GST_SECOND,
-             (GstMessageType)(GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
-    const bool done = GST_MESSAGE_TYPE(msg) != GST_MESSAGE_WARNING;
-    if (!done) {
-      GError* err = nullptr;
-      gst_message_parse_warning(msg, &err, nullptr);
-      warning += std::string(err->message) + "\n";
-      g_error_free(err);
-    }
-    gst_message_unref(msg);
-    if (done) break;
-  }
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(pipeline);
+  const std::string warning = notices_of(
+      "videotestsrc num-buffers=2 ! legrad prompts=x model=" + dir.path() + " ! fakesink",
+      GST_MESSAGE_WARNING);
   EXPECT_NE(warning.find("guessed image tower heads: 2"), std::string::npos) << warning;
   EXPECT_NE(warning.find("mean and std"), std::string::npos) << warning;
   EXPECT_NE(warning.find("activation"), std::string::npos) << warning;

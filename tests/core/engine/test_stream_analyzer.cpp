@@ -199,5 +199,25 @@ TEST(StreamChoices, NamedInEnumOrder) {
   EXPECT_EQ(analysis_modes().size(), 3u);
 }
 
+// Too slow for the frames is said with the prompt count and the cost; the first analysis (a
+// warm-up) and a pace that holds say nothing.
+TEST(PaceWarning, NamesThePromptsAndTheirCostOnceTheAnalysesAreTooSlow) {
+  StreamStats stats;
+  stats.prompts = 500;
+  stats.frames_analyzed = 1;
+  stats.last_inference_ms = 2500;
+  EXPECT_EQ(pace_warning(stats, 30, 1, true), "") << "the first analysis warms up";
+  stats.frames_analyzed = 2;
+  const std::string w = pace_warning(stats, 30, 1, true);
+  EXPECT_NE(w.find("500 prompts take 2500 ms an analysis"), std::string::npos) << w;
+  EXPECT_NE(w.find("every 33 ms at 30 fps"), std::string::npos) << w;
+  EXPECT_NE(w.find("age grows"), std::string::npos) << w;
+  EXPECT_NE(pace_warning(stats, 30, 1, false).find("each frame waits"), std::string::npos);
+  EXPECT_EQ(pace_warning(stats, 30, 100, true), "") << "one frame in 100: 3.3 s for each";
+  stats.last_inference_ms = 20;
+  EXPECT_EQ(pace_warning(stats, 30, 1, true), "");
+  EXPECT_EQ(pace_warning(stats, 0, 1, true), "") << "no frame rate: nothing to keep up with";
+}
+
 }  // namespace
 }  // namespace legrad
