@@ -132,6 +132,8 @@ struct _GstLegrad {
   /* the stream's analyses were found too slow for its frame rate, and said so (once for a
    * prompt list) */
   gboolean warned_pace;
+  /* a caps query found nothing in common with upstream's formats, and said so (atomic) */
+  gint warned_caps;
   /* whether the last LATENCY query found a live source upstream, and the latency we add in
    * sync mode; under the object lock */
   gboolean upstream_live;
@@ -332,6 +334,7 @@ gst_legrad_start (GstBaseTransform * trans)
   if (!analyzer || !gst_legrad_start_prompts (self, analyzer.get (), r.prompts_file, r.prompts))
     return FALSE;
   self->analyzed_at_last_message = 0;
+  g_atomic_int_set (&self->warned_caps, FALSE);
   GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d; %s", r.model.c_str (),
       analyzer->model ().device ().str ().c_str (),
       legrad::dtype_name (analyzer->model ().dtype ()).c_str (), analyzer->input_size (),
@@ -517,12 +520,25 @@ gst_legrad_src_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (gst_legrad_parent_class)->src_event (trans, event);
 }
 
+/* Says once, before upstream fails with "not-negotiated", which formats legrad takes. */
+static void
+gst_legrad_note_refused_caps (GstLegrad * self, GstQuery * query)
+{
+  const std::string note = legrad::refused_formats_note (query, legrad::FrameFormats::All);
+  if (note.empty () || !g_atomic_int_compare_and_exchange (&self->warned_caps, FALSE, TRUE))
+    return;
+  GST_ELEMENT_WARNING (self, CORE, NEGOTIATION, ("legrad cannot take the video upstream offers"),
+      ("%s", note.c_str ()));
+}
+
 static gboolean
 gst_legrad_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery * query)
 {
   GstLegrad *self = GST_LEGRAD (trans);
   gboolean ret = GST_BASE_TRANSFORM_CLASS (gst_legrad_parent_class)->query (trans, direction,
       query);
+  if (direction == GST_PAD_SINK)
+    gst_legrad_note_refused_caps (self, query);
   if (ret && direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     gboolean live;
     GstClockTime min, max;

@@ -83,6 +83,8 @@ struct _GstLegradOverlay {
   gboolean warned_no_match;
   /* downstream composes GstVideoOverlayCompositionMeta itself */
   gboolean attach_composition;
+  /* a caps query found nothing in common with upstream's formats, and said so (atomic) */
+  gint warned_caps;
 };
 
 G_DEFINE_TYPE (GstLegradOverlay, gst_legrad_overlay, GST_TYPE_BASE_TRANSFORM);
@@ -103,6 +105,31 @@ gst_legrad_overlay_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps
   gst_query_unref (query);
   GST_INFO_OBJECT (self, "%s", self->attach_composition ? "attaching overlay compositions" :
       "blending into the frames");
+  return TRUE;
+}
+
+/* Says once, before upstream fails with "not-negotiated", which formats the overlay takes. */
+static gboolean
+gst_legrad_overlay_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstLegradOverlay *self = GST_LEGRAD_OVERLAY (trans);
+  const gboolean ret = GST_BASE_TRANSFORM_CLASS (gst_legrad_overlay_parent_class)->query (trans,
+      direction, query);
+  if (direction == GST_PAD_SINK) {
+    const std::string note = legrad::refused_formats_note (query,
+        legrad::FrameFormats::Drawable);
+    if (!note.empty () && g_atomic_int_compare_and_exchange (&self->warned_caps, FALSE, TRUE))
+      GST_ELEMENT_WARNING (self, CORE, NEGOTIATION, ("legradoverlay cannot draw on the video "
+              "upstream offers"), ("%s", note.c_str ()));
+  }
+  return ret;
+}
+
+static gboolean
+gst_legrad_overlay_stop (GstBaseTransform * trans)
+{
+  g_atomic_int_set (&GST_LEGRAD_OVERLAY (trans)->warned_caps, FALSE);
   return TRUE;
 }
 
@@ -501,6 +528,8 @@ gst_legrad_overlay_class_init (GstLegradOverlayClass * klass)
 
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_overlay_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_overlay_transform_ip);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_legrad_overlay_query);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_legrad_overlay_stop);
 
   gst_type_mark_as_plugin_api (GST_TYPE_LEGRAD_COLORMAP, (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_legrad_overlay_debug, "legradoverlay", 0,

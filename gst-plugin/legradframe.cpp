@@ -63,6 +63,66 @@ void add_frame_pad_templates(GstElementClass* klass, FrameFormats which) {
 
 namespace {
 
+// The formats named in raw video caps, joined by ", "; "" if any structure is not raw video in
+// system memory or names none.
+std::string raw_formats_of(GstCaps* caps) {
+  std::string names;
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    const GstStructure* s = gst_caps_get_structure(caps, i);
+    const GstCapsFeatures* f = gst_caps_get_features(caps, i);
+    if (!gst_structure_has_name(s, "video/x-raw") ||
+        (f && !gst_caps_features_is_any(f) &&
+         !gst_caps_features_contains(f, GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY)))
+      return "";
+    const GValue* format = gst_structure_get_value(s, "format");
+    if (!format) return "";
+    const guint n = GST_VALUE_HOLDS_LIST(format) ? gst_value_list_get_size(format) : 1;
+    for (guint k = 0; k < n; ++k) {
+      const GValue* v = GST_VALUE_HOLDS_LIST(format) ? gst_value_list_get_value(format, k) : format;
+      if (!G_VALUE_HOLDS_STRING(v)) return "";
+      names += (names.empty() ? "" : ", ") + std::string(g_value_get_string(v));
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+std::string refused_formats_note(GstQuery* query, FrameFormats which) {
+  GstCaps* offered_caps = nullptr;
+  if (GST_QUERY_TYPE(query) == GST_QUERY_ACCEPT_CAPS) {
+    gboolean accepted = TRUE;
+    gst_query_parse_accept_caps(query, &offered_caps);
+    gst_query_parse_accept_caps_result(query, &accepted);
+    if (accepted) return "";
+  } else if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+    GstCaps* answer = nullptr;
+    gst_query_parse_caps(query, &offered_caps);
+    gst_query_parse_caps_result(query, &answer);
+    if (!answer || !gst_caps_is_empty(answer)) return "";
+  }
+  if (!offered_caps || gst_caps_is_any(offered_caps) || gst_caps_is_empty(offered_caps)) return "";
+  const std::string offered = raw_formats_of(offered_caps);
+  if (offered.empty()) return "";
+  GstCaps* taken = frame_caps(which);
+  const bool refused_for_format = !gst_caps_can_intersect(taken, offered_caps) && [&] {
+    // the same caps in one of our formats would do: the format alone is what is refused
+    GstCaps* reformatted = gst_caps_copy(offered_caps);
+    for (guint i = 0; i < gst_caps_get_size(reformatted); ++i)
+      gst_structure_remove_field(gst_caps_get_structure(reformatted, i), "format");
+    const bool other_format_fits = gst_caps_can_intersect(taken, reformatted);
+    gst_caps_unref(reformatted);
+    return other_format_fits;
+  }();
+  const std::string takes = raw_formats_of(taken);
+  gst_caps_unref(taken);
+  if (!refused_for_format) return "";
+  return "it takes raw video in " + takes + ", and upstream offers " + offered +
+         ": put videoconvert before it";
+}
+
+namespace {
+
 PixelFormat checked_format(GstVideoFormat format) {
   PixelFormat out;
   if (!to_pixel_format(format, &out))

@@ -4,6 +4,8 @@
 
 #include <gst/video/video.h>
 
+#include <string>
+
 #include "heatmap/canvas.h"
 #include "video/video_frame.h"
 
@@ -18,6 +20,13 @@ enum class FrameFormats { All, Drawable };
 GstCaps* frame_caps(FrameFormats which);
 // "sink" and "src" pad templates, always present, with those caps.
 void add_frame_pad_templates(GstElementClass* klass, FrameFormats which);
+
+// For a caps or accept-caps query on an element's sink pad, answered: where upstream offered
+// raw video (the caps query's filter, the caps to accept) that only its format keeps out, a
+// sentence naming the formats the element takes, what was offered and the way out; else "".
+// Without it a refused format reads as upstream's "not-negotiated", naming neither the
+// element nor its formats.
+std::string refused_formats_note(GstQuery* query, FrameFormats which);
 
 // A frame mapped for reading (unmapped on destruction), described for the core. Throws
 // legrad::Error for unsupported formats or a failed map.

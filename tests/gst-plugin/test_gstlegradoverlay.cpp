@@ -101,6 +101,41 @@ TEST_F(Plugin, OverlayDrawsOnYuvFramesInPlace) {
   }
 }
 
+// Behind a decoder that offers a format the elements do not take, each says so on the bus,
+// naming what it takes, before upstream's "not-negotiated".
+TEST_F(Plugin, ARefusedFormatIsAWarningNamingTheFormatsTaken) {
+  for (const char* name : {"legrad", "legradoverlay"}) {
+    GstElement* pipeline = gst_pipeline_new(nullptr);
+    GstElement* element = gst_element_factory_make(name, nullptr);
+    gst_bin_add(GST_BIN(pipeline), element);
+    GstPad* sink = gst_element_get_static_pad(element, "sink");
+    GstCaps* yuy2 = gst_caps_from_string(std::string(name) == "legrad"
+                                             ? "video/x-raw,format=Y444,width=64,height=48"
+                                             : "video/x-raw,format=YUY2,width=64,height=48");
+    EXPECT_FALSE(gst_pad_query_accept_caps(sink, yuy2)) << name;
+    EXPECT_FALSE(gst_pad_query_accept_caps(sink, yuy2)) << name << ": asked again";
+    GstBus* bus = gst_element_get_bus(pipeline);
+    int warnings = 0;
+    while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+      gchar* debug = nullptr;
+      gst_message_parse_warning(msg, nullptr, &debug);
+      EXPECT_NE(std::string(debug).find("takes raw video in RGB"), std::string::npos) << debug;
+      EXPECT_NE(std::string(debug).find("I420, NV12"), std::string::npos) << debug;
+      g_free(debug);
+      gst_message_unref(msg);
+      ++warnings;
+    }
+    EXPECT_EQ(warnings, 1) << name << ": once";
+    GstCaps* i420 = gst_caps_from_string("video/x-raw,format=I420,width=64,height=48");
+    EXPECT_TRUE(gst_pad_query_accept_caps(sink, i420)) << name;
+    gst_caps_unref(i420);
+    gst_caps_unref(yuy2);
+    gst_object_unref(bus);
+    gst_object_unref(sink);
+    gst_object_unref(pipeline);
+  }
+}
+
 // Pixels of `buffer` (RGBx, width w) exactly of colour c.
 int pixels_of(GstBuffer* buffer, Rgb c) {
   GstMapInfo map;

@@ -62,5 +62,39 @@ TEST(LegradFrame, MappedPlanesReadTheFramesPixels) {
   gst_buffer_unref(buf);
 }
 
+// A format the element does not take is named, with what it takes, where upstream asks; other
+// refusals (sizes, other media) and acceptances say nothing.
+TEST(LegradFrame, ARefusedFormatIsNamedWithTheFormatsTaken) {
+  gst_init(nullptr, nullptr);
+  GstCaps* y444 = gst_caps_from_string("video/x-raw,format=Y444_10LE,width=64,height=48");
+  GstQuery* accept = gst_query_new_accept_caps(y444);
+  gst_query_set_accept_caps_result(accept, FALSE);
+  const std::string note = refused_formats_note(accept, FrameFormats::Drawable);
+  EXPECT_NE(note.find("takes raw video in RGB, BGR"), std::string::npos) << note;
+  EXPECT_NE(note.find("I420, NV12, and upstream offers Y444_10LE"), std::string::npos) << note;
+  EXPECT_NE(note.find("videoconvert"), std::string::npos) << note;
+  gst_query_set_accept_caps_result(accept, TRUE);
+  EXPECT_EQ(refused_formats_note(accept, FrameFormats::Drawable), "");
+  gst_query_unref(accept);
+
+  GstQuery* caps = gst_query_new_caps(y444);
+  GstCaps* empty = gst_caps_new_empty();
+  gst_query_set_caps_result(caps, empty);
+  EXPECT_NE(refused_formats_note(caps, FrameFormats::All).find("GRAY8, and upstream offers"),
+            std::string::npos);
+  gst_query_unref(caps);
+
+  for (const char* other : {"audio/x-raw,format=S16LE", "video/x-raw,format=I420,width=0"}) {
+    GstCaps* c = gst_caps_from_string(other);
+    GstQuery* q = gst_query_new_accept_caps(c);
+    gst_query_set_accept_caps_result(q, FALSE);
+    EXPECT_EQ(refused_formats_note(q, FrameFormats::All), "") << other;
+    gst_query_unref(q);
+    gst_caps_unref(c);
+  }
+  gst_caps_unref(empty);
+  gst_caps_unref(y444);
+}
+
 }  // namespace
 }  // namespace legrad
