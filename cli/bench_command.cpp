@@ -121,6 +121,7 @@ BenchSetup bench_setup(const Args& args) {
   s.options.input_size = args.get_int("size", 0);
   s.options.layer_index = args.get_int("layer-index", kDefaultLayerIndex);
   s.options.cuda_graphs = !args.has("no-cuda-graph");
+  s.options.prompts_per_pass = args.get_int("prompts-per-pass", 0);
   return s;
 }
 
@@ -347,9 +348,11 @@ std::string bench_usage() {
           std::string(kDefaultDevice) + "|cuda[:N]]",
       "      [--dtype " + dtype_names("|") + "] [--threads N] [--layer-index " +
           std::to_string(kDefaultLayerIndex) + "] [--no-cuda-graph] [--profile N] [--json]",
+      "      [--prompts-per-pass N]",
       "    Times a frame through the engine as the element runs it (random weights for --arch),",
       "    and the forward pass's FLOP rate against this device's measured matrix-product rate;",
       "    --profile N: N more frames under LibTorch's profiler, operators by self time;",
+      "    --prompts-per-pass N: prompts per gradient pass (0: as a memory budget allows);",
       "    --json ends with one JSON line.",
       "bench (--arch NAME | --model PATH) --streams N [--batch B] [--batch-timeout MS] [...]",
       "    N streams sending frames at once to one model, each frame alone or batched across",
@@ -364,7 +367,8 @@ int bench_command(int argc, char** argv) {
   const Args args(
       argc, argv,
       {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype", "threads",
-       "layer-index", "write-model", "profile", "streams", "batch", "batch-timeout"},
+       "layer-index", "write-model", "profile", "streams", "batch", "batch-timeout",
+       "prompts-per-pass"},
       {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   if (args.has("write-model")) {

@@ -4,7 +4,9 @@
 # 640x480 RGB frame each, ours alternately (ROUNDS times, the lower kept: this kind of VM runs
 # at two speeds from one minute to the next). The element's figure is its own
 # mean-inference-ms over the second half of the frames (legrad-stats messages; the first half
-# warms up), which covers what the bench times plus the copy of the maps into metadata.
+# warms up), which covers what the bench times plus the copy of the maps into metadata. The
+# element runs with the bench's threads (every core) and priority (nice 0), not its live-pipeline
+# defaults, so that the two compare like for like.
 # Prints a Markdown table; "element / bench" is the element's frame rate as a share of the
 # bench's (issue target: >= 0.9).
 # Usage: bench-element.sh [--device cuda]
@@ -37,6 +39,7 @@ element_ms() {  # MODEL PROMPTS ITERS
   gst-launch-1.0 -m videotestsrc num-buffers=$(($3 * 2)) pattern=ball \
     ! video/x-raw,format=RGB,width=640,height=480 \
     ! legrad model="$1" prompts="$2" dtype="$dtype" device="$device" stats-interval="$3" \
+      threads="$(nproc)" nice=0 \
     ! fakesink 2>&1 | grep -o 'mean-inference-ms=(double)[0-9.]*' | sed 's/.*)//' |
     awk 'NR == 1 { a = $1 } NR == 2 { b = $1 } END { if (NR < 2) exit 1; print 2 * b - a }'
 }

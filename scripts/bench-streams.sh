@@ -40,7 +40,7 @@ pipeline_fps() {
   for i in $(seq "$streams"); do
     desc+=(videotestsrc num-buffers="$frames" pattern=ball ! video/x-raw,format=RGB,width=640,height=480 !
       legrad model="$model" prompts="$prompts" dtype="$dtype" model-instance-id=bench
-      batch-size="$1" batch-timeout=100 ! fakesink)
+      batch-size="$1" batch-timeout=100 threads="$(nproc)" nice=0 ! fakesink)
   done
   gst-launch-1.0 "${desc[@]}" 2>&1 | sed -n 's/^Execution ended after \([0-9]*\):\([0-9]*\):\([0-9.]*\)$/\1 \2 \3/p' |
     awk -v n=$((streams * frames)) '{ print n / ($1 * 3600 + $2 * 60 + $3) }'

@@ -72,6 +72,8 @@ LegradOptions legrad_options(const LoadedModel& loaded, const EngineOptions& opt
   LegradOptions out;
   out.layer_index = options.layer_index;
   out.synchronize_timings = options.synchronize_timings;
+  if (options.prompts_per_pass < 0) throw Error("prompts per pass must be >= 0 (0: automatic)");
+  out.prompts_per_pass = options.prompts_per_pass;
   if (!(options.correction_threshold >= 0 && options.correction_threshold <= 1))
     throw Error("correction-threshold must lie in [0, 1]");
   out.correction_threshold = options.correction_threshold;

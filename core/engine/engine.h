@@ -68,6 +68,8 @@ struct EngineOptions {
   bool cuda_graphs = true;
   // Exact Explanation::timings on CUDA too (LegradOptions::synchronize_timings).
   bool synchronize_timings = false;
+  // Prompts per gradient pass (LegradOptions::prompts_per_pass; 0: a memory budget decides).
+  int64_t prompts_per_pass = 0;
   // SigLIP models: the text whose map marks the cells the reference's correction zeroes
   // (LegradOptions; "" turns the correction off) and its threshold in [0, 1].
   std::string correction_text = kDefaultCorrectionText;
