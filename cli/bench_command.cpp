@@ -364,12 +364,11 @@ std::string bench_usage() {
 }
 
 int bench_command(int argc, char** argv) {
-  const Args args(
-      argc, argv,
-      {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype", "threads",
-       "layer-index", "write-model", "profile", "streams", "batch", "batch-timeout",
-       "prompts-per-pass"},
-      {"json", "no-cuda-graph"});
+  const Args args(argc, argv,
+                  {"arch", "model", "size", "prompts", "iters", "warmup", "device", "dtype",
+                   "threads", "layer-index", "write-model", "profile", "streams", "batch",
+                   "batch-timeout", "prompts-per-pass"},
+                  {"json", "no-cuda-graph"});
   if (args.has("arch") == args.has("model")) throw Error("give one of --arch NAME or --model PATH");
   if (args.has("write-model")) {
     if (!args.has("arch")) throw Error("--write-model writes the model of --arch");

@@ -11,7 +11,7 @@ source "$(dirname "$0")/common.sh"
 jsonl="${2%.mp4}.jsonl"
 probe_input "$1"
 remove_empty_at_exit "$2" "$jsonl"
-# shellcheck disable=SC2046
+# (the audio branch is left unquoted: its words are gst-launch-1.0's)
 gst-launch-1.0 -e uridecodebin uri="$(input_uri "$1")" name=d \
   d. ! video/x-raw ! queue ! videoconvert ! video/x-raw,format=I420 ! \
   legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" threads="$THREADS" \

@@ -14,9 +14,12 @@
 # every prompt in every frame).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-# The source as separate arguments: gst-launch-1.0 escapes each, so paths may hold spaces.
+# The source as separate arguments: gst-launch-1.0 escapes each, so paths may hold spaces. A
+# file's sound, if it has any, goes into the MP4 too.
+input_has_audio=0
 if [ $# -ge 1 ]; then
-  source_args=(filesrc "location=$1" ! decodebin)
+  probe_input "$1"
+  source_args=(uridecodebin "uri=$(input_uri "$1")" name=d d. ! video/x-raw ! queue)
   out_size="${OUT_SIZE:-}"
 else
   read -r -a source_args <<< "$(moving_items_source)"
@@ -26,6 +29,7 @@ scale_args=()
 if [ -n "$out_size" ]; then
   scale_args=(videoscale ! "video/x-raw,width=${out_size%x*},height=${out_size#*x}" !)
 fi
+remove_empty_at_exit "$OUT/demo.mp4" "$OUT/demo.jsonl"
 probability_args=()
 if [ -n "${MIN_PROBABILITY:-}" ]; then probability_args=("min-probability=$MIN_PROBABILITY"); fi
 gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=I420 ! \
@@ -34,6 +38,6 @@ gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=I420 !
   tee name=t \
   t. ! queue ! legradmetaconvert location="$OUT/demo.jsonl" ! fakesink sync=false \
   t. ! queue ! "${scale_args[@]}" legradoverlay ! \
-  x264enc tune=zerolatency speed-preset=veryfast ! mp4mux ! \
-  filesink location="$OUT/demo.mp4"
+  x264enc tune=zerolatency speed-preset=veryfast ! mp4mux name=mux ! \
+  filesink location="$OUT/demo.mp4" $(audio_branch d mux)
 echo "wrote $OUT/demo.mp4 (annotated video) and $OUT/demo.jsonl (metadata per frame)"

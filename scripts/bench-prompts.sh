@@ -29,7 +29,8 @@ encode_ms() {  # COUNT
 frame() {  # COUNT PER_PASS -> "median_ms peak_rss_mb"
   "$legrad" bench --model "$work/vit" --prompts "$1" --prompts-per-pass "$2" --iters 2 \
     --warmup 1 --dtype "$dtype" --json 2>/dev/null | tail -1 |
-    sed 's/.*"median_ms": *\([0-9.]*\).*"peak_rss_mb": *\([0-9.]*\).*/\1 \2/'
+    sed 's/.*"median_ms": *\([0-9.]*\).*"peak_rss_mb": *\([0-9.]*\).*/\1 \2/' |
+    awk '{ printf "%.0f %.0f\n", $1, $2 }'
 }
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)

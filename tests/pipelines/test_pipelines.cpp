@@ -406,7 +406,7 @@ TEST(Pipelines, CamerasOfAnyCodecAreRecordedWithTheirSound) {
   }
 }
 
-// A file's sound goes into the annotated MP4 with its video.
+// A file's sound goes into the annotated MP4 with its video, in both scripts that take a file.
 TEST(Pipelines, FilesKeepTheirSound) {
   ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
   gst_init(nullptr, nullptr);
@@ -424,6 +424,9 @@ TEST(Pipelines, FilesKeepTheirSound) {
   const std::string streams = streams_of(dir.file("out.mp4"));
   EXPECT_NE(streams.find("audio MPEG-4 AAC"), std::string::npos) << streams;
   EXPECT_EQ(decodable_frames(dir.file("out.mp4")), 10);
+  EXPECT_TRUE(run_script(dir, "", "headless-demo.sh '" + input + "'"));
+  EXPECT_NE(streams_of(dir.file("demo.mp4")).find("audio MPEG-4 AAC"), std::string::npos);
+  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 10);
 }
 
 // An input that cannot be read is an error naming it, and nothing is written.
