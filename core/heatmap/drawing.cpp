@@ -70,19 +70,30 @@ void blend_row(uint8_t* dst, const uint8_t* heat, const ChannelBlend& b, int n, 
   }
 }
 
-// One channel of a plane: `origin` is the target's first sample, rows `stride` bytes apart.
-void blend_channel(uint8_t* origin, int64_t stride, int step, const cv::Mat& heat,
-                   const ChannelBlend& b) {
-  std::vector<uint8_t> values(b.solid ? 0 : heat.cols);
+// One channel of a plane: its target's first sample, rows `stride` bytes apart, samples `step`
+// bytes apart.
+struct ChannelTarget {
+  uint8_t* origin;
+  int64_t stride;
+  int step;
+  ChannelBlend blend;
+};
+
+// The channels sharing one heat (a packed pixel's, or a chroma plane's two) blended row by
+// row, each row's channels one after the other while the row is in cache.
+void blend_channels(const std::vector<ChannelTarget>& channels, const cv::Mat& heat) {
+  std::vector<uint8_t> values(heat.cols);
   for (int y = 0; y < heat.rows; ++y) {
-    uint8_t* row = origin + y * stride;
     const uint8_t* h = heat.ptr<uint8_t>(y);
-    switch (step) {
-      case 1: blend_row<1>(row, h, b, heat.cols, values.data()); break;
-      case 2: blend_row<2>(row, h, b, heat.cols, values.data()); break;
-      case 3: blend_row<3>(row, h, b, heat.cols, values.data()); break;
-      case 4: blend_row<4>(row, h, b, heat.cols, values.data()); break;
-      default: throw Error("unsupported sample step " + std::to_string(step));
+    for (const ChannelTarget& c : channels) {
+      uint8_t* row = c.origin + y * c.stride;
+      switch (c.step) {
+        case 1: blend_row<1>(row, h, c.blend, heat.cols, values.data()); break;
+        case 2: blend_row<2>(row, h, c.blend, heat.cols, values.data()); break;
+        case 3: blend_row<3>(row, h, c.blend, heat.cols, values.data()); break;
+        case 4: blend_row<4>(row, h, c.blend, heat.cols, values.data()); break;
+        default: throw Error("unsupported sample step " + std::to_string(c.step));
+      }
     }
   }
 }
@@ -114,16 +125,16 @@ cv::Mat heat_for(const std::vector<HeatmapView>& maps, int width, int height, bo
 void blend_packed(const Canvas& canvas, const LabelRect& r, const std::vector<HeatmapView>& maps,
                   const std::array<Rgb, 256>& levels, bool solid, double alpha) {
   const PixelView& p = canvas.rgb;
-  const cv::Mat heat = heat_for(maps, r.width, r.height, solid, alpha);
   uint8_t* origin = p.data + r.y * p.row_stride + static_cast<int64_t>(r.x) * p.pixel_stride;
   const auto channel = [&](int offset, auto pick) {
-    blend_channel(origin + offset, p.row_stride, p.pixel_stride, heat,
-                  channel_blend(levels, solid, alpha, pick));
+    return ChannelTarget{origin + offset, p.row_stride, p.pixel_stride,
+                         channel_blend(levels, solid, alpha, pick)};
   };
-  channel(p.red, [](Rgb c) { return c.r; });
-  channel(p.green, [](Rgb c) { return c.g; });
-  channel(p.blue, [](Rgb c) { return c.b; });
-  if (p.alpha >= 0) channel(p.alpha, [](Rgb) { return uint8_t{255}; });
+  std::vector<ChannelTarget> channels = {channel(p.red, [](Rgb c) { return c.r; }),
+                                         channel(p.green, [](Rgb c) { return c.g; }),
+                                         channel(p.blue, [](Rgb c) { return c.b; })};
+  if (p.alpha >= 0) channels.push_back(channel(p.alpha, [](Rgb) { return uint8_t{255}; }));
+  blend_channels(channels, heat_for(maps, r.width, r.height, solid, alpha));
 }
 
 void blend_yuv(const Canvas& canvas, const LabelRect& r, const std::vector<HeatmapView>& maps,
@@ -131,19 +142,19 @@ void blend_yuv(const Canvas& canvas, const LabelRect& r, const std::vector<Heatm
   const RgbToYuv to_yuv(canvas.encoding);
   std::array<YuvSample, 256> yuv;
   for (int i = 0; i < 256; ++i) yuv[i] = to_yuv(levels[i].r, levels[i].g, levels[i].b);
-  blend_channel(canvas.y + r.y * canvas.y_stride + r.x, canvas.y_stride, 1,
-                heat_for(maps, r.width, r.height, solid, alpha),
-                channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.y; }));
+  blend_channels({{canvas.y + r.y * canvas.y_stride + r.x, canvas.y_stride, 1,
+                   channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.y; })}},
+                 heat_for(maps, r.width, r.height, solid, alpha));
   // Chroma samples cover 2x2 pixels: the ones whose block starts inside the target.
   const int cx = (r.x + 1) / 2, cy = (r.y + 1) / 2;
   const int cw = (r.x + r.width + 1) / 2 - cx, ch = (r.y + r.height + 1) / 2 - cy;
   if (cw <= 0 || ch <= 0) return;
-  const cv::Mat heat = heat_for(maps, cw, ch, solid, alpha);
   const int64_t at = cy * canvas.chroma_stride + static_cast<int64_t>(cx) * canvas.chroma_step;
-  blend_channel(canvas.u + at, canvas.chroma_stride, canvas.chroma_step, heat,
-                channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.u; }));
-  blend_channel(canvas.v + at, canvas.chroma_stride, canvas.chroma_step, heat,
-                channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.v; }));
+  blend_channels({{canvas.u + at, canvas.chroma_stride, canvas.chroma_step,
+                   channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.u; })},
+                  {canvas.v + at, canvas.chroma_stride, canvas.chroma_step,
+                   channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.v; })}},
+                 heat_for(maps, cw, ch, solid, alpha));
 }
 
 }  // namespace
