@@ -60,9 +60,7 @@ enum {
 
 /* What to draw, with the properties' defaults. */
 struct DrawSettings {
-  /* A heatmap counts as stale past a second at 30 fps: async mode and inference-interval give
-   * every heatmap some age, and only an old one misleads. */
-  guint max_age = 30;
+  guint max_age = legrad::kStaleAfterFrames;
   bool show_stale = true;
   legrad::Colormap colormap = legrad::kDefaultColormap;
   double alpha = legrad::kDefaultAlpha;

@@ -89,18 +89,14 @@ std::string raw_formats_of(GstCaps* caps) {
 }  // namespace
 
 std::string refused_formats_note(GstQuery* query, FrameFormats which) {
+  // Only accept-caps: caps queries that find nothing in common are also how autoplugging
+  // probes candidates, and most of those end well.
+  if (GST_QUERY_TYPE(query) != GST_QUERY_ACCEPT_CAPS) return "";
   GstCaps* offered_caps = nullptr;
-  if (GST_QUERY_TYPE(query) == GST_QUERY_ACCEPT_CAPS) {
-    gboolean accepted = TRUE;
-    gst_query_parse_accept_caps(query, &offered_caps);
-    gst_query_parse_accept_caps_result(query, &accepted);
-    if (accepted) return "";
-  } else if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
-    GstCaps* answer = nullptr;
-    gst_query_parse_caps(query, &offered_caps);
-    gst_query_parse_caps_result(query, &answer);
-    if (!answer || !gst_caps_is_empty(answer)) return "";
-  }
+  gboolean accepted = TRUE;
+  gst_query_parse_accept_caps(query, &offered_caps);
+  gst_query_parse_accept_caps_result(query, &accepted);
+  if (accepted) return "";
   if (!offered_caps || gst_caps_is_any(offered_caps) || gst_caps_is_empty(offered_caps)) return "";
   const std::string offered = raw_formats_of(offered_caps);
   if (offered.empty()) return "";

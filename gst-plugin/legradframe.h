@@ -21,11 +21,12 @@ GstCaps* frame_caps(FrameFormats which);
 // "sink" and "src" pad templates, always present, with those caps.
 void add_frame_pad_templates(GstElementClass* klass, FrameFormats which);
 
-// For a caps or accept-caps query on an element's sink pad, answered: where upstream offered
-// raw video (the caps query's filter, the caps to accept) that only its format keeps out, a
-// sentence naming the formats the element takes, what was offered and the way out; else "".
+// For an accept-caps query on an element's sink pad, answered (what upstream asks just before
+// it fails with "not-negotiated"): where it offered raw video that only its format keeps out,
+// a sentence naming the formats the element takes, what was offered and the way out; else "".
 // Without it a refused format reads as upstream's "not-negotiated", naming neither the
-// element nor its formats.
+// element nor its formats. (Offers mixing raw video with other media, as some webcams make,
+// say nothing.)
 std::string refused_formats_note(GstQuery* query, FrameFormats which);
 
 // A frame mapped for reading (unmapped on destruction), described for the core. Throws

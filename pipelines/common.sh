@@ -50,20 +50,38 @@ input_uri() {
 }
 
 # Reads INPUT's streams (gst-discoverer-1.0; a camera is connected to once for it) and sets
-# input_has_audio to 1 or 0. An input that cannot be read, or has no video, is an error naming
-# it and the reason, before any output file is made. Every codec GStreamer's installed
-# plugins decode is read (H.264, H.265, MJPEG, MPEG-4, VP8/9, AV1; AAC, MP3, Opus, G.711 ...).
+# input_has_audio to 1 or 0. An input that cannot be read, or whose video cannot be decoded,
+# is an error naming it and the reason, before any output file is made; sound no installed
+# plugin decodes is left out with a warning (an audio branch that never gets a stream would
+# hold the muxer). Every codec GStreamer's installed plugins decode is read (H.264, H.265,
+# MJPEG, MPEG-4, VP8/9, AV1; AAC, MP3, Opus, G.711 ...).
 probe_input() {
-  local uri report
+  local uri report missing
   uri="$(input_uri "$1")"
   report="$(gst-discoverer-1.0 --timeout=20 "$uri" 2>&1 || true)"
-  if echo "$report" | grep -q "An error was encountered"; then
-    echo "error: cannot read '$1': $(echo "$report" | sed -n '/An error was encountered/{n;p}' | sed 's/^ *//')" >&2
+  if grep -q "An error was encountered" <<< "$report"; then
+    echo "error: cannot read '$1': $(sed -n '/An error was encountered/{n;p}' <<< "$report" | sed 's/^ *//')" >&2
     exit 1
   fi
-  echo "$report" | grep -Eq '^ +video #' || { echo "error: '$1' has no video stream" >&2; exit 1; }
+  if grep -q "Analyzing URI timed out" <<< "$report"; then
+    echo "error: '$1' sent no stream description within 20 s" >&2
+    exit 1
+  fi
+  grep -Eq '^ +video #' <<< "$report" || { echo "error: '$1' has no video stream" >&2; exit 1; }
+  # "Missing plugins" lists one a line: " (gstreamer|1.0|gst-discoverer-1.0|WHAT|KIND, caps)".
+  missing="$(grep -E '^ *\(gstreamer\|' <<< "$report" || true)"
+  local what
+  what="$(sed 's/^ *(gstreamer|[^|]*|[^|]*|\([^|]*\)|.*/\1/' <<< "$missing" | paste -sd ';' -)"
+  if grep -q '|decoder-video/' <<< "$missing"; then
+    echo "error: cannot decode the video of '$1': missing $what" >&2
+    exit 1
+  fi
   input_has_audio=0
-  if echo "$report" | grep -Eq '^ +audio #'; then input_has_audio=1; fi
+  if grep -Eq '^ +audio #' <<< "$report"; then input_has_audio=1; fi
+  if grep -q '|decoder-audio/' <<< "$missing"; then
+    echo "warning: recording '$1' without its sound, which no installed plugin decodes (missing $what)" >&2
+    input_has_audio=0
+  fi
 }
 
 # The elements after a decoder's audio pad that carry the sound into the muxer named MUX (AAC,

@@ -8,6 +8,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -97,24 +98,28 @@ void keep_freed_memory_for_reuse() {
 
 }  // namespace
 
+int available_cores() {
+  // The cores this process may run on (taskset, a container's cpuset), not all the machine's.
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 void set_compute_threads(int n) {
   if (n < 0) throw Error("thread count must be positive (0: all cores)");
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  at::set_num_threads(n > 0 ? n : std::max(cores, 1));
+  at::set_num_threads(n > 0 ? n : available_cores());
   keep_freed_memory_for_reuse();
 }
 
-int threads_leaving_a_core() {
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
-}
+int threads_leaving_a_core() { return std::max(1, available_cores() - 1); }
 
-void set_thread_nice(int nice) {
+void raise_thread_nice(int nice) {
   if (nice < 0 || nice > 19) throw Error("nice must lie in 0-19, not " + std::to_string(nice));
-  const pid_t thread = static_cast<pid_t>(syscall(SYS_gettid));
+  const id_t thread = static_cast<id_t>(syscall(SYS_gettid));
   errno = 0;
-  const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(thread));
-  if (errno == 0 && now == nice) return;
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(thread), nice) != 0)
+  const int now = getpriority(PRIO_PROCESS, thread);
+  if (errno != 0 || now >= nice) return;  // already as nice (the user's `nice`, say), or more
+  if (setpriority(PRIO_PROCESS, thread, nice) != 0)
     log(LogLevel::Warning, "compute threads stay at nice " + std::to_string(now) + ", not " +
                                std::to_string(nice) + ": " + std::strerror(errno));
 }

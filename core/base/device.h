@@ -26,19 +26,23 @@ void synchronize_device(c10::Device device);
 int64_t device_peak_bytes(c10::Device device);
 void reset_device_peak(c10::Device device);
 
+// The cores this process may run on (its CPU affinity: taskset, a container's cpuset).
+int available_cores();
+
 // CPU threads for LibTorch's operators (process-wide): n > 0, or 0 for every available core
 // (LibTorch's own default counts physical cores only, one on a 2-vCPU machine). Also keeps
 // freed memory in the process for the next frame (glibc; unless the user set malloc tunables).
 void set_compute_threads(int n);
 
-// Operator threads for a live pipeline when the user gave none: every core but one (at least
-// one), which is left to the decoder, the encoder and the rest of the pipeline.
+// Operator threads for a live pipeline when the user gave none: every available core but one
+// (at least one), which is left to the decoder, the encoder and the rest of the pipeline.
 int threads_leaving_a_core();
 
-// The calling thread's niceness (Linux: per thread; threads it starts later inherit it, as
-// LibTorch's operator threads do), 0-19; it can only be raised without privileges, so a lower
-// value than the thread has is logged and left.
-void set_thread_nice(int nice);
+// Raises the calling thread's niceness to `nice` (0-19; Linux: per thread, and threads it
+// starts later inherit it, as LibTorch's operator threads do); a thread already at least as
+// nice (the user ran the program under `nice`) is left as it is, and one that may not be
+// raised is logged.
+void raise_thread_nice(int nice);
 
 // The compute dtypes by name, listed once ("auto" first: the default).
 struct DtypeInfo {

@@ -32,7 +32,7 @@ namespace {
 
 // On the compute thread, before any operator runs there: its operator threads inherit the nice.
 void apply(const ComputeSettings& settings) {
-  set_thread_nice(settings.nice);
+  if (settings.nice >= 0) raise_thread_nice(settings.nice);
   set_compute_threads(settings.threads);
 }
 

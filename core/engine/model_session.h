@@ -19,7 +19,9 @@ constexpr int kPipelineNice = 10;
 // How a device's compute thread runs LibTorch's operators.
 struct ComputeSettings {
   int threads = 0;  // operator threads (set_compute_threads: 0 = every core)
-  int nice = 0;     // the compute thread's niceness, inherited by its operator threads (0-19)
+  // the least niceness of the compute thread and the operator threads it starts later
+  // (raise_thread_nice, 0-19; -1: left as it is)
+  int nice = -1;
 };
 
 class ModelSession {
@@ -28,8 +30,8 @@ class ModelSession {
   // while anyone holds it gets the same one (asking for another model, device or dtype under a
   // live id throws); "" is a session of its own. The model is loaded on the device's compute
   // thread; every acquire applies `compute` there (threads process wide: the last caller's
-  // count holds; nice only rises: operator threads started before keep theirs). Throws
-  // legrad::Error.
+  // count holds; nice only rises, and operator threads started before keep theirs: the compute
+  // thread is the device's, shared by every session on it). Throws legrad::Error.
   static std::shared_ptr<ModelSession> acquire(const ModelRequest& request,
                                                const std::string& instance_id = "",
                                                const ComputeSettings& compute = {});

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "heatmap/drawing.h"
 #include "model/clip_model.h"
 #include "video/preprocess.h"
 
@@ -90,6 +91,7 @@ void StreamAnalyzer::set_prompts(std::shared_ptr<const PromptSet> prompts) {
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.prompts = prompts->texts.size();
   stats_.prompts_encode_ms = 0.0;
+  stats_.analyzed_with_prompts = 0;
   prompts_ = std::move(prompts);
 }
 
@@ -242,6 +244,7 @@ void StreamAnalyzer::record(const Outcome& outcome) {
   const double ms = outcome.analysis->inference_ms;
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.frames_analyzed++;
+  stats_.analyzed_with_prompts++;
   stats_.last_inference_ms = ms;
   total_ms_ += ms;
   stats_.mean_inference_ms = total_ms_ / static_cast<double>(stats_.frames_analyzed);
@@ -294,17 +297,26 @@ StreamStats StreamAnalyzer::stats() const {
 
 std::string pace_warning(const StreamStats& stats, double frames_per_second,
                          unsigned inference_interval, bool async) {
-  if (stats.frames_analyzed < 2 || frames_per_second <= 0) return "";
-  const double budget_ms = 1000.0 * std::max(1u, inference_interval) / frames_per_second;
-  if (stats.last_inference_ms <= budget_ms) return "";
+  if (stats.analyzed_with_prompts < 2 || frames_per_second <= 0) return "";
+  const double frame_ms = 1000.0 / frames_per_second;
+  const unsigned interval = std::max(1u, inference_interval);
+  const unsigned allowed = async ? std::max(interval, kStaleAfterFrames) : interval;
+  if (stats.last_inference_ms <= frame_ms * allowed) return "";
   char text[400];
-  std::snprintf(text, sizeof text,
-                "%zu prompt%s take %.0f ms an analysis, and frames come every %.0f ms at "
-                "%.3g fps (inference-interval %u): %s",
-                stats.prompts, stats.prompts == 1 ? "" : "s", stats.last_inference_ms, budget_ms,
-                frames_per_second, std::max(1u, inference_interval),
-                async ? "the heatmaps fall behind the video (their age grows)"
-                      : "each frame waits for its analysis, and the stream falls behind");
+  const int written = std::snprintf(
+      text, sizeof text,
+      "%zu prompt%s take %.0f ms an analysis, and frames come every %.0f ms at %.3g fps: ",
+      stats.prompts, stats.prompts == 1 ? "" : "s", stats.last_inference_ms, frame_ms,
+      frames_per_second);
+  if (async)
+    std::snprintf(text + written, sizeof text - written,
+                  "the heatmaps lag the video by about %.0f frames (stale past %u)",
+                  stats.last_inference_ms / frame_ms, kStaleAfterFrames);
+  else
+    std::snprintf(text + written, sizeof text - written,
+                  "each analysed frame (one in %u) waits for its analysis, and the stream "
+                  "falls behind",
+                  interval);
   return text;
 }
 

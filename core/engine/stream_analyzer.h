@@ -113,11 +113,14 @@ struct StreamStats {
   double recent_max_inference_ms = 0.0;  // the longest of the last few analyses
   size_t prompts = 0;                    // the stream's prompt count
   double prompts_encode_ms = 0.0;        // what encoding them took
+  uint64_t analyzed_with_prompts = 0;    // analyses since the prompts last changed
 };
 
-// Empty while a stream's analyses keep up with its frames (or before the second analysis: the
-// first warms up); else a sentence naming the prompt count, what an analysis costs against
-// the frames' pace, and what follows in that mode.
+// Empty while a stream's analyses keep up with its frames (or before the second analysis with
+// its prompts: the first warms up); else a sentence naming the prompt count, what an analysis
+// costs against the frames' pace, and what follows in that mode. Synchronous analysis must
+// keep up with the frames it analyses (every inference_interval-th); asynchronous analysis is
+// made to fall behind, and only heatmaps older than kStaleAfterFrames mislead.
 std::string pace_warning(const StreamStats& stats, double frames_per_second,
                          unsigned inference_interval, bool async);
 

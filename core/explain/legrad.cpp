@@ -99,10 +99,10 @@ at::Tensor clip_layer_relevance(const ClipModel& model, const ResidualBlock& blo
 // SigLIP, as the reference's compute_legrad_siglip: s_p = t_p . normalize(pool(x_l)) with the
 // attention pool applied to the block's raw output (not through the trunk's final norm);
 // d s_p / d A of the pool's attention, clamped, averaged over heads, the latent's row.
-// tokens [B, N, D], text [B, P, E] -> [B, P, g*g]; `features` receives f_l, [B, E].
-at::Tensor siglip_layer_relevance(const ClipModel& model, const at::Tensor& tokens,
+// pool: attention_pool of the block's tokens [B, N, D]; text [B, P, E] -> [B, P, g*g];
+// `features` receives f_l, [B, E].
+at::Tensor siglip_layer_relevance(const ClipModel& model, const PoolParts& pool,
                                   const at::Tensor& text, at::Tensor& features) {
-  const PoolParts pool = attention_pool(model.pool(), tokens, model.activation());
   const at::Tensor grad_e = normalized_score_gradient(pool.tail.out, text, features);
   features = features.squeeze(1);
   const BlockTail tail{pool.tail.residual.unsqueeze(1), pool.tail.hidden.unsqueeze(1),
@@ -258,14 +258,17 @@ at::Tensor frames_relevance(const ClipModel& model, const ResidualBlock& block,
                             const LegradOptions& options, at::Tensor& layer_features) {
   const int64_t prompts = text.size(1);
   const int64_t chunk = prompts_per_pass(model, options, count, tail.out.size(-2));
+  // SigLIP's pool over the tokens is the same for every prompt: computed once.
+  std::optional<PoolParts> pool;
+  if (model.config().siglip())
+    pool = attention_pool(model.pool(), tail.out.narrow(0, first, count), model.activation());
   std::vector<at::Tensor> parts_of_prompts;
   for (int64_t p = 0; p < prompts; p += chunk) {
     const at::Tensor t = text.narrow(1, p, std::min(chunk, prompts - p));
     parts_of_prompts.push_back(
-        model.config().siglip()
-            ? siglip_layer_relevance(model, tail.out.narrow(0, first, count), t, layer_features)
-            : clip_layer_relevance(model, block, frames_of(tail, first, count),
-                                   parts.values.narrow(0, first, count), t, layer_features));
+        pool ? siglip_layer_relevance(model, *pool, t, layer_features)
+             : clip_layer_relevance(model, block, frames_of(tail, first, count),
+                                    parts.values.narrow(0, first, count), t, layer_features));
   }
   return parts_of_prompts.size() == 1 ? parts_of_prompts.front() : at::cat(parts_of_prompts, 1);
 }

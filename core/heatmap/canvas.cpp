@@ -30,11 +30,10 @@ Canvas yuv420_canvas(PixelFormat format, int width, int height, uint8_t* const d
   c.y = data[0];
   c.y_stride = stride[0];
   c.u = data[1];
-  c.chroma_stride = stride[1];
+  c.u_stride = stride[1];
   c.chroma_step = format == PixelFormat::NV12 ? 2 : 1;
   c.v = format == PixelFormat::NV12 ? data[1] + 1 : data[2];
-  if (format == PixelFormat::I420 && stride[2] != stride[1])
-    throw Error("I420 chroma planes of different strides");
+  c.v_stride = format == PixelFormat::NV12 ? stride[1] : stride[2];
   c.encoding = encoding;
   return c;
 }
@@ -79,9 +78,8 @@ void fill_rect(const Canvas& canvas, const LabelRect& rect, Rgb color) {
   const LabelRect c = chroma_rect(r);
   for (int y = c.y; y < c.y + c.height; ++y)
     for (int x = c.x; x < c.x + c.width; ++x) {
-      const int64_t at = y * canvas.chroma_stride + static_cast<int64_t>(x) * canvas.chroma_step;
-      canvas.u[at] = s.u;
-      canvas.v[at] = s.v;
+      canvas.u[canvas.u_at(x, y)] = s.u;
+      canvas.v[canvas.v_at(x, y)] = s.v;
     }
 }
 
@@ -105,9 +103,8 @@ void paste_chroma(const Canvas& canvas, const RgbToYuv& to_yuv, const cv::Mat& p
       const YuvSample s = to_yuv(static_cast<uint8_t>((sum[0] + n / 2) / n),
                                  static_cast<uint8_t>((sum[1] + n / 2) / n),
                                  static_cast<uint8_t>((sum[2] + n / 2) / n));
-      const int64_t at = cy * canvas.chroma_stride + static_cast<int64_t>(cx) * canvas.chroma_step;
-      canvas.u[at] = s.u;
-      canvas.v[at] = s.v;
+      canvas.u[canvas.u_at(cx, cy)] = s.u;
+      canvas.v[canvas.v_at(cx, cy)] = s.v;
     }
 }
 

@@ -21,12 +21,16 @@ struct Canvas {
   int height = 0;
   PixelView rgb;  // packed RGB formats: the pixels (an alpha channel, if set, is drawn on too)
   // YUV 4:2:0: the luma plane and the two chroma planes at half width and height (NV12: v =
-  // u + 1, both stepping 2 bytes a sample)
+  // u + 1 in one plane, both stepping 2 bytes a sample)
   uint8_t* y = nullptr;
   uint8_t* u = nullptr;
   uint8_t* v = nullptr;
-  int64_t y_stride = 0, chroma_stride = 0;
+  int64_t y_stride = 0, u_stride = 0, v_stride = 0;
   int chroma_step = 1;
+
+  // The byte offsets of chroma sample (x, y) in the U and V planes.
+  int64_t u_at(int x, int y) const { return y * u_stride + static_cast<int64_t>(x) * chroma_step; }
+  int64_t v_at(int x, int y) const { return y * v_stride + static_cast<int64_t>(x) * chroma_step; }
   YuvEncoding encoding;
 
   bool is_yuv() const { return y != nullptr; }

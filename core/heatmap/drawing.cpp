@@ -149,10 +149,9 @@ void blend_yuv(const Canvas& canvas, const LabelRect& r, const std::vector<Heatm
   const int cx = (r.x + 1) / 2, cy = (r.y + 1) / 2;
   const int cw = (r.x + r.width + 1) / 2 - cx, ch = (r.y + r.height + 1) / 2 - cy;
   if (cw <= 0 || ch <= 0) return;
-  const int64_t at = cy * canvas.chroma_stride + static_cast<int64_t>(cx) * canvas.chroma_step;
-  blend_channels({{canvas.u + at, canvas.chroma_stride, canvas.chroma_step,
+  blend_channels({{canvas.u + canvas.u_at(cx, cy), canvas.u_stride, canvas.chroma_step,
                    channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.u; })},
-                  {canvas.v + at, canvas.chroma_stride, canvas.chroma_step,
+                  {canvas.v + canvas.v_at(cx, cy), canvas.v_stride, canvas.chroma_step,
                    channel_blend(yuv, solid, alpha, [](YuvSample s) { return s.v; })}},
                  heat_for(maps, cw, ch, solid, alpha));
 }
@@ -164,6 +163,7 @@ void blend_heatmaps(const Canvas& canvas, const LabelRect& target,
                     double alpha) {
   const LabelRect r = clip_to(canvas, target);
   if (r.width == 0 || r.height == 0 || maps.empty()) return;
+  alpha = std::clamp(alpha, 0.0, 1.0);  // the fixed-point weights hold no more than the colour
   const std::array<Rgb, 256> levels = colour_levels(colours);
   const bool solid = !colours.colormap;
   if (canvas.is_yuv())

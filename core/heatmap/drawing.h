@@ -16,6 +16,10 @@ namespace legrad {
 // How much of the colour a fully hot pixel gets.
 constexpr double kDefaultAlpha = 0.5;
 
+// A heatmap older than this many frames counts as stale (a second at 30 fps): async analysis
+// and an inference interval give every heatmap some age, and only an old one misleads.
+constexpr unsigned kStaleAfterFrames = 30;
+
 // A distinct colour per prompt index, for drawing several prompts at once.
 Rgb prompt_color(size_t index);
 
@@ -27,12 +31,14 @@ struct HeatColours {
 };
 
 // Blends heat into `target` (frame pixels, clipped to the canvas): pixel = pixel * (1 - a) +
-// colour * a with a = alpha * heat, in 8-bit fixed point, so pixels where the heat is zero keep
-// their values. The heat is the per-pixel maximum of `maps`, each resized (bilinear) to the
-// target; throws legrad::Error for an empty map. On YUV the blend runs on the luma at full and
-// the chroma at half resolution (Y'CbCr is affine in R'G'B', so it is the RGB blend). With an
-// alpha channel the same "over" runs on it too: on a transparent canvas this builds a
-// premultiplied overlay that, composited over the frame, gives what blending into it gives.
+// colour * a with a = alpha * heat (alpha clamped to [0, 1]), in 8-bit fixed point, so pixels
+// where the heat is zero keep their values. The heat is the per-pixel maximum of `maps`, each
+// resized (bilinear) to the target as clipped (a target partly outside the frame squeezes its
+// map, as a region clipped to the frame does); throws legrad::Error for an empty map. On YUV the
+// blend runs on the luma at full and the chroma at half resolution (Y'CbCr is affine in R'G'B', so
+// it is the RGB blend). With an alpha channel the same "over" runs on it too: on a transparent
+// canvas this builds a premultiplied overlay that, composited over the frame, gives what blending
+// into it gives.
 void blend_heatmaps(const Canvas& canvas, const LabelRect& target,
                     const std::vector<HeatmapView>& maps, const HeatColours& colours, double alpha);
 

@@ -77,11 +77,16 @@ TEST(LegradFrame, ARefusedFormatIsNamedWithTheFormatsTaken) {
   EXPECT_EQ(refused_formats_note(accept, FrameFormats::Drawable), "");
   gst_query_unref(accept);
 
+  accept = gst_query_new_accept_caps(y444);
+  gst_query_set_accept_caps_result(accept, FALSE);
+  EXPECT_NE(refused_formats_note(accept, FrameFormats::All).find("GRAY8, and upstream offers"),
+            std::string::npos);
+  gst_query_unref(accept);
+  // A caps query finding nothing in common is how autoplugging probes: no note.
   GstQuery* caps = gst_query_new_caps(y444);
   GstCaps* empty = gst_caps_new_empty();
   gst_query_set_caps_result(caps, empty);
-  EXPECT_NE(refused_formats_note(caps, FrameFormats::All).find("GRAY8, and upstream offers"),
-            std::string::npos);
+  EXPECT_EQ(refused_formats_note(caps, FrameFormats::All), "");
   gst_query_unref(caps);
 
   for (const char* other : {"audio/x-raw,format=S16LE", "video/x-raw,format=I420,width=0"}) {

@@ -199,24 +199,30 @@ TEST(StreamChoices, NamedInEnumOrder) {
   EXPECT_EQ(analysis_modes().size(), 3u);
 }
 
-// Too slow for the frames is said with the prompt count and the cost; the first analysis (a
-// warm-up) and a pace that holds say nothing.
+// Too slow for the frames is said with the prompt count and the cost; the first analysis with
+// a prompt list (a warm-up) and a pace that holds say nothing. Async analysis only warns where
+// its heatmaps would turn stale.
 TEST(PaceWarning, NamesThePromptsAndTheirCostOnceTheAnalysesAreTooSlow) {
   StreamStats stats;
   stats.prompts = 500;
-  stats.frames_analyzed = 1;
+  stats.frames_analyzed = 10;
+  stats.analyzed_with_prompts = 1;
   stats.last_inference_ms = 2500;
-  EXPECT_EQ(pace_warning(stats, 30, 1, true), "") << "the first analysis warms up";
-  stats.frames_analyzed = 2;
+  EXPECT_EQ(pace_warning(stats, 30, 1, true), "") << "the first analysis with these prompts";
+  stats.analyzed_with_prompts = 2;
   const std::string w = pace_warning(stats, 30, 1, true);
   EXPECT_NE(w.find("500 prompts take 2500 ms an analysis"), std::string::npos) << w;
   EXPECT_NE(w.find("every 33 ms at 30 fps"), std::string::npos) << w;
-  EXPECT_NE(w.find("age grows"), std::string::npos) << w;
-  EXPECT_NE(pace_warning(stats, 30, 1, false).find("each frame waits"), std::string::npos);
-  EXPECT_EQ(pace_warning(stats, 30, 100, true), "") << "one frame in 100: 3.3 s for each";
-  stats.last_inference_ms = 20;
+  EXPECT_NE(w.find("lag the video by about 75 frames (stale past 30)"), std::string::npos) << w;
+  const std::string sync = pace_warning(stats, 30, 1, false);
+  EXPECT_NE(sync.find("each analysed frame (one in 1) waits"), std::string::npos) << sync;
+  EXPECT_EQ(pace_warning(stats, 30, 100, false), "") << "one frame in 100: 3.3 s for each";
+  stats.last_inference_ms = 500;  // 15 frames behind: async keeps it, sync does not
   EXPECT_EQ(pace_warning(stats, 30, 1, true), "");
-  EXPECT_EQ(pace_warning(stats, 0, 1, true), "") << "no frame rate: nothing to keep up with";
+  EXPECT_NE(pace_warning(stats, 30, 1, false), "");
+  stats.last_inference_ms = 20;
+  EXPECT_EQ(pace_warning(stats, 30, 1, false), "");
+  EXPECT_EQ(pace_warning(stats, 0, 1, false), "") << "no frame rate: nothing to keep up with";
 }
 
 }  // namespace

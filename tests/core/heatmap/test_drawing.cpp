@@ -202,6 +202,31 @@ TEST(Drawing, YuvFramesAreDrawnOnAsTheirRgbWouldBe) {
   }
 }
 
+// Odd frame sizes, odd target corners, targets over the edge, padded rows, planes of their own
+// strides: every write stays inside the planes (exactly sized here, for the sanitizers) and
+// outside the target's 2x2 blocks nothing changes.
+TEST(Drawing, OddSizesAndTargetsStayInsideTheirPlanes) {
+  const int w = 15, h = 9, cw = 8, ch = 5;
+  const std::vector<float> hot(4, 1.0f);
+  for (PixelFormat format : {PixelFormat::I420, PixelFormat::NV12}) {
+    const bool nv12 = format == PixelFormat::NV12;
+    const int64_t stride[3] = {w + 5, nv12 ? 2 * cw + 4 : cw + 3, cw + 1};
+    std::vector<uint8_t> luma(stride[0] * h, 50), u(stride[1] * ch, 60), v(stride[2] * ch, 70);
+    uint8_t* data[3] = {luma.data(), u.data(), nv12 ? nullptr : v.data()};
+    const Canvas c = yuv420_canvas(format, w, h, data, stride, YuvEncoding{});
+    blend_heatmaps(c, {3, 1, 7, 5}, {{hot.data(), 2, 2}}, solid(Rgb{255, 0, 0}), 1.0);
+    blend_heatmaps(c, {12, 6, 10, 10}, {{hot.data(), 2, 2}}, solid(Rgb{255, 0, 0}), 1.0);
+    draw_box(c, -3, 7, 30, 5, Rgb{0, 255, 0});
+    EXPECT_EQ(luma[0], 50);                  // outside every target
+    EXPECT_NE(luma[1 * stride[0] + 3], 50);  // the first target's corner
+    EXPECT_EQ(u[0], 60);
+    draw_label(c, "far too long a label for this frame", 14, 8, Rgb{0, 0, 255});
+    for (int y = 0; y < h; ++y)
+      for (int64_t x = w; x < stride[0]; ++x)
+        EXPECT_EQ(luma[y * stride[0] + x], 50) << "row padding untouched";
+  }
+}
+
 TEST(Drawing, LabelsOnYuvFramesKeepTheirPlateColour) {
   YuvFrame f(64, 32, PixelFormat::I420, YuvSample{16, 128, 128});
   draw_label(f.canvas, "a person", 0, 30, Rgb{0, 0, 150});

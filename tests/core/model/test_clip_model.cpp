@@ -225,5 +225,24 @@ TEST(ModelLoading, QuickGeluChangesTheTowers) {
   EXPECT_TRUE(a.norm(2, {-1}).allclose(at::ones({2}), 1e-5));
 }
 
+// Under CLIP's causal mask a prompt's embedding does not depend on the padding after its end
+// token, which the text tower skips past the batch's longest prompt: a short prompt encodes the
+// same alone (3 positions computed) as beside a long one (all 16).
+TEST(ModelLoading, PaddingAfterTheLongestPromptChangesNothing) {
+  test::TempDir dir;
+  const ClipConfig cfg = test::tiny_config();
+  ASSERT_TRUE(cfg.text.causal_mask);
+  test::write_tiny_model(dir.path(), cfg);
+  const auto model = load_clip_model(locate_model_files(dir.path()), c10::Device(c10::kCPU));
+  const int64_t ctx = cfg.text.context_length, eot = cfg.text.vocab_size - 1;
+  at::Tensor tokens = at::zeros({2, ctx}, at::kLong);
+  tokens[0][0] = eot - 1, tokens[0][1] = 5, tokens[0][2] = eot;  // start, a word, end
+  tokens[1] = at::randint(1, eot - 1, {ctx}, at::kLong);
+  tokens[1][ctx - 1] = eot;
+  const at::Tensor both = model->encode_text(tokens);
+  const at::Tensor alone = model->encode_text(tokens.narrow(0, 0, 1));
+  EXPECT_TRUE(alone[0].allclose(both[0], 1e-5, 1e-6));
+}
+
 }  // namespace
 }  // namespace legrad
