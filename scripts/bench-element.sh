@@ -15,6 +15,7 @@
 # LEGRAD (build/cli/legrad), GST_PLUGIN_PATH (default build/gst-plugin).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
 legrad="${LEGRAD:-$root/build/cli/legrad}"
 export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 vocab="${VOCAB:-$root/../shared/golden/bpe_simple_vocab_16e6.txt.gz}"
@@ -43,10 +44,8 @@ element_ms() {  # MODEL PROMPTS ITERS
     ! fakesink 2>&1 | grep -o 'mean-inference-ms=(double)[0-9.]*' | sed 's/.*)//' |
     awk 'NR == 1 { a = $1 } NR == 2 { b = $1 } END { if (NR < 2) exit 1; print 2 * b - a }'
 }
-lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }'; }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "$(date -u +%F) $(hostname): $cpu; $(nproc) cores; device $device; dtype $dtype"
+echo "$(machine_line); device $device; dtype $dtype"
 echo "640x480 RGB frames; bench: median ms; element: mean-inference-ms of the second half; the lower of $rounds rounds"
 echo
 echo "| model | input | prompts | bench ms | element ms | element / bench |"

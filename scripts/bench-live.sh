@@ -11,6 +11,7 @@
 # 0 is the element's default), SECONDS_RUN (15), ROUNDS (2), FPS (30).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
 server="$root/build/tests/rtsp-test-server"
 [ -x "$server" ] || { echo "error: $server is not built (run scripts/setup.sh)" >&2; exit 1; }
 export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
@@ -58,8 +59,7 @@ record() {  # URL THREADS
 $(seconds_between "$t_int" "$t_end") $(ages "$out.jsonl")"
 }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "$(date -u +%F) $(hostname): $cpu; $(nproc) cores"
+echo "$(machine_line)"
 echo "pipelines/rtsp-to-mp4.sh, bundled model, $run_s s a run, camera H.264 ${fps} fps from 127.0.0.1"
 echo
 echo "| camera | THREADS | round | recorded / camera s | stop after Ctrl-C s | heatmap age median | p95 |"

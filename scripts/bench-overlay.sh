@@ -9,6 +9,7 @@
 # colour; one prompt goes through the colour map), OVERLAY (extra legradoverlay properties).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
 export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 frames="${FRAMES:-200}"
 rounds="${ROUNDS:-3}"
@@ -28,10 +29,8 @@ run_s() {  # FORMAT WIDTH HEIGHT WITH_OVERLAY -> seconds
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
 }
-lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }'; }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "$(date -u +%F) $(hostname): $cpu; $(nproc) cores"
+echo "$(machine_line)"
 echo "$frames frames a run; prompts '$prompts'; overlay properties '${OVERLAY:-}'; the faster of $rounds rounds"
 echo
 echo "| format | size | without ms/frame | with ms/frame | overlay ms/frame |"

@@ -8,6 +8,7 @@
 # ../shared/golden's CLIP vocabulary), DTYPE (auto).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
 legrad="${LEGRAD:-$root/build/cli/legrad}"
 export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 vocab="${VOCAB:-$root/../shared/golden/bpe_simple_vocab_16e6.txt.gz}"
@@ -33,8 +34,7 @@ frame() {  # COUNT PER_PASS -> "median_ms peak_rss_mb"
     awk '{ printf "%.0f %.0f\n", $1, $2 }'
 }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "$(date -u +%F) $(hostname): $cpu; $(nproc) cores; dtype $dtype"
+echo "$(machine_line); dtype $dtype"
 echo
 echo "| prompts | encoding ms (element) | frame ms, chunks | peak MB, chunks | frame ms, one pass | peak MB, one pass |"
 echo "|---|---|---|---|---|---|"

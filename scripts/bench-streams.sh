@@ -10,6 +10,7 @@
 # DTYPE (auto), LEGRAD (build/cli/legrad), GST_PLUGIN_PATH (default build/gst-plugin).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
 legrad="${LEGRAD:-$root/build/cli/legrad}"
 export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 model="${1:-$root/models/fashion-clip}"
@@ -45,10 +46,8 @@ pipeline_fps() {
   gst-launch-1.0 "${desc[@]}" 2>&1 | sed -n 's/^Execution ended after \([0-9]*\):\([0-9]*\):\([0-9.]*\)$/\1 \2 \3/p' |
     awk -v n=$((streams * frames)) '{ print n / ($1 * 3600 + $2 * 60 + $3) }'
 }
-higher() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 > b + 0) ? a : b }'; }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "$(date -u +%F) $(hostname): $cpu; $(nproc) cores; dtype $dtype"
+echo "$(machine_line); dtype $dtype"
 echo "$model: $streams streams, $prompt_count prompts, $frames frames each, 640x480; best of $rounds rounds"
 echo
 declare -A best_bench best_pipeline

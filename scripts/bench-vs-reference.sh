@@ -13,6 +13,7 @@
 # the reference gets a ready model input, so the comparison is conservative for ours.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
 reference="$(realpath -m "${REFERENCE:-$root/../shared/reference}")"
 python="${PYTHON:-/usr/bin/python3}"
 legrad="${LEGRAD:-$root/build/cli/legrad}"
@@ -46,12 +47,10 @@ theirs() {
   "$python" "$reference/official_bench.py" ViT-B-16 "$1" "$2" "$iters" "${bf16[@]}" \
     "${ref_device[@]}" --threads "$threads" 2>/dev/null | median_of
 }
-lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }'; }
 fail() { echo "error: $* printed no median (run it alone to see why)" >&2; exit 1; }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 flags=$(grep -o -w -E 'avx512f|avx512_bf16|amx_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')
-echo "$(date -u +%F) $(hostname): $cpu; $(nproc) cores; CPU flags: ${flags:-no AVX-512}; $threads threads; device $device"
+echo "$(machine_line); CPU flags: ${flags:-no AVX-512}; $threads threads; device $device"
 echo "ours: $legrad; reference: $reference with $python (torch $("$python" -c 'import torch; print(torch.__version__)'))"
 echo "ViT-B/16, random weights, median ms over $iters frames, the lower of $rounds rounds"
 echo
