@@ -15,5 +15,9 @@ export GST_REGISTRY_FORK=no
 export ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:fast_unwind_on_malloc=0:allocator_may_return_null=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The pipeline test's gst-launch-1.0 children load the instrumented plugin: it gives them the
+# runtime first (tests/pipelines/test_pipelines.cpp says why).
+LEGRAD_SANITIZER_PRELOAD="$(gcc -print-file-name=libasan.so)"
+export LEGRAD_SANITIZER_PRELOAD
 rm -f build-asan/tests/gst-registry.bin
 meson test -C build-asan --timeout-multiplier 4 --print-errorlogs "$@"
