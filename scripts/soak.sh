@@ -5,8 +5,9 @@
 # and taken again, so it compares the peaks of the first and the second half of the run
 # (after 1000 frames of warm-up); a leak shows as growth between them. STREAMS > 1 runs that
 # many such branches in the one pipeline, sharing the model and batching their frames
-# (batch-size STREAMS); FRAMES counts each stream's frames.
-#   MODEL=... [STREAMS=4] scripts/soak.sh [FRAMES]
+# (batch-size STREAMS); FRAMES counts each stream's frames. FORMAT is the frames' format
+# (default I420, what decoders give; RGBx for the packed path).
+#   MODEL=... [STREAMS=4] [FORMAT=RGBx] scripts/soak.sh [FRAMES]
 set -euo pipefail
 source "$(dirname "$0")/../pipelines/common.sh"
 frames="${1:-20000}"
@@ -18,7 +19,7 @@ for i in $(seq "$streams"); do
   [ "$i" -gt 1 ] && stream_log="$OUT/soak-$i.jsonl"
   rm -f "$stream_log"
   branches+=(videotestsrc num-buffers="$frames" pattern=ball !
-    video/x-raw,width=320,height=240,framerate=30/1,format=RGBx !
+    video/x-raw,width=320,height=240,framerate=30/1,format="${FORMAT:-I420}" !
     legrad model="$MODEL" prompts="$PROMPTS" attach-roi=true model-instance-id=soak
     batch-size="$streams" !
     legradmetaconvert location="$stream_log" ! legradoverlay ! fakesink sync=false)
