@@ -16,8 +16,9 @@ export ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:fast_unwind_on_mallo
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The pipeline test's gst-launch-1.0 children load the instrumented plugin: it gives them the
-# runtime first (tests/pipelines/test_pipelines.cpp says why).
-LEGRAD_SANITIZER_PRELOAD="$(gcc -print-file-name=libasan.so)"
+# runtime first (tests/pipelines/test_pipelines.cpp says why), with the C++ library, whose
+# exceptions the runtime intercepts (a C program such as gst-discoverer-1.0 loads it late).
+LEGRAD_SANITIZER_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so.6)"
 export LEGRAD_SANITIZER_PRELOAD
 rm -f build-asan/tests/gst-registry.bin
 meson test -C build-asan --timeout-multiplier 4 --print-errorlogs "$@"
