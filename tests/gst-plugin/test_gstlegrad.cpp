@@ -622,11 +622,11 @@ TEST_F(Plugin, SaysHowLongThePromptsTookToEncode) {
 // a stream that keeps up hears nothing.
 TEST_F(Plugin, WarnsWhenTheAnalysisCannotKeepUp) {
   const std::string slow = " ! legrad prompts='a cat;a dog' input-size=128 model=" + model();
-  // Sync: input-size 128 (256 patches, more than 10 ms an analysis) against 10 ms frames of a
-  // live source.
+  // Sync: input-size 128 (256 patches, several milliseconds an analysis) against 1 ms frames
+  // of a live source.
   const std::string sync = notices_of(
-      "videotestsrc is-live=true num-buffers=10 ! "
-      "video/x-raw,width=64,height=64,framerate=100/1" +
+      "videotestsrc is-live=true num-buffers=6 ! "
+      "video/x-raw,width=64,height=64,framerate=1000/1" +
           slow + " mode=sync ! fakesink",
       GST_MESSAGE_WARNING);
   EXPECT_NE(sync.find("The analysis cannot keep up with the video"), std::string::npos) << sync;
