@@ -1,5 +1,9 @@
-# Sourced by the benchmark scripts: the machine line every table starts with, and the
-# keep-the-best helpers of their alternating rounds.
+# Sourced by the benchmark scripts (after they set $root): the tool and plugin of this checkout's
+# build (LEGRAD, GST_PLUGIN_PATH override them), the machine line every table starts with, and
+# the keep-the-best helpers of their alternating rounds.
+
+legrad="${LEGRAD:-$root/build/cli/legrad}"
+export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 
 # "DATE HOST: CPU model; N cores" (the caller appends its own settings).
 machine_line() {

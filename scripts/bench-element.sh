@@ -16,8 +16,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/bench-common.sh"
-legrad="${LEGRAD:-$root/build/cli/legrad}"
-export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 vocab="${VOCAB:-$root/../shared/golden/bpe_simple_vocab_16e6.txt.gz}"
 dtype="${DTYPE:-auto}"
 rounds="${ROUNDS:-2}"

@@ -14,7 +14,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/bench-common.sh"
 server="$root/build/tests/rtsp-test-server"
 [ -x "$server" ] || { echo "error: $server is not built (run scripts/setup.sh)" >&2; exit 1; }
-export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 sizes="${SIZES:-1280x720 1920x1080}"
 threads_list="${THREADS_LIST:-0 1 2}"
 run_s="${SECONDS_RUN:-15}"

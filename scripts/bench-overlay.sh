@@ -10,7 +10,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/bench-common.sh"
-export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 frames="${FRAMES:-200}"
 rounds="${ROUNDS:-3}"
 prompts="${PROMPTS:-a photo of a sneaker;a photo of a dress}"

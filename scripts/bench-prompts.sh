@@ -9,8 +9,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/bench-common.sh"
-legrad="${LEGRAD:-$root/build/cli/legrad}"
-export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 vocab="${VOCAB:-$root/../shared/golden/bpe_simple_vocab_16e6.txt.gz}"
 [ -f "$vocab" ] || { echo "error: no CLIP vocabulary at $vocab (set VOCAB)" >&2; exit 1; }
 dtype="${DTYPE:-auto}"

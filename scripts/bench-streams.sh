@@ -11,8 +11,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/bench-common.sh"
-legrad="${LEGRAD:-$root/build/cli/legrad}"
-export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:-$root/build/gst-plugin}"
 model="${1:-$root/models/fashion-clip}"
 streams="${STREAMS:-4}"
 batch="${BATCH:-$streams}"
