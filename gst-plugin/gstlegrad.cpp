@@ -132,7 +132,7 @@ struct _GstLegrad {
   /* the stream's analyses were found too slow for its frame rate, and said so (once for a
    * prompt list) */
   gboolean warned_pace;
-  /* a caps query found nothing in common with upstream's formats, and said so (atomic) */
+  /* an accept-caps query refused upstream's format, and said so (atomic) */
   gint warned_caps;
   /* whether the last LATENCY query found a live source upstream, and the latency we add in
    * sync mode; under the object lock */
@@ -152,10 +152,11 @@ gst_legrad_set_pending_prompts (GstLegrad * self, const gchar * prompts)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Says on the bus (an info message) how long the prompts took to encode: a long list costs
- * seconds before the first frame, and a user should see where they went. */
+/* After new prompts: says on the bus (an info message) how long they took to encode (a long
+ * list costs seconds before the first frame, and a user should see where they went), and
+ * lets the pace check speak again for them. */
 static void
-gst_legrad_report_encoding (GstLegrad * self, const legrad::StreamStats & stats)
+gst_legrad_prompts_applied (GstLegrad * self, const legrad::StreamStats & stats)
 {
   gchar *text = g_strdup_printf ("Encoded %zu prompt%s in %.0f ms", stats.prompts,
       stats.prompts == 1 ? "" : "s", stats.prompts_encode_ms);
@@ -202,7 +203,7 @@ gst_legrad_apply_pending_prompts (GstLegrad * self)
   try {
     self->analyzer->set_prompts (pending);
     GST_INFO_OBJECT (self, "prompts now '%s'", pending);
-    gst_legrad_report_encoding (self, self->analyzer->stats ());
+    gst_legrad_prompts_applied (self, self->analyzer->stats ());
   } catch (const std::exception & e) {
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("Invalid prompts '%s', keeping the previous "
             "ones", pending), ("%s", e.what ()));
@@ -282,7 +283,7 @@ gst_legrad_start_prompts (GstLegrad * self, legrad::StreamAnalyzer * analyzer,
       prompts = legrad::read_prompt_file (prompts_file) + prompts;
     if (!prompts.empty ()) {
       analyzer->set_prompts (prompts);
-      gst_legrad_report_encoding (self, analyzer->stats ());
+      gst_legrad_prompts_applied (self, analyzer->stats ());
     } else
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("No prompts"),
           ("frames pass without heatmaps until prompts arrive by property, event or meta"));

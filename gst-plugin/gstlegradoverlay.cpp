@@ -81,7 +81,7 @@ struct _GstLegradOverlay {
   gboolean warned_no_match;
   /* downstream composes GstVideoOverlayCompositionMeta itself */
   gboolean attach_composition;
-  /* a caps query found nothing in common with upstream's formats, and said so (atomic) */
+  /* an accept-caps query refused upstream's format, and said so (atomic) */
   gint warned_caps;
 };
 

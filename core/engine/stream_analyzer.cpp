@@ -80,17 +80,19 @@ PromptSet StreamAnalyzer::encode(const std::string& list) const {
 void StreamAnalyzer::set_prompts(const std::string& list) {
   const auto start = std::chrono::steady_clock::now();
   auto prompts = std::make_shared<const PromptSet>(encode(list));
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  set_prompts(std::move(prompts));
-  std::lock_guard<std::mutex> lock(mutex_);
-  stats_.prompts_encode_ms = ms;
+  install_prompts(
+      std::move(prompts),
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void StreamAnalyzer::set_prompts(std::shared_ptr<const PromptSet> prompts) {
+  install_prompts(std::move(prompts), 0.0);
+}
+
+void StreamAnalyzer::install_prompts(std::shared_ptr<const PromptSet> prompts, double encode_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.prompts = prompts->texts.size();
-  stats_.prompts_encode_ms = 0.0;
+  stats_.prompts_encode_ms = encode_ms;
   stats_.analyzed_with_prompts = 0;
   prompts_ = std::move(prompts);
 }
@@ -302,22 +304,21 @@ std::string pace_warning(const StreamStats& stats, double frames_per_second,
   const unsigned interval = std::max(1u, inference_interval);
   const unsigned allowed = async ? std::max(interval, kStaleAfterFrames) : interval;
   if (stats.last_inference_ms <= frame_ms * allowed) return "";
-  char text[400];
-  const int written = std::snprintf(
-      text, sizeof text,
-      "%zu prompt%s take %.0f ms an analysis, and frames come every %.0f ms at %.3g fps: ",
-      stats.prompts, stats.prompts == 1 ? "" : "s", stats.last_inference_ms, frame_ms,
-      frames_per_second);
+  char cost[200], effect[200];
+  std::snprintf(cost, sizeof cost,
+                "%zu prompt%s take %.0f ms an analysis, and frames come every %.0f ms at %.3g fps",
+                stats.prompts, stats.prompts == 1 ? "" : "s", stats.last_inference_ms, frame_ms,
+                frames_per_second);
   if (async)
-    std::snprintf(text + written, sizeof text - written,
+    std::snprintf(effect, sizeof effect,
                   "the heatmaps lag the video by about %.0f frames (stale past %u)",
                   stats.last_inference_ms / frame_ms, kStaleAfterFrames);
   else
-    std::snprintf(text + written, sizeof text - written,
+    std::snprintf(effect, sizeof effect,
                   "each analysed frame (one in %u) waits for its analysis, and the stream "
                   "falls behind",
                   interval);
-  return text;
+  return std::string(cost) + ": " + effect;
 }
 
 }  // namespace legrad

@@ -153,6 +153,8 @@ class StreamAnalyzer {
   struct Outcome;  // an analysis or its error
   using Worker = NewestJobWorker<Job, std::shared_ptr<const Outcome>>;
 
+  // The stream's prompts from now on, with their statistics (count, encoding time).
+  void install_prompts(std::shared_ptr<const PromptSet> prompts, double encode_ms);
   std::shared_ptr<const PromptSet> prompts_for(const StreamFrame& frame);
   PromptSet encode(const std::string& list) const;
   void analyse_now(const Job& job, const FramePlanes& planes);

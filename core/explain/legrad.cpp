@@ -244,7 +244,9 @@ int64_t prompts_per_pass(const ClipModel& model, const LegradOptions& options, i
                          int64_t tokens) {
   if (options.prompts_per_pass > 0) return options.prompts_per_pass;
   const VisionConfig& v = model.config().vision;
-  const int64_t per_prompt = frames * tokens * std::max<int64_t>(v.heads() * tokens, v.mlp_width) *
+  // SigLIP's pool has one query: its per-prompt tensors are [B, H, 1, N] and [B, 1, mlp].
+  const int64_t queries = model.config().siglip() ? 1 : tokens;
+  const int64_t per_prompt = frames * queries * std::max<int64_t>(v.heads() * tokens, v.mlp_width) *
                              static_cast<int64_t>(at::elementSize(model.dtype()));
   const int64_t budget = model.device().is_cpu() ? kCpuRelevancePassBytes : kGpuRelevancePassBytes;
   return std::max<int64_t>(1, budget / std::max<int64_t>(per_prompt, 1));
