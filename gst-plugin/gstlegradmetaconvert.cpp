@@ -6,7 +6,8 @@
  * frame's timestamp and size and, per prompt, its text, index, presence score, presence
  * probability (null where the model gives none), region box (or null), the heatmap's age in frames and source timestamp, and optionally the heatmap
  * grid itself (covering the box for the per-object heatmaps of `legrad region=roi-list`, which
- * also carry `object`: the region's id and type). Each line is flushed as it is written, so a crash loses at most one line.
+ * also carry `object`: the region's id and type). The camera-lost and camera-back events of
+ * `legradcamerasrc` are lines too, in order with the frames. Each line is flushed as it is written, so a crash loses at most one line.
  *
  * ## Example launch line
  * |[
@@ -96,6 +97,19 @@ gst_legrad_meta_convert_set_caps (GstBaseTransform * trans, GstCaps * incaps, Gs
   return gst_video_info_from_caps (&GST_LEGRAD_META_CONVERT (trans)->info, incaps);
 }
 
+/* One line, flushed; false (and an element error) where it could not be written. */
+static gboolean
+gst_legrad_meta_convert_write (GstLegradMetaConvert * self, const nlohmann::json & line)
+{
+  const std::string text = line.dump () + "\n";
+  if (fwrite (text.data (), 1, text.size (), self->out) != text.size () || fflush (self->out) != 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("Could not write the metadata"), ("%s",
+            g_strerror (errno)));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_legrad_meta_convert_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
@@ -135,13 +149,33 @@ gst_legrad_meta_convert_transform_ip (GstBaseTransform * trans, GstBuffer * buff
     {"height", GST_VIDEO_INFO_HEIGHT (&self->info)},
     {"prompts", prompts},
   };
-  const std::string text = line.dump () + "\n";
-  if (fwrite (text.data (), 1, text.size (), self->out) != text.size () || fflush (self->out) != 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("Could not write the metadata"), ("%s",
-            g_strerror (errno)));
-    return GST_FLOW_ERROR;
+  return gst_legrad_meta_convert_write (self, line) ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
+/* A line for a `legradcamerasrc` camera-lost / camera-back event, in order with the frames:
+ * {"event": "camera-lost", "running_time": ..., "uri": ..., "reason": ...}. */
+static gboolean
+gst_legrad_meta_convert_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstLegradMetaConvert *self = GST_LEGRAD_META_CONVERT (trans);
+  const GstStructure *s = gst_event_get_structure (event);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && self->out &&
+      (gst_structure_has_name (s, "camera-lost") || gst_structure_has_name (s, "camera-back"))) {
+    guint64 running_time = 0;
+    gst_structure_get_uint64 (s, "running-time", &running_time);
+    nlohmann::json line = {
+      {"event", gst_structure_get_name (s)}, {"running_time", running_time},
+      {"uri", gst_structure_get_string (s, "uri") ? gst_structure_get_string (s, "uri") : ""},
+    };
+    if (const gchar * reason = gst_structure_get_string (s, "reason"))
+      line["reason"] = reason;
+    gint64 lost_ms;
+    if (gst_structure_get_int64 (s, "lost-ms", &lost_ms))
+      line["lost_ms"] = lost_ms;
+    gst_legrad_meta_convert_write (self, line);
   }
-  return GST_FLOW_OK;
+  return GST_BASE_TRANSFORM_CLASS (gst_legrad_meta_convert_parent_class)->sink_event (trans,
+      event);
 }
 
 static void
@@ -224,6 +258,7 @@ gst_legrad_meta_convert_class_init (GstLegradMetaConvertClass * klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_sink_event);
   trans_class->transform_ip_on_passthrough = TRUE;
 
   GST_DEBUG_CATEGORY_INIT (gst_legrad_meta_convert_debug, "legradmetaconvert", 0,

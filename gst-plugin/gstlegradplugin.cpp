@@ -2,8 +2,10 @@
 #include <gst/gst.h>
 
 #include "gstlegrad.h"
+#include "gstlegradcamerasrc.h"
 #include "gstlegradmetaconvert.h"
 #include "gstlegradoverlay.h"
+#include "gstlegradrecordsink.h"
 #include "base/log.h"
 
 GST_DEBUG_CATEGORY_STATIC (legrad_core_debug);
@@ -25,6 +27,8 @@ plugin_init (GstPlugin * plugin)
   gboolean ok = GST_ELEMENT_REGISTER (legrad, plugin);
   ok &= GST_ELEMENT_REGISTER (legradoverlay, plugin);
   ok &= GST_ELEMENT_REGISTER (legradmetaconvert, plugin);
+  ok &= GST_ELEMENT_REGISTER (legradcamerasrc, plugin);
+  ok &= GST_ELEMENT_REGISTER (legradrecordsink, plugin);
   return ok;
 }
 

@@ -27,6 +27,7 @@
 #include "base/device.h"
 #include "engine/engine.h"
 #include "lab/random_init.h"
+#include "media_support.h"
 #include "meta/gstlegradmeta.h"
 #include "support.h"
 #include "video/preprocess.h"
@@ -47,31 +48,6 @@ const bool children_get_the_sanitizer_first = [] {
   }
   return true;
 }();
-
-// Counts the frames of a file that qtdemux + avdec_h264 can decode; -1 if it does not play.
-int decodable_frames(const std::string& path) {
-  const std::string desc = "filesrc location=" + path +
-                           " ! qtdemux ! avdec_h264 ! fakesink name=sink signal-handoffs=true";
-  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
-  if (!pipeline) return -1;
-  int frames = 0;
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  g_signal_connect(sink, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) {
-                     ++*static_cast<int*>(n);
-                   }),
-                   &frames);
-  gst_object_unref(sink);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(
-      bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
-  const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
-  if (msg) gst_message_unref(msg);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(pipeline);
-  return ok ? frames : -1;
-}
 
 // What qtdemux says of an MP4's H.264 video: "profile WIDTHxHEIGHT" ("high 256x256"), or "".
 std::string h264_stream(const std::string& path) {
@@ -121,7 +97,7 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
       "LEGRAD=" + std::getenv("LEGRAD_CLI") + " " + "timeout 300 " + std::string(scripts) +
       "/headless-demo.sh > " + dir.file("log.txt") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 24);
+  EXPECT_EQ(test::decodable_frames(dir.file("demo.mp4")), 24);
   // 4:2:0 (High), not the High 4:4:4 that x264enc writes from RGB and most players refuse.
   EXPECT_EQ(h264_stream(dir.file("demo.mp4")), "high 256x256");
   std::ifstream in(dir.file("demo.jsonl"));
@@ -187,7 +163,7 @@ TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
   ASSERT_EQ(std::system(make.c_str()), 0);
   EXPECT_TRUE(run_script(dir, "", "headless-demo.sh '" + input + "'"));
   EXPECT_EQ(h264_stream(dir.file("demo.mp4")), "high 320x180");
-  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 6);
+  EXPECT_EQ(test::decodable_frames(dir.file("demo.mp4")), 6);
   EXPECT_TRUE(run_script(dir, "",
                          "file-to-annotated.sh '" + input + "' '" + dir.file("out put.mp4") + "'"));
   EXPECT_EQ(h264_stream(dir.file("out put.mp4")), "high 320x180");
@@ -220,7 +196,7 @@ TEST(Pipelines, ManyCamerasShareOneModel) {
   for (size_t i = 0; i < sizes.size(); ++i) {
     const std::string out = dir.file("cam-" + std::to_string(i + 1));
     EXPECT_EQ(h264_stream(out + ".mp4"), "high " + sizes[i]);
-    EXPECT_EQ(decodable_frames(out + ".mp4"), 5);
+    EXPECT_EQ(test::decodable_frames(out + ".mp4"), 5);
     std::ifstream jsonl(out + ".jsonl");
     int lines = 0;
     for (std::string line; std::getline(jsonl, line);) {
@@ -328,61 +304,10 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
   }
 }
 
-// What gst-discoverer-1.0 says of a file's streams: one "video CODEC" / "audio CODEC" line each.
-std::string streams_of(const std::string& path) {
-  const std::string cmd = "gst-discoverer-1.0 '" + path + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char line[512];
-  while (fgets(line, sizeof line, p)) {
-    const std::string l = line;
-    for (const char* kind : {"video #", "audio #"}) {
-      const size_t at = l.find(kind);
-      if (at != std::string::npos && l.find(": ") != std::string::npos)
-        out += l.substr(at, 5) + " " + l.substr(l.find(": ") + 2);
-    }
-  }
-  pclose(p);
-  return out;
-}
-
-// A camera on 127.0.0.1 (tests/tools/rtsp-test-server) serving `launch`, stopped on
-// destruction.
-class Camera {
- public:
-  explicit Camera(const std::string& launch) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      execl(std::getenv("LEGRAD_RTSP_SERVER"), "rtsp-test-server", "0", launch.c_str(), nullptr);
-      _exit(127);
-    }
-    close(out[1]);
-    FILE* f = fdopen(out[0], "r");
-    char line[256] = "";
-    if (f && fgets(line, sizeof line, f)) url_ = std::string(line, strcspn(line, "\n"));
-    if (f) fclose(f);
-  }
-  ~Camera() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string url_;
-};
-
 // Records `camera` with rtsp-to-mp4.sh for `seconds` once it plays (the script looks at the
 // camera's streams and loads the model first), then Ctrl-C (SIGINT to the script's process
 // group, as a terminal sends it); false if the script had not ended 20 s later (it hung).
-bool record_camera(const test::TempDir& dir, const Camera& camera, int seconds) {
+bool record_camera(const test::TempDir& dir, const test::RtspCamera& camera, int seconds) {
   const std::string log = dir.file("log.txt");
   std::ofstream(dir.file("record.sh"))
       << "MODEL='" << dir.path() << "' PROMPTS='a cat;a dog' setsid '"
@@ -420,14 +345,14 @@ TEST(Pipelines, CamerasOfAnyCodecAreRecordedWithTheirSound) {
   for (const auto& c : cameras) {
     test::TempDir dir;
     test::write_tiny_model(dir.path(), test::tiny_config());
-    const Camera camera(c.launch);
+    const test::RtspCamera camera(c.launch);
     ASSERT_FALSE(camera.url().empty()) << "the RTSP server did not start";
     EXPECT_TRUE(record_camera(dir, camera, 4)) << "Ctrl-C did not end the recording";
-    const std::string streams = streams_of(dir.file("cam.mp4"));
+    const std::string streams = test::streams_of(dir.file("cam.mp4"));
     EXPECT_NE(streams.find("video H.264"), std::string::npos) << c.launch << "\n" << streams;
     EXPECT_EQ(streams.find("audio MPEG-4 AAC") != std::string::npos, c.sound) << c.launch << "\n"
                                                                               << streams;
-    EXPECT_GT(decodable_frames(dir.file("cam.mp4")), 30) << c.launch;  // of 15 fps x 4 s
+    EXPECT_GT(test::decodable_frames(dir.file("cam.mp4")), 30) << c.launch;  // of 15 fps x 4 s
   }
 }
 
@@ -444,21 +369,21 @@ TEST(Pipelines, FilesKeepTheirSound) {
       "video/x-raw,format=I420 ! x264enc ! mp4mux name=m ! filesink location=\"" +
       input + "\" audiotestsrc num-buffers=43 ! audioconvert ! avenc_aac ! m.";
   ASSERT_EQ(std::system(make.c_str()), 0);
-  ASSERT_NE(streams_of(input).find("audio"), std::string::npos);
+  ASSERT_NE(test::streams_of(input).find("audio"), std::string::npos);
   EXPECT_TRUE(run_script(dir, "", "file-to-annotated.sh '" + input + "' " + dir.file("out.mp4")));
-  const std::string streams = streams_of(dir.file("out.mp4"));
+  const std::string streams = test::streams_of(dir.file("out.mp4"));
   EXPECT_NE(streams.find("audio MPEG-4 AAC"), std::string::npos) << streams;
-  EXPECT_EQ(decodable_frames(dir.file("out.mp4")), 10);
+  EXPECT_EQ(test::decodable_frames(dir.file("out.mp4")), 10);
   EXPECT_TRUE(run_script(dir, "", "headless-demo.sh '" + input + "'"));
-  EXPECT_NE(streams_of(dir.file("demo.mp4")).find("audio MPEG-4 AAC"), std::string::npos);
-  EXPECT_EQ(decodable_frames(dir.file("demo.mp4")), 10);
+  EXPECT_NE(test::streams_of(dir.file("demo.mp4")).find("audio MPEG-4 AAC"), std::string::npos);
+  EXPECT_EQ(test::decodable_frames(dir.file("demo.mp4")), 10);
   // Sound no installed plugin decodes (here: AAC decoders ranked out) is left out, with a word.
   EXPECT_TRUE(run_script(dir,
                          "GST_PLUGIN_FEATURE_RANK=avdec_aac:NONE,avdec_aac_fixed:NONE,"
                          "avdec_aac_latm:NONE,faad:NONE",
                          "file-to-annotated.sh '" + input + "' " + dir.file("mute.mp4")));
-  EXPECT_EQ(streams_of(dir.file("mute.mp4")).find("audio"), std::string::npos);
-  EXPECT_EQ(decodable_frames(dir.file("mute.mp4")), 10);
+  EXPECT_EQ(test::streams_of(dir.file("mute.mp4")).find("audio"), std::string::npos);
+  EXPECT_EQ(test::decodable_frames(dir.file("mute.mp4")), 10);
   std::ifstream log(dir.file("log.txt"));
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("without its sound, which no installed plugin decodes (missing MPEG-4 AAC"),

@@ -1,0 +1,120 @@
+// legradrecordsink: segments named by stream and UTC time that start at key frames, sound
+// beside the picture, and a recording that plays after its process was killed.
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <regex>
+#include <string>
+
+#include "media_support.h"
+#include "support.h"
+
+namespace legrad {
+namespace {
+
+const char* kCamera =
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=15/1 ! "
+    "x264enc tune=zerolatency key-int-max=60";
+
+// Runs `desc` for `seconds` then ends it with EOS; the error text, or "".
+std::string record(const std::string& desc, double seconds) {
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  if (!pipeline) return "did not parse";
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  std::string error;
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, (GstClockTime)(seconds * GST_SECOND), GST_MESSAGE_ERROR);
+  if (!msg) {
+    gst_element_send_event(pipeline, gst_event_new_eos());
+    msg = gst_bus_timed_pop_filtered(bus, 20 * GST_SECOND,
+                                     (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+    if (!msg) error = "no EOS";
+  }
+  if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError* e = nullptr;
+    gst_message_parse_error(msg, &e, nullptr);
+    error = e->message;
+    g_error_free(e);
+  }
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return error;
+}
+
+// Segments of two seconds: each named STREAM-YYYYMMDDTHHMMSSZ.mp4, playable on its own from a
+// key frame (the encoder is asked for one at each boundary, though its own GOP is 4 s).
+TEST(RecordSink, SegmentsStartAtKeyFramesAndNameStreamAndTime) {
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  EXPECT_EQ(record(std::string(kCamera) + " ! legradrecordsink location=" + dir.path() +
+                       " stream-id=gate segment-duration=2",
+                   7),
+            "");
+  const auto segments = test::files_in(dir.path(), "gate-", ".mp4");
+  ASSERT_GE(segments.size(), 3u);
+  int frames = 0;
+  for (const auto& path : segments) {
+    const std::string name = path.substr(path.rfind('/') + 1);
+    EXPECT_TRUE(std::regex_match(name, std::regex(R"(gate-20\d{6}T\d{6}Z(-\d+)?\.mp4)"))) << name;
+    const test::Decoded d = test::decode_mp4(path);
+    EXPECT_GT(d.frames, 0) << name;
+    EXPECT_TRUE(d.starts_with_key_frame) << name;
+    frames += d.frames;
+  }
+  EXPECT_GE(frames, 15 * 6);  // 7 s at 15 fps, less the start
+}
+
+// Sound goes in on a requested audio pad.
+TEST(RecordSink, RecordsSoundBesideThePicture) {
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  EXPECT_EQ(record(std::string(kCamera) +
+                       " ! legradrecordsink name=rec segment-duration=0 "
+                       "location=" +
+                       dir.path() + " audiotestsrc is-live=true ! avenc_aac ! rec.audio_%u",
+                   3),
+            "");
+  const auto files = test::files_in(dir.path(), "rec-", ".mp4");
+  ASSERT_EQ(files.size(), 1u);
+  const std::string streams = test::streams_of(files[0]);
+  EXPECT_NE(streams.find("video H.264"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("audio MPEG-4 AAC"), std::string::npos) << streams;
+}
+
+// A recorder killed with SIGKILL (no EOS, no clean-up) leaves a file that decodes to its end,
+// and its end lies within two seconds of when it was killed.
+TEST(RecordSink, AKilledRecorderLeavesAPlayableFile) {
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  const int seconds = 6;
+  const std::string log = dir.file("log.txt");
+  const std::string script = "gst-launch-1.0 " + std::string(kCamera) +
+                             " ! legradrecordsink segment-duration=0 location=" + dir.path() +
+                             " stream-id=cam > " + log + " 2>&1 & pid=$!\n" +
+                             "for i in $(seq 300); do grep -q 'Setting pipeline to PLAYING' " +
+                             log + " && break; sleep 0.1; done\n" + "sleep " +
+                             std::to_string(seconds) + "\nkill -KILL $pid; wait $pid\n";
+  test::write_text(dir.file("kill.sh"), script);
+  std::system(("bash " + dir.file("kill.sh")).c_str());
+  const auto files = test::files_in(dir.path(), "cam-", ".mp4");
+  ASSERT_EQ(files.size(), 1u);
+  const test::Decoded d = test::decode_mp4(files[0]);
+  ASSERT_GT(d.frames, 0) << "the killed recording does not play";
+  EXPECT_GE(d.last_pts, (seconds - 2) * GST_SECOND);
+  EXPECT_GE(d.frames, 15 * (seconds - 2));
+}
+
+// Where the folder is not one, the error names it.
+TEST(RecordSink, AMissingFolderIsAnError) {
+  gst_init(nullptr, nullptr);
+  const std::string error =
+      record(std::string(kCamera) + " ! legradrecordsink location=/nonexistent/folder", 2);
+  EXPECT_NE(error.find("'/nonexistent/folder' is not a folder"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace legrad
