@@ -9,8 +9,10 @@
  * (`kill -9`, a power cut, a full disk) plays up to its last fragment; an EOS (Ctrl-C in
  * `gst-launch-1.0 -e`) finishes it cleanly. Segments start at key frames: the encoder is asked
  * for one at each boundary, and `key-frame-interval` ms after each key frame, since media
- * reaches the file a GOP at a time (a killed recorder loses about a GOP and a fragment). Each segment opened and closed is an element message,
- * `splitmuxsink-fragment-opened` / `-closed`, with its `location`.
+ * reaches the file a GOP at a time (a killed recorder loses about a GOP and a fragment).
+ * Each segment opened and closed is an element message, `splitmuxsink-fragment-opened` /
+ * `-closed`, with its `location`. The video should have no B-frames (a fragmented MP4 has no
+ * edit list, so players would cut each segment's last frames): a warning says so where it has.
  *
  * ## Example launch line
  * |[
@@ -51,9 +53,11 @@ struct _GstLegradRecordSink {
   guint segment_duration;
   guint fragment_duration;
   guint key_frame_interval;
-  /* the streaming thread's: the last key frame seen, and whether one was asked for since */
+  /* the streaming thread's: the last key frame seen, whether one was asked for since, and
+   * whether the video was found to have B-frames */
   GstClockTime last_key_frame;
   gboolean key_frame_requested;
+  gboolean warned_reordered;
 };
 
 G_DEFINE_TYPE (GstLegradRecordSink, gst_legrad_record_sink, GST_TYPE_BIN);
@@ -112,6 +116,13 @@ on_video_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GST_OBJECT_LOCK (self);
   const GstClockTime interval = self->key_frame_interval * GST_MSECOND;
   GST_OBJECT_UNLOCK (self);
+  const GstClockTime dts = GST_BUFFER_DTS (buffer);
+  if (!self->warned_reordered && GST_CLOCK_TIME_IS_VALID (dts) && pts != dts) {
+    self->warned_reordered = TRUE;
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("The video has B-frames: players cut the last "
+            "frames of each segment (a fragmented MP4 has no edit list); encode without them "
+            "(x264enc bframes=0 or tune=zerolatency)"), (NULL));
+  }
   if (!GST_CLOCK_TIME_IS_VALID (pts) || interval == 0)
     return GST_PAD_PROBE_OK;
   if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
@@ -160,6 +171,7 @@ gst_legrad_record_sink_change_state (GstElement * element, GstStateChange transi
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     self->last_key_frame = GST_CLOCK_TIME_NONE;
     self->key_frame_requested = FALSE;
+    self->warned_reordered = FALSE;
   }
   return GST_ELEMENT_CLASS (gst_legrad_record_sink_parent_class)->change_state (element,
       transition);

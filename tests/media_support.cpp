@@ -1,5 +1,7 @@
 #include "media_support.h"
 
+#include <gst/pbutils/pbutils.h>
+
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -23,6 +25,7 @@ Decoded decode_mp4(const std::string& path) {
   if (!pipeline) return out;
   struct Count {
     int frames = 0;
+    GstClockTime first_pts = GST_CLOCK_TIME_NONE;
     GstClockTime last_pts = GST_CLOCK_TIME_NONE;
     int coded = 0;
     bool first_key = false;
@@ -30,7 +33,7 @@ Decoded decode_mp4(const std::string& path) {
   GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   g_signal_connect(sink, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* b, GstPad*, gpointer c) {
                      auto* n = static_cast<Count*>(c);
-                     ++n->frames;
+                     if (n->frames++ == 0) n->first_pts = GST_BUFFER_PTS(b);
                      n->last_pts = GST_BUFFER_PTS(b);
                    }),
                    &count);
@@ -54,6 +57,7 @@ Decoded decode_mp4(const std::string& path) {
   gst_object_unref(pipeline);
   if (ok) {
     out.frames = count.frames;
+    out.first_pts = count.first_pts;
     out.last_pts = count.last_pts;
     out.starts_with_key_frame = count.first_key;
   }
@@ -61,20 +65,36 @@ Decoded decode_mp4(const std::string& path) {
 }
 
 std::string streams_of(const std::string& path) {
-  const std::string cmd = "gst-discoverer-1.0 '" + path + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char line[512];
-  while (fgets(line, sizeof line, p)) {
-    const std::string l = line;
-    for (const char* kind : {"video #", "audio #"}) {
-      const size_t at = l.find(kind);
-      if (at != std::string::npos && l.find(": ") != std::string::npos)
-        out += l.substr(at, 5) + " " + l.substr(l.find(": ") + 2);
-    }
+  // In-process: a gst-discoverer-1.0 child would not get the sanitizer runtime our plugin needs
+  // when the registry is rescanned under scripts/test-sanitizers.sh.
+  GError* error = nullptr;
+  GstDiscoverer* discoverer = gst_discoverer_new(30 * GST_SECOND, &error);
+  if (!discoverer) {
+    g_clear_error(&error);
+    return "";
   }
-  pclose(p);
+  gchar* uri = gst_filename_to_uri(path.c_str(), nullptr);
+  GstDiscovererInfo* info = uri ? gst_discoverer_discover_uri(discoverer, uri, &error) : nullptr;
+  g_free(uri);
+  g_clear_error(&error);
+  std::string out;
+  GList* streams = info ? gst_discoverer_info_get_stream_list(info) : nullptr;
+  for (GList* s = streams; s; s = s->next) {
+    auto* stream = static_cast<GstDiscovererStreamInfo*>(s->data);
+    const char* kind = GST_IS_DISCOVERER_VIDEO_INFO(stream)   ? "video "
+                       : GST_IS_DISCOVERER_AUDIO_INFO(stream) ? "audio "
+                                                              : nullptr;
+    GstCaps* caps = gst_discoverer_stream_info_get_caps(stream);
+    if (kind && caps) {
+      gchar* codec = gst_pb_utils_get_codec_description(caps);
+      out += std::string(kind) + (codec ? codec : "") + "\n";
+      g_free(codec);
+    }
+    if (caps) gst_caps_unref(caps);
+  }
+  gst_discoverer_stream_info_list_free(streams);
+  if (info) gst_discoverer_info_unref(info);
+  g_object_unref(discoverer);
   return out;
 }
 

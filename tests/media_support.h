@@ -13,16 +13,18 @@ namespace legrad {
 namespace test {
 
 // What qtdemux + avdec_h264 make of an MP4: the frames decoded to its end (-1 where it does
-// not play to its end), the last frame's timestamp and whether the first was a key frame.
+// not play to its end), the first and last frames' timestamps and whether the first was a key
+// frame.
 struct Decoded {
   int frames = -1;
+  GstClockTime first_pts = GST_CLOCK_TIME_NONE;
   GstClockTime last_pts = GST_CLOCK_TIME_NONE;
   bool starts_with_key_frame = false;
 };
 Decoded decode_mp4(const std::string& path);
 inline int decodable_frames(const std::string& path) { return decode_mp4(path).frames; }
 
-// What gst-discoverer-1.0 says of a file's streams: one "video CODEC" / "audio CODEC" line each.
+// What GstDiscoverer says of a file's streams: one "video CODEC" / "audio CODEC" line each.
 std::string streams_of(const std::string& path);
 
 // True where the test camera was built (it needs libgstrtspserver-1.0-dev).

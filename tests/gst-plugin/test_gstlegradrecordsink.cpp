@@ -108,6 +108,45 @@ TEST(RecordSink, AKilledRecorderLeavesAPlayableFile) {
   EXPECT_GE(d.frames, 15 * (seconds - 2));
 }
 
+// The warnings a pipeline posts on its way to EOS.
+std::string warnings_of(const std::string& desc) {
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  if (!pipeline) return "did not parse";
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  std::string warnings;
+  while (GstMessage* msg = gst_bus_timed_pop_filtered(
+             bus, 20 * GST_SECOND,
+             (GstMessageType)(GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
+    const bool warning = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING;
+    if (warning) {
+      GError* e = nullptr;
+      gst_message_parse_warning(msg, &e, nullptr);
+      warnings += std::string(e->message) + "\n";
+      g_error_free(e);
+    }
+    gst_message_unref(msg);
+    if (!warning) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return warnings;
+}
+
+// B-frames would lose each segment's last frames in players: the element says so, once.
+TEST(RecordSink, BFramesAreWarnedOf) {
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  const std::string source =
+      "videotestsrc num-buffers=30 ! video/x-raw,width=64,height=48,framerate=10/1 ! x264enc ";
+  const std::string sink = " ! legradrecordsink segment-duration=0 location=" + dir.path();
+  const std::string reordered = warnings_of(source + "bframes=2" + sink);
+  EXPECT_NE(reordered.find("B-frames"), std::string::npos) << reordered;
+  EXPECT_EQ(reordered.find("B-frames"), reordered.rfind("B-frames")) << reordered;
+  EXPECT_EQ(warnings_of(source + "bframes=0" + sink), "");
+}
+
 // Where the folder is not one, the error names it.
 TEST(RecordSink, AMissingFolderIsAnError) {
   gst_init(nullptr, nullptr);
