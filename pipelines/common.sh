@@ -84,12 +84,41 @@ probe_input() {
   fi
 }
 
-# The elements after a decoder's audio pad that carry the sound into the muxer named MUX (AAC,
-# which every MP4 player plays), or nothing where the input has no audio: an audio branch that
-# never gets a stream would hold the muxer at EOS.
-audio_branch() {  # DECODER MUX
+# The elements from the audio pad PAD (a decoder's "d.", a camera's "cam.audio") that carry
+# the sound into the muxer pad SINK ("mux.", "rec.audio_%u") as AAC, which every MP4 player
+# plays, or nothing where the input has no audio: an audio branch that never gets a stream
+# would hold the muxer at EOS.
+audio_branch() {  # PAD SINK
   [ "$input_has_audio" = 1 ] || return 0
-  echo "$1. ! audio/x-raw ! queue ! audioconvert ! audioresample ! avenc_aac ! $2."
+  echo "$1 ! audio/x-raw ! queue ! audioconvert ! audioresample ! avenc_aac ! $2"
+}
+
+# A file's recording, as gst-launch-1.0 words in the array recording_args: encoded video
+# into the muxer NAME (its sound on NAME.) and the MP4 at PATH, fragmented and written out as
+# it comes, so a killed recorder leaves a file that plays to its last second. Files are
+# recorded whole: legradrecordsink's segments are for cameras, which run for days. The encoder
+# makes no B-frames: a fragmented MP4 has no edit list, and players would cut its last frames.
+file_recording() {  # NAME PATH
+  recording_args=(mp4mux name="$1" fragment-duration=1000 ! filesink location="$2"
+    buffer-mode=unbuffered)
+}
+
+# SEGMENT: seconds of video per recorded camera file (legradrecordsink's segment-duration;
+# 0: one file). Every recording is fragmented MP4 written out whole each second, so a killed
+# or powered-off recorder leaves files that play to their last second or so.
+SEGMENT="${SEGMENT:-600}"
+
+# A camera as legradcamerasrc words: URL kept connected (lost on an error or TIMEOUT seconds
+# without data, default 5, and connected to again after 1, 2, 4 ... up to 30 s), named NAME:
+# its pads are NAME.video and NAME.audio.
+camera_source() {  # NAME URL
+  echo "legradcamerasrc name=$1 uri=$2 timeout=${TIMEOUT:-5} latency=200"
+}
+
+# True for an input that is a camera (a URL other than file://), which legradcamerasrc keeps
+# connected; files are read once, to their end.
+is_camera() {
+  case "$1" in file://*) return 1 ;; *://*) return 0 ;; *) return 1 ;; esac
 }
 
 # Removes the named files at exit where they are empty: a pipeline that failed before its first

@@ -32,12 +32,13 @@ fi
 remove_empty_at_exit "$OUT/demo.mp4" "$OUT/demo.jsonl"
 probability_args=()
 if [ -n "${MIN_PROBABILITY:-}" ]; then probability_args=("min-probability=$MIN_PROBABILITY"); fi
+file_recording mux "$OUT/demo.mp4"
 gst-launch-1.0 -e "${source_args[@]}" ! videoconvert ! video/x-raw,format=I420 ! \
   legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" method="${METHOD:-legrad}" \
     threads="$THREADS" attach-roi=true "${probability_args[@]}" ! \
   tee name=t \
   t. ! queue ! legradmetaconvert location="$OUT/demo.jsonl" ! fakesink sync=false \
   t. ! queue ! "${scale_args[@]}" legradoverlay ! \
-  x264enc tune=zerolatency speed-preset=veryfast ! mp4mux name=mux ! \
-  filesink location="$OUT/demo.mp4" $(audio_branch d mux)
+  x264enc tune=zerolatency speed-preset=veryfast ! "${recording_args[@]}" \
+  $(audio_branch d. mux.)
 echo "wrote $OUT/demo.mp4 (annotated video) and $OUT/demo.jsonl (metadata per frame)"

@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# An RTSP camera to an MP4 with the overlay burned in, plus a JSON-lines sidecar. Any codec the
-# camera sends (H.264, H.265, MJPEG, ...) is decoded; its sound, if it has any, is kept (AAC).
-# Async mode, so a slow model never stalls the camera; the overlay draws on the decoder's YUV
-# and the video is H.264 4:2:0, which every player plays. Ctrl-C finishes the file cleanly.
-# Usage: rtsp-to-mp4.sh rtsp://camera/stream OUT.mp4
+# A camera recorded for as long as it runs: the overlay burned in, as fragmented MP4 segments
+# OUT_DIR/STREAM-YYYYMMDDTHHMMSSZ.mp4 (UTC start time) of SEGMENT seconds, plus a JSON-lines
+# sidecar OUT_DIR/STREAM-YYYYMMDDTHHMMSSZ.jsonl for the run. Any codec the camera sends (H.264,
+# H.265, MJPEG, ...) is decoded; its sound, if it has any, is kept (AAC). A camera that drops
+# is connected to again (1, 2, 4 ... up to 30 s apart) while the recording goes on: the gap is
+# a gap in the video and a camera-lost / camera-back line in the sidecar. A killed recorder
+# leaves segments that play to their last second; Ctrl-C finishes the last one cleanly.
+# Async mode, so a slow model never stalls the camera; the video is H.264 4:2:0, which every
+# player plays.
+# Usage: rtsp-to-mp4.sh CAMERA_URL OUT_DIR
 # Environment: MODEL, PROMPTS, SIZE, THREADS (the model's compute threads; 0: the element's
-# default, which leaves a core to the decoder and encoder).
+# default, which leaves a core to the decoder and encoder), STREAM (the files' names, default
+# cam), SEGMENT (seconds per file, default 600; 0: one file), TIMEOUT (seconds without data
+# before the camera counts as lost, default 5).
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 RTSP_URL OUT.mp4" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 CAMERA_URL OUT_DIR" >&2; exit 2; }
+case "$2" in
+  *.mp4) echo "error: OUT_DIR '$2' is a folder: the recording goes into it as segments" >&2
+         exit 2 ;;
+esac
 source "$(dirname "$0")/common.sh"
-jsonl="${2%.mp4}.jsonl"
+stream="${STREAM:-cam}"
 probe_input "$1"
-remove_empty_at_exit "$2" "$jsonl"
-# (the audio branch is left unquoted: its words are gst-launch-1.0's)
-gst-launch-1.0 -e rtspsrc location="$1" latency=200 name=src \
-  src. ! application/x-rtp,media=video ! decodebin ! videoconvert ! video/x-raw,format=I420 ! \
-  legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" threads="$THREADS" \
-    mode=async attach-roi=true ! tee name=t \
+mkdir -p "$2"
+jsonl="$2/$stream-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+remove_empty_at_exit "$jsonl"
+# (the camera and audio words are left unquoted: they are gst-launch-1.0's)
+gst-launch-1.0 -e $(camera_source src "$1") \
+  src.video ! legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" \
+    threads="$THREADS" mode=async attach-roi=true ! tee name=t \
   t. ! queue ! legradmetaconvert location="$jsonl" ! fakesink sync=false \
-  t. ! queue ! legradoverlay ! x264enc tune=zerolatency ! mp4mux name=mux ! \
-  filesink location="$2" \
-  $(if [ "$input_has_audio" = 1 ]; then
-      echo "src. ! application/x-rtp,media=audio ! decodebin name=audio"
-      audio_branch audio mux
-    fi)
+  t. ! queue ! legradoverlay ! x264enc tune=zerolatency ! \
+  legradrecordsink name=rec location="$2" stream-id="$stream" segment-duration="$SEGMENT" \
+  $(audio_branch src.audio "rec.audio_%u")

@@ -192,12 +192,18 @@ TEST(Pipelines, ManyCamerasShareOneModel) {
     ASSERT_EQ(std::system(make.c_str()), 0);
     inputs += " '" + input + "'";
   }
-  EXPECT_TRUE(run_script(dir, "", "many-cameras.sh" + inputs));
+  EXPECT_TRUE(run_script(dir, "", "many-cameras.sh" + inputs))
+      << std::ifstream(dir.file("log.txt")).rdbuf();
   for (size_t i = 0; i < sizes.size(); ++i) {
-    const std::string out = dir.file("cam-" + std::to_string(i + 1));
+    const std::string cam = "cam-" + std::to_string(i + 1) + "-";
+    const auto videos = test::files_in(dir.path(), cam, ".mp4");
+    const auto metadata = test::files_in(dir.path(), cam, ".jsonl");
+    ASSERT_EQ(videos.size(), 1u) << "a file is recorded whole, in one segment";
+    ASSERT_EQ(metadata.size(), 1u);
+    const std::string out = videos[0].substr(0, videos[0].size() - 4);
     EXPECT_EQ(h264_stream(out + ".mp4"), "high " + sizes[i]);
     EXPECT_EQ(test::decodable_frames(out + ".mp4"), 5);
-    std::ifstream jsonl(out + ".jsonl");
+    std::ifstream jsonl(metadata[0]);
     int lines = 0;
     for (std::string line; std::getline(jsonl, line);) {
       EXPECT_EQ(nlohmann::json::parse(line)["prompts"].size(), 2u);
@@ -213,11 +219,9 @@ TEST(Pipelines, UnreachableCameraLeavesNoEmptyFiles) {
   ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
-  EXPECT_FALSE(
-      run_script(dir, "", "rtsp-to-mp4.sh rtsp://127.0.0.1:9/none " + dir.file("cam.mp4")));
+  EXPECT_FALSE(run_script(dir, "", "rtsp-to-mp4.sh rtsp://127.0.0.1:9/none " + dir.file("rec")));
   struct stat st {};
-  EXPECT_NE(::stat(dir.file("cam.mp4").c_str(), &st), 0);
-  EXPECT_NE(::stat(dir.file("cam.jsonl").c_str(), &st), 0);
+  EXPECT_NE(::stat(dir.file("rec").c_str(), &st), 0) << "the recording's folder was made";
 }
 
 // pipelines/headless-demo.sh on its generated video of `frames` frames into `dir`.
@@ -304,24 +308,60 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
   }
 }
 
-// Records `camera` with rtsp-to-mp4.sh for `seconds` once it plays (the script looks at the
-// camera's streams and loads the model first), then Ctrl-C (SIGINT to the script's process
-// group, as a terminal sends it); false if the script had not ended 20 s later (it hung).
-bool record_camera(const test::TempDir& dir, const test::RtspCamera& camera, int seconds) {
-  const std::string log = dir.file("log.txt");
-  std::ofstream(dir.file("record.sh"))
-      << "MODEL='" << dir.path() << "' PROMPTS='a cat;a dog' setsid '"
-      << std::getenv("LEGRAD_PIPELINES") << "/rtsp-to-mp4.sh' " << camera.url() << " '"
-      << dir.file("cam.mp4") << "' > '" << log << "' 2>&1 &\n"
-      << "pid=$!\n"
-      << "for i in $(seq 600); do grep -q 'Setting pipeline to PLAYING' '" << log
-      << "' && break; sleep 0.1; done\n"
-      << "sleep " << seconds << "\n"
-      << "kill -INT -- -$pid\n"
-      << "for i in $(seq 200); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done\n"
-      << "kill -KILL -- -$pid; exit 1\n";
-  return std::system(("bash '" + dir.file("record.sh") + "'").c_str()) == 0;
-}
+// A pipeline script run as a user runs it from a terminal: in a process group of its own, with
+// the tiny model in `dir` and its output in `dir`, its log in dir/log.txt.
+class ScriptRun {
+ public:
+  ScriptRun(const test::TempDir& dir, const std::string& script_args, const std::string& env = "")
+      : log_(dir.file("log.txt")) {
+    const std::string cmd = "MODEL='" + dir.path() + "' OUT='" + dir.path() +
+                            "' PROMPTS='a cat;a dog' " + env + " exec \"$LEGRAD_PIPELINES\"/" +
+                            script_args + " > '" + log_ + "' 2>&1";
+    pid_ = fork();
+    if (pid_ == 0) {
+      setsid();
+      execl("/bin/bash", "bash", "-c", cmd.c_str(), nullptr);
+      _exit(127);
+    }
+  }
+  ~ScriptRun() {
+    if (pid_ > 0) signal_and_wait(SIGKILL, 10);
+  }
+  // Until gst-launch-1.0 plays (the script looks at its inputs and loads the model first).
+  bool playing() const {
+    for (int i = 0; i < 600; ++i) {
+      if (log().find("Setting pipeline to PLAYING") != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  // Ctrl-C (SIGINT to the process group, as a terminal sends it); false if the script had
+  // not ended 20 s later (it hung, and is killed).
+  bool interrupt() { return signal_and_wait(SIGINT, 20); }
+  void kill9() { signal_and_wait(SIGKILL, 10); }
+  std::string log() const {
+    std::ifstream in(log_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  bool signal_and_wait(int sig, int seconds) {
+    kill(-pid_, sig);
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return false;
+  }
+  std::string log_;
+  pid_t pid_ = -1;
+};
 
 // Whatever the camera sends (H.265 with G.711 sound, MJPEG without sound) is recorded as
 // H.264 with the camera's sound (AAC) when it has some, and Ctrl-C finishes the file.
@@ -347,13 +387,120 @@ TEST(Pipelines, CamerasOfAnyCodecAreRecordedWithTheirSound) {
     test::write_tiny_model(dir.path(), test::tiny_config());
     const test::RtspCamera camera(c.launch);
     ASSERT_FALSE(camera.url().empty()) << "the RTSP server did not start";
-    EXPECT_TRUE(record_camera(dir, camera, 4)) << "Ctrl-C did not end the recording";
-    const std::string streams = test::streams_of(dir.file("cam.mp4"));
+    ScriptRun run(dir, "rtsp-to-mp4.sh " + camera.url() + " '" + dir.file("rec") + "'");
+    ASSERT_TRUE(run.playing()) << run.log();
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    EXPECT_TRUE(run.interrupt()) << "Ctrl-C did not end the recording";
+    const auto files = test::files_in(dir.file("rec"), "cam-", ".mp4");
+    ASSERT_EQ(files.size(), 1u) << run.log();
+    const std::string streams = test::streams_of(files[0]);
     EXPECT_NE(streams.find("video H.264"), std::string::npos) << c.launch << "\n" << streams;
     EXPECT_EQ(streams.find("audio MPEG-4 AAC") != std::string::npos, c.sound) << c.launch << "\n"
                                                                               << streams;
-    EXPECT_GT(test::decodable_frames(dir.file("cam.mp4")), 30) << c.launch;  // of 15 fps x 4 s
+    EXPECT_GT(test::decodable_frames(files[0]), 30) << c.launch;  // of 15 fps x 4 s
   }
+}
+
+const char* kH264Camera =
+    "videotestsrc is-live=true pattern=ball ! "
+    "video/x-raw,format=I420,width=320,height=240,framerate=15/1 ! x264enc tune=zerolatency ! "
+    "rtph264pay name=pay0 pt=96";
+
+// The lines of a JSON-lines file that are camera events, their names in order.
+std::vector<std::string> camera_events(const std::string& path) {
+  std::vector<std::string> events;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("event")) events.push_back(j["event"]);
+  }
+  return events;
+}
+
+// The camera dropped in the middle of a recording and back 4 s later: the recording goes on
+// across the gap (one playable file whose timeline holds the gap), with its sound, and the
+// sidecar says when the camera went and came back.
+TEST(Pipelines, ARecordingGoesOnAcrossADroppedCamera) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES"));
+  if (!test::have_rtsp_server()) GTEST_SKIP() << "no test camera (libgstrtspserver-1.0-dev)";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  test::RtspCamera camera(std::string(kH264Camera) +
+                          " audiotestsrc is-live=true ! alawenc ! rtppcmapay name=pay1 pt=8");
+  ASSERT_FALSE(camera.url().empty());
+  ScriptRun run(dir, "rtsp-to-mp4.sh " + camera.url() + " '" + dir.file("rec") + "'", "TIMEOUT=2");
+  ASSERT_TRUE(run.playing()) << run.log();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  camera.stop();
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  camera.start();
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  EXPECT_TRUE(run.interrupt()) << "Ctrl-C did not end the recording";
+  const auto files = test::files_in(dir.file("rec"), "cam-", ".mp4");
+  ASSERT_EQ(files.size(), 1u) << run.log();
+  const test::Decoded d = test::decode_mp4(files[0]);
+  EXPECT_GT(d.frames, 15 * 7) << run.log();  // of 3 s before and 8 s after, less reconnecting
+  EXPECT_GE(d.last_pts, 12 * GST_SECOND) << "the timeline holds the gap";
+  EXPECT_NE(test::streams_of(files[0]).find("audio MPEG-4 AAC"), std::string::npos);
+  const auto sidecars = test::files_in(dir.file("rec"), "cam-", ".jsonl");
+  ASSERT_EQ(sidecars.size(), 1u);
+  const std::vector<std::string> expected = {"camera-lost", "camera-back"};
+  EXPECT_EQ(camera_events(sidecars[0]), expected);
+}
+
+// A camera recorder killed with SIGKILL leaves segments that play, the last to within two
+// seconds of when it was killed.
+TEST(Pipelines, AKilledCameraRecorderLeavesPlayableSegments) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES"));
+  if (!test::have_rtsp_server()) GTEST_SKIP() << "no test camera (libgstrtspserver-1.0-dev)";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  test::RtspCamera camera(kH264Camera);
+  ScriptRun run(dir, "rtsp-to-mp4.sh " + camera.url() + " '" + dir.file("rec") + "'", "SEGMENT=3");
+  ASSERT_TRUE(run.playing()) << run.log();
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  run.kill9();
+  const double ran =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto files = test::files_in(dir.file("rec"), "cam-", ".mp4");
+  ASSERT_GE(files.size(), 2u) << run.log();
+  // Each segment's timestamps start again near 0: the recording's length is their sum.
+  double recorded = 0;
+  for (const auto& f : files) {
+    const test::Decoded d = test::decode_mp4(f);
+    ASSERT_GT(d.frames, 0) << f << " does not play";
+    EXPECT_TRUE(d.starts_with_key_frame) << f;
+    recorded += (double)(d.last_pts - d.first_pts) / GST_SECOND + 1.0 / 15;
+  }
+  // The camera's first frame comes a little after PLAYING, the last two seconds may be lost.
+  EXPECT_GE(recorded, ran - 2.5) << "ran " << ran << " s";
+}
+
+// Two cameras, one of which goes for good: the other's recording goes on, and both play.
+TEST(Pipelines, ACameraLostForGoodSpoilsNoOtherRecording) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES"));
+  if (!test::have_rtsp_server()) GTEST_SKIP() << "no test camera (libgstrtspserver-1.0-dev)";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  test::RtspCamera staying(kH264Camera), going(kH264Camera);
+  ScriptRun run(dir, "many-cameras.sh " + staying.url() + " " + going.url(), "TIMEOUT=2");
+  ASSERT_TRUE(run.playing()) << run.log();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  going.stop();
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  EXPECT_TRUE(run.interrupt()) << "Ctrl-C did not end the recordings";
+  const auto first = test::files_in(dir.path(), "cam-1-", ".mp4");
+  const auto second = test::files_in(dir.path(), "cam-2-", ".mp4");
+  ASSERT_EQ(first.size(), 1u) << run.log();
+  ASSERT_EQ(second.size(), 1u) << run.log();
+  EXPECT_GT(test::decodable_frames(first[0]), 15 * 7) << run.log();  // of 9 s at 15 fps
+  const int lost = test::decodable_frames(second[0]);
+  EXPECT_GT(lost, 15 * 1) << run.log();
+  EXPECT_LT(lost, 15 * 5);
 }
 
 // A file's sound goes into the annotated MP4 with its video, in both scripts that take a file.
