@@ -17,9 +17,18 @@ std::string uri_without_credentials(const std::string& uri) {
   return uri.substr(0, host) + uri.substr(at + 1);
 }
 
+std::string text_without_credentials(std::string text, const std::string& uri) {
+  const std::string shown = uri_without_credentials(uri);
+  if (shown == uri) return text;
+  const std::string userinfo = uri.substr(uri.find("://") + 3, uri.size() - shown.size());
+  for (size_t at; (at = text.find(userinfo)) != std::string::npos;) text.erase(at, userinfo.size());
+  return text;
+}
+
 std::string uri_problem(const std::string& uri) {
   if (uri.empty()) return "no uri was given";
-  if (!gst_uri_is_valid(uri.c_str())) return "'" + uri + "' is not a URI (scheme://...)";
+  if (!gst_uri_is_valid(uri.c_str()))
+    return "'" + uri_without_credentials(uri) + "' is not a URI (scheme://...)";
   gchar* protocol = gst_uri_get_protocol(uri.c_str());
   const bool readable = gst_uri_protocol_is_supported(GST_URI_SRC, protocol);
   std::string problem;
@@ -139,7 +148,7 @@ std::string Camera::watch() {
     if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
       GError* error = nullptr;
       gst_message_parse_error(msg, &error, nullptr);
-      reason = error->message;
+      reason = text_without_credentials(error->message, settings_.uri);
       g_error_free(error);
     } else if (msg) {
       reason = "the stream ended";

@@ -43,6 +43,8 @@ struct CameraChange {
 
 // "rtsp://user:secret@host/x" as "rtsp://host/x": what messages and logs may show.
 std::string uri_without_credentials(const std::string& uri);
+// `text` (an error a GStreamer element gave) with `uri`'s "user:secret@" taken out of it.
+std::string text_without_credentials(std::string text, const std::string& uri);
 
 // Empty, or why `uri` can never be connected to (not a URI, or no installed plugin reads its
 // protocol): such a camera is an error, not something to retry.

@@ -42,6 +42,13 @@ TEST(CameraUri, CredentialsAreLeftOutOfWhatIsShown) {
   EXPECT_EQ(uri_without_credentials("rtsp://user@cam/a@b"), "rtsp://cam/a@b");
   EXPECT_EQ(uri_without_credentials("rtsp://cam/x"), "rtsp://cam/x");
   EXPECT_EQ(uri_without_credentials("file:///v/a@b.mp4"), "file:///v/a@b.mp4");
+  EXPECT_EQ(text_without_credentials("Could not open rtsp://admin:secret@10.0.0.7/live (401)",
+                                     "rtsp://admin:secret@10.0.0.7/live"),
+            "Could not open rtsp://10.0.0.7/live (401)");
+  EXPECT_EQ(text_without_credentials("Not found", "rtsp://cam/x"), "Not found");
+  const std::string problem = uri_problem("1rtsp://admin:secret@cam/x");
+  EXPECT_NE(problem.find("is not a URI"), std::string::npos) << problem;
+  EXPECT_EQ(problem.find("secret"), std::string::npos) << problem;
 }
 
 TEST(CameraUri, ThoseNothingCanReadAreNamed) {
