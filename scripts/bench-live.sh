@@ -38,8 +38,8 @@ ages() {  # JSONL -> the median and 95th percentile of the first prompt's heatma
 # One recording: prints "share stop_s median_age p95_age".
 record() {  # URL THREADS
   local out="$work/rec" log="$work/log" started="" t_int t_end
-  rm -f "$out.mp4" "$out.jsonl"
-  setsid env THREADS="$2" "$root/pipelines/rtsp-to-mp4.sh" "$1" "$out.mp4" > "$log" 2>&1 &
+  rm -rf "$out"
+  setsid env THREADS="$2" SEGMENT=0 "$root/pipelines/rtsp-to-mp4.sh" "$1" "$out" > "$log" 2>&1 &
   local pid=$!
   for _ in $(seq 300); do  # PLAYING within 30 s
     grep -q "Setting pipeline to PLAYING" "$log" 2>/dev/null && { started=$(now); break; }
@@ -53,9 +53,9 @@ record() {  # URL THREADS
   t_end=$(now)
   local camera recorded
   camera=$(seconds_between "$started" "$t_int")
-  recorded=$(mp4_seconds "$out.mp4")
+  recorded=$(mp4_seconds "$out"/cam-*.mp4)
   echo "$(awk -v r="$recorded" -v c="$camera" 'BEGIN { printf "%.3f", r / c }') \
-$(seconds_between "$t_int" "$t_end") $(ages "$out.jsonl")"
+$(seconds_between "$t_int" "$t_end") $(ages "$out"/cam-*.jsonl)"
 }
 
 echo "$(machine_line)"
