@@ -7,7 +7,9 @@
  * probability (null where the model gives none), region box (or null), the heatmap's age in frames and source timestamp, and optionally the heatmap
  * grid itself (covering the box for the per-object heatmaps of `legrad region=roi-list`, which
  * also carry `object`: the region's id and type). The camera-lost and camera-back events of
- * `legradcamerasrc` are lines too, in order with the frames. Each line is flushed as it is written, so a crash loses at most one line.
+ * `legradcamerasrc` are lines too, in order with the frames, and so is each clip a
+ * `legradclipsink` downstream opens (its path, announced upstream). Each line is flushed as it
+ * is written, so a crash loses at most one line.
  *
  * ## Example launch line
  * |[
@@ -178,6 +180,26 @@ gst_legrad_meta_convert_sink_event (GstBaseTransform * trans, GstEvent * event)
       event);
 }
 
+/* A line for a `legradclipsink` clip, which it announces upstream as it opens:
+ * {"event": "clip", "location": ..., "events": "a,b", "running_time": ...}. */
+static gboolean
+gst_legrad_meta_convert_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstLegradMetaConvert *self = GST_LEGRAD_META_CONVERT (trans);
+  const GstStructure *s = gst_event_get_structure (event);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM && self->out &&
+      gst_structure_has_name (s, "legrad-clip")) {
+    guint64 running_time = 0;
+    gst_structure_get_uint64 (s, "running-time", &running_time);
+    const gchar *location = gst_structure_get_string (s, "location");
+    const gchar *events = gst_structure_get_string (s, "events");
+    gst_legrad_meta_convert_write (self, {{"event", "clip"}, {"location", location ? location :
+                ""}, {"events", events ? events : ""}, {"running_time", running_time}});
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_legrad_meta_convert_parent_class)->src_event (trans,
+      event);
+}
+
 static void
 gst_legrad_meta_convert_set_property (GObject * object, guint prop_id, const GValue * value,
     GParamSpec * pspec)
@@ -259,6 +281,7 @@ gst_legrad_meta_convert_class_init (GstLegradMetaConvertClass * klass)
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_legrad_meta_convert_src_event);
   trans_class->transform_ip_on_passthrough = TRUE;
 
   GST_DEBUG_CATEGORY_INIT (gst_legrad_meta_convert_debug, "legradmetaconvert", 0,

@@ -3,6 +3,7 @@
 
 #include "gstlegrad.h"
 #include "gstlegradcamerasrc.h"
+#include "gstlegradclipsink.h"
 #include "gstlegradmetaconvert.h"
 #include "gstlegradoverlay.h"
 #include "gstlegradrecordsink.h"
@@ -29,6 +30,7 @@ plugin_init (GstPlugin * plugin)
   ok &= GST_ELEMENT_REGISTER (legradmetaconvert, plugin);
   ok &= GST_ELEMENT_REGISTER (legradcamerasrc, plugin);
   ok &= GST_ELEMENT_REGISTER (legradrecordsink, plugin);
+  ok &= GST_ELEMENT_REGISTER (legradclipsink, plugin);
   return ok;
 }
 

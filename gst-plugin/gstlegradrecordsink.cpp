@@ -24,7 +24,7 @@
 
 #include <gst/video/video.h>
 
-#include <string>
+#include "legradrecordingname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_record_sink_debug);
 #define GST_CAT_DEFAULT gst_legrad_record_sink_debug
@@ -69,22 +69,6 @@ static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video", G
 static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SINK,
     GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
 
-/* FOLDER/STREAM-YYYYMMDDTHHMMSSZ.mp4 for a segment starting now, with -2, -3, ... before the
- * extension where that file exists (two segments within a second, a restarted recorder). */
-static gchar *
-segment_path (const gchar * folder, const gchar * stream_id)
-{
-  GDateTime *now = g_date_time_new_now_utc ();
-  gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  g_date_time_unref (now);
-  const std::string stem = std::string (folder) + G_DIR_SEPARATOR_S + stream_id + "-" + stamp;
-  g_free (stamp);
-  std::string path = stem + ".mp4";
-  for (int n = 2; g_file_test (path.c_str (), G_FILE_TEST_EXISTS); ++n)
-    path = stem + "-" + std::to_string (n) + ".mp4";
-  return g_strdup (path.c_str ());
-}
-
 static gchar *
 on_format_location (GstElement * splitmux, guint fragment, GstSample * first, gpointer data)
 {
@@ -97,7 +81,7 @@ on_format_location (GstElement * splitmux, guint fragment, GstSample * first, gp
   gchar *stream_id = g_strdup (self->stream_id && *self->stream_id ? self->stream_id :
       GST_OBJECT_NAME (self));
   GST_OBJECT_UNLOCK (self);
-  gchar *path = segment_path (folder, stream_id);
+  gchar *path = g_strdup (legrad::recording_path (folder, stream_id).c_str ());
   GST_INFO_OBJECT (self, "segment %s", path);
   g_free (folder);
   g_free (stream_id);

@@ -5,7 +5,8 @@ namespace legrad {
 namespace {
 
 TEST_F(Plugin, ElementsRegisterAndEveryPropertyHasABlurb) {
-  for (const char* name : {"legrad", "legradoverlay", "legradmetaconvert"}) {
+  for (const char* name : {"legrad", "legradoverlay", "legradmetaconvert", "legradcamerasrc",
+                           "legradrecordsink", "legradclipsink"}) {
     GstElement* e = gst_element_factory_make(name, nullptr);
     ASSERT_NE(e, nullptr) << name << " not found (GST_PLUGIN_PATH?)";
     guint n = 0;
