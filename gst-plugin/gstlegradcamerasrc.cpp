@@ -178,13 +178,16 @@ on_camera_change (GstLegradCameraSrc * self, const legrad::CameraChange & change
   if (change.kind == legrad::CameraChange::Unreachable)
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("Cannot connect to the camera '%s' "
             "(trying again): %s", uri, change.reason.c_str ()), (NULL));
-  if (change.kind == legrad::CameraChange::GaveUp) {
+  if (change.kind == legrad::CameraChange::GaveUp)
     GST_ELEMENT_WARNING (self, RESOURCE, READ, ("Gave up on the camera '%s' after %d attempts: "
             "%s", uri, change.attempt, change.reason.c_str ()), (NULL));
+  const bool ends = change.kind == legrad::CameraChange::GaveUp;
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+  /* After the message, so the bus says why before the pipeline's EOS. */
+  if (ends) {
     for (GstElement * appsrc:self->sources)
       gst_app_src_end_of_stream (GST_APP_SRC (appsrc));
   }
-  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
 static gboolean
