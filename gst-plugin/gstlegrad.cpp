@@ -22,6 +22,15 @@
  * each heatmap is attached with the region's id and `covers_roi` set; `legradoverlay` draws
  * it inside the region, `legradmetaconvert` exports the region with it.
  *
+ * Presence events: when a prompt (with `region=roi-list`, a prompt on one object) has been
+ * present — `min-probability` for models with a logit bias, else `min-score` — in
+ * `event-min-frames` analysed frames in a row, a `legrad-event` starts; it ends after
+ * `event-hold` milliseconds without it, or at the end of the stream. Each start and end is an
+ * element message and a downstream custom event (both a structure named `legrad-event`: id,
+ * state, prompt, object-id, start-pts, start-utc, last-pts, frames, peak-score,
+ * peak-probability, and the box at the peak in frame pixels), which `legradclipsink` makes
+ * clips of and `legradmetaconvert` and `legradmetapublish` pass on.
+ *
  * Prompts change while playing through the `prompts` property, a serialized custom
  * downstream event or an upstream custom event named `legrad/prompts` (field `prompts`, a
  * `;`-separated string), or per frame with a #GstLegradPromptsMeta.
@@ -48,6 +57,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "base/device.h"
 #include "base/error.h"
@@ -56,12 +66,14 @@
 #include "gstlegradenums.h"
 #include "legradbufferadapter.h"
 #include "legradframe.h"
+#include "legradpresenceevent.h"
 #include "model/clip_model.h"
 #include "text/prompt_list.h"
 
 /* The settings live in GObject's zeroed memory and are assigned, never constructed. */
-static_assert (std::is_trivially_copyable < legrad::StreamSettings >::value,
-    "StreamSettings must stay plain data");
+static_assert (std::is_trivially_copyable < legrad::StreamSettings >::value &&
+    std::is_trivially_copyable < legrad::PresenceEventSettings >::value,
+    "the settings must stay plain data");
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
 #define GST_CAT_DEFAULT gst_legrad_debug
@@ -92,6 +104,8 @@ enum {
   PROP_BATCH_SIZE,
   PROP_BATCH_TIMEOUT,
   PROP_STATS_INTERVAL,
+  PROP_EVENT_MIN_FRAMES,
+  PROP_EVENT_HOLD,
   PROP_THREADS,
   PROP_NICE,
   PROP_FRAMES_ANALYZED,
@@ -120,6 +134,8 @@ struct _GstLegrad {
   gchar *roi_type;
   legrad::AnalysisMode mode;
   guint stats_interval;
+  /* event-min-frames, event-hold */
+  legrad::PresenceEventSettings events_settings;
   /* threads (0: legrad::threads_leaving_a_core) and nice of the device's compute thread */
   legrad::ComputeSettings compute;
   /* prompts from the property or an event, applied at the next frame */
@@ -128,6 +144,7 @@ struct _GstLegrad {
   /* streaming state */
   GstVideoInfo info;
   legrad::StreamAnalyzer *analyzer;
+  legrad::PresenceEvents *events;
   guint64 analyzed_at_last_message;
   /* the stream's analyses were found too slow for its frame rate, and said so (once for a
    * prompt list) */
@@ -315,6 +332,23 @@ gst_legrad_start_request (GstLegrad * self)
   return r;
 }
 
+/* Each event as a `legrad-event` element message and, while the stream flows, a downstream
+ * event in order with the frames. */
+static void
+gst_legrad_announce_events (GstLegrad * self, const std::vector < legrad::PresenceEvent > &events,
+    gboolean downstream)
+{
+  for (const legrad::PresenceEvent & e:events) {
+    GstStructure *s = legrad::presence_event_structure (e);
+    GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
+    if (downstream)
+      gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_copy (s)));
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
+            s));
+  }
+}
+
 static gboolean
 gst_legrad_start (GstBaseTransform * trans)
 {
@@ -335,6 +369,7 @@ gst_legrad_start (GstBaseTransform * trans)
   if (!analyzer || !gst_legrad_start_prompts (self, analyzer.get (), r.prompts_file, r.prompts))
     return FALSE;
   self->analyzed_at_last_message = 0;
+  self->events = new legrad::PresenceEvents ();
   g_atomic_int_set (&self->warned_caps, FALSE);
   GST_INFO_OBJECT (self, "loaded %s on %s as %s, input size %d; %s", r.model.c_str (),
       analyzer->model ().device ().str ().c_str (),
@@ -359,6 +394,10 @@ gst_legrad_stop (GstBaseTransform * trans)
   self->analyzer = NULL;
   GST_OBJECT_UNLOCK (self);
   delete analyzer;              /* joins the worker */
+  if (self->events)
+    gst_legrad_announce_events (self, self->events->finish (), FALSE);
+  delete self->events;
+  self->events = NULL;
   return TRUE;
 }
 
@@ -438,8 +477,11 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   settings.async = gst_legrad_runs_async (self);
   const std::string roi_type = self->roi_type ? self->roi_type : "";
   const guint stats_interval = self->stats_interval;
+  legrad::PresenceEventSettings events_settings = self->events_settings;
+  events_settings.box_threshold = settings.box_threshold;
   GST_OBJECT_UNLOCK (self);
 
+  std::vector < legrad::PresenceEvent > events;
   try {
     /* Mapped only for frames that are analysed (a mapping may be a download), and unmapped
      * before the metas go on: a mapped frame holds a reference to the buffer. */
@@ -460,10 +502,13 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     const legrad::FrameResult result = self->analyzer->process (frame, settings);
     mapped.reset ();
     legrad::attach_result (buffer, result);
+    events = self->events->update (result, frame.width, frame.height,
+        g_get_real_time () / 1000, events_settings);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("LeGrad analysis failed"), ("%s", e.what ()));
     return GST_FLOW_ERROR;
   }
+  gst_legrad_announce_events (self, events, TRUE);
 
   const legrad::StreamStats stats = self->analyzer->stats ();
   if (stats_interval > 0 && stats.frames_analyzed >= self->analyzed_at_last_message + stats_interval) {
@@ -502,6 +547,10 @@ gst_legrad_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* Pending async work belongs to frames that will never be pushed again. */
       if (self->analyzer)
         self->analyzer->flush ();
+      /* Whatever was present ends with the stream (or before the frames after a seek). */
+      if (self->events)
+        gst_legrad_announce_events (self, self->events->finish (),
+            GST_EVENT_TYPE (event) == GST_EVENT_EOS);
       break;
     default:
       break;
@@ -643,6 +692,12 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
+    case PROP_EVENT_MIN_FRAMES:
+      self->events_settings.min_frames = g_value_get_uint (value);
+      break;
+    case PROP_EVENT_HOLD:
+      self->events_settings.hold_ms = g_value_get_uint (value);
+      break;
     case PROP_THREADS:
       self->compute.threads = (int) g_value_get_uint (value);
       break;
@@ -734,6 +789,12 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
       break;
+    case PROP_EVENT_MIN_FRAMES:
+      g_value_set_uint (value, self->events_settings.min_frames);
+      break;
+    case PROP_EVENT_HOLD:
+      g_value_set_uint (value, self->events_settings.hold_ms);
+      break;
     case PROP_THREADS:
       g_value_set_uint (value, (guint) self->compute.threads);
       break;
@@ -764,6 +825,7 @@ gst_legrad_finalize (GObject * object)
 {
   GstLegrad *self = GST_LEGRAD (object);
   delete self->analyzer;
+  delete self->events;
   g_free (self->model);
   g_free (self->prompts);
   g_free (self->prompts_file);
@@ -880,6 +942,14 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Statistics interval", "Post a 'legrad-stats' "
           "element message every N analysed frames (0 = never)", 0, G_MAXUINT, 0, playing));
+  g_object_class_install_property (gobject_class, PROP_EVENT_MIN_FRAMES,
+      g_param_spec_uint ("event-min-frames", "Event minimum frames", "Analysed frames in a "
+          "row a prompt (or, with region=roi-list, a prompt on an object) must be present in "
+          "(min-score, min-probability) before its 'legrad-event' starts", 1, 10000,
+          legrad::kDefaultEventMinFrames, playing));
+  g_object_class_install_property (gobject_class, PROP_EVENT_HOLD,
+      g_param_spec_uint ("event-hold", "Event hold", "Milliseconds without the prompt before "
+          "its 'legrad-event' ends", 0, 3600000, legrad::kDefaultEventHoldMs, playing));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads", "CPU threads for the model's operators, set at "
           "start for the whole process (0 = every core but one, left to the decoder, encoder "
@@ -932,6 +1002,7 @@ gst_legrad_init (GstLegrad * self)
   self->compute = legrad::ComputeSettings ();
   self->compute.nice = legrad::kPipelineNice;
   self->mode = legrad::kDefaultAnalysisMode;
+  self->events_settings = legrad::PresenceEventSettings ();
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only
    * read, so a shared buffer costs a shallow copy and no pixel copy. */

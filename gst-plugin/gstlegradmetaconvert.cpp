@@ -7,8 +7,9 @@
  * probability (null where the model gives none), region box (or null), the heatmap's age in frames and source timestamp, and optionally the heatmap
  * grid itself (covering the box for the per-object heatmaps of `legrad region=roi-list`, which
  * also carry `object`: the region's id and type). The camera-lost and camera-back events of
- * `legradcamerasrc` are lines too, in order with the frames, and so is each clip a
- * `legradclipsink` downstream opens (its path, announced upstream). Each line is flushed as it
+ * `legradcamerasrc` and the presence events of `legrad` are lines too, in order with the
+ * frames, and so is each clip a `legradclipsink` downstream opens (its path, announced
+ * upstream). docs/legrad-metadata.schema.json describes every line. Each line is flushed as it
  * is written, so a crash loses at most one line.
  *
  * ## Example launch line
@@ -26,7 +27,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "meta/gstlegradmeta.h"
+#include "legradresultjson.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_meta_convert_debug);
 #define GST_CAT_DEFAULT gst_legrad_meta_convert_debug
@@ -53,12 +54,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST
     GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw(ANY)"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
     GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw(ANY)"));
-
-static nlohmann::json
-time_or_null (GstClockTime t)
-{
-  return GST_CLOCK_TIME_IS_VALID (t) ? nlohmann::json (t) : nlohmann::json (nullptr);
-}
 
 static gboolean
 gst_legrad_meta_convert_start (GstBaseTransform * trans)
@@ -119,82 +114,32 @@ gst_legrad_meta_convert_transform_ip (GstBaseTransform * trans, GstBuffer * buff
   GST_OBJECT_LOCK (self);
   const gboolean include_heatmap = self->include_heatmap;
   GST_OBJECT_UNLOCK (self);
-
-  nlohmann::json prompts = nlohmann::json::array ();
-  gpointer state = NULL;
-  GstLegradHeatmapMeta *m;
-  while ((m = gst_buffer_iterate_legrad_heatmap_meta (buffer, &state))) {
-    nlohmann::json p = {
-      {"prompt", m->prompt}, {"index", m->prompt_index}, {"score", m->score},
-      {"probability", m->probability >= 0 ? nlohmann::json (m->probability) : nullptr},
-      {"age", m->age}, {"source_pts", time_or_null (m->source_pts)}, {"box", nullptr},
-    };
-    GstVideoRegionOfInterestMeta *roi = gst_legrad_heatmap_meta_get_region (m, buffer);
-    if (roi)
-      p["box"] = {{"x", roi->x}, {"y", roi->y}, {"width", roi->w}, {"height", roi->h}};
-    /* region=roi-list: the heatmap is of this object, which the box is. */
-    if (m->covers_roi) {
-      p["object"] = {{"roi_id", m->roi_id}, {"type", nullptr}};
-      if (roi && roi->roi_type)
-        p["object"]["type"] = g_quark_to_string (roi->roi_type);
-    }
-    if (include_heatmap) {
-      const gfloat *values = gst_legrad_heatmap_meta_get_values (m);
-      p["heatmap"] = {{"width", m->width}, {"height", m->height},
-      {"values", std::vector < float >(values, values + (gsize) m->width * m->height)}};
-    }
-    prompts.push_back (std::move (p));
-  }
-  const nlohmann::json line = {
-    {"pts", time_or_null (GST_BUFFER_PTS (buffer))},
-    {"width", GST_VIDEO_INFO_WIDTH (&self->info)},
-    {"height", GST_VIDEO_INFO_HEIGHT (&self->info)},
-    {"prompts", prompts},
-  };
-  return gst_legrad_meta_convert_write (self, line) ? GST_FLOW_OK : GST_FLOW_ERROR;
+  return gst_legrad_meta_convert_write (self, legrad::frame_json (buffer, self->info,
+          include_heatmap)) ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
-/* A line for a `legradcamerasrc` camera-lost / camera-back event, in order with the frames:
- * {"event": "camera-lost", "running_time": ..., "uri": ..., "reason": ...}. */
+/* A line for the events that travel with the frames (a camera lost or back, a presence event),
+ * in order with them. */
 static gboolean
 gst_legrad_meta_convert_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstLegradMetaConvert *self = GST_LEGRAD_META_CONVERT (trans);
-  const GstStructure *s = gst_event_get_structure (event);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && self->out &&
-      (gst_structure_has_name (s, "camera-lost") || gst_structure_has_name (s, "camera-back"))) {
-    guint64 running_time = 0;
-    gst_structure_get_uint64 (s, "running-time", &running_time);
-    nlohmann::json line = {
-      {"event", gst_structure_get_name (s)}, {"running_time", running_time},
-      {"uri", gst_structure_get_string (s, "uri") ? gst_structure_get_string (s, "uri") : ""},
-    };
-    if (const gchar * reason = gst_structure_get_string (s, "reason"))
-      line["reason"] = reason;
-    gint64 lost_ms;
-    if (gst_structure_get_int64 (s, "lost-ms", &lost_ms))
-      line["lost_ms"] = lost_ms;
-    gst_legrad_meta_convert_write (self, line);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && self->out) {
+    if (const auto line = legrad::event_json (gst_event_get_structure (event)))
+      gst_legrad_meta_convert_write (self, *line);
   }
   return GST_BASE_TRANSFORM_CLASS (gst_legrad_meta_convert_parent_class)->sink_event (trans,
       event);
 }
 
-/* A line for a `legradclipsink` clip, which it announces upstream as it opens:
- * {"event": "clip", "location": ..., "events": "a,b", "running_time": ...}. */
+/* A line for a `legradclipsink` clip, which it announces upstream as it opens. */
 static gboolean
 gst_legrad_meta_convert_src_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstLegradMetaConvert *self = GST_LEGRAD_META_CONVERT (trans);
-  const GstStructure *s = gst_event_get_structure (event);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM && self->out &&
-      gst_structure_has_name (s, "legrad-clip")) {
-    guint64 running_time = 0;
-    gst_structure_get_uint64 (s, "running-time", &running_time);
-    const gchar *location = gst_structure_get_string (s, "location");
-    const gchar *events = gst_structure_get_string (s, "events");
-    gst_legrad_meta_convert_write (self, {{"event", "clip"}, {"location", location ? location :
-                ""}, {"events", events ? events : ""}, {"running_time", running_time}});
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM && self->out) {
+    if (const auto line = legrad::event_json (gst_event_get_structure (event)))
+      gst_legrad_meta_convert_write (self, *line);
   }
   return GST_BASE_TRANSFORM_CLASS (gst_legrad_meta_convert_parent_class)->src_event (trans,
       event);

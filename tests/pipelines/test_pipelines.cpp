@@ -26,6 +26,7 @@
 
 #include "base/device.h"
 #include "engine/engine.h"
+#include "json_lines.h"
 #include "lab/random_init.h"
 #include "media_support.h"
 #include "meta/gstlegradmeta.h"
@@ -100,15 +101,9 @@ TEST(Pipelines, HeadlessDemoWritesAPlayableMp4AndJsonLines) {
   EXPECT_EQ(test::decodable_frames(dir.file("demo.mp4")), 24);
   // 4:2:0 (High), not the High 4:4:4 that x264enc writes from RGB and most players refuse.
   EXPECT_EQ(h264_stream(dir.file("demo.mp4")), "high 256x256");
-  std::ifstream in(dir.file("demo.jsonl"));
-  std::string line;
-  int lines = 0;
-  while (std::getline(in, line)) {
-    const nlohmann::json j = nlohmann::json::parse(line);
-    EXPECT_EQ(j["prompts"].size(), 2u);
-    ++lines;
-  }
-  EXPECT_EQ(lines, 24);
+  const auto frames = test::frame_lines(dir.file("demo.jsonl"));
+  for (const auto& j : frames) EXPECT_EQ(j["prompts"].size(), 2u);
+  EXPECT_EQ(frames.size(), 24u);
 }
 
 // `legrad explain` and `legradoverlay` draw a prompt's heatmap alike: on the same picture, with
@@ -203,13 +198,9 @@ TEST(Pipelines, ManyCamerasShareOneModel) {
     const std::string out = videos[0].substr(0, videos[0].size() - 4);
     EXPECT_EQ(h264_stream(out + ".mp4"), "high " + sizes[i]);
     EXPECT_EQ(test::decodable_frames(out + ".mp4"), 5);
-    std::ifstream jsonl(metadata[0]);
-    int lines = 0;
-    for (std::string line; std::getline(jsonl, line);) {
-      EXPECT_EQ(nlohmann::json::parse(line)["prompts"].size(), 2u);
-      ++lines;
-    }
-    EXPECT_EQ(lines, 5);
+    const auto frames = test::frame_lines(metadata[0]);
+    for (const auto& j : frames) EXPECT_EQ(j["prompts"].size(), 2u);
+    EXPECT_EQ(frames.size(), 5u);
   }
 }
 
@@ -241,10 +232,10 @@ TEST(Pipelines, DemoBoxesThePromptsTheModelThinksPresent) {
   REQUIRE_FASHION_MNIST();
   test::TempDir dir;
   run_demo(scripts, dir, 20, "");
-  std::ifstream meta(dir.file("demo.jsonl"));
   int lines = 0, boxes = 0;
-  for (std::string line; std::getline(meta, line); ++lines) {
-    const nlohmann::json frame = nlohmann::json::parse(line);
+  for (const nlohmann::json& frame : test::frame_lines(dir.file("demo.jsonl"))) {
+    ++lines;
+    const std::string line = frame.dump();
     for (const nlohmann::json& p : frame["prompts"]) {
       const double probability = p["probability"].get<double>();
       EXPECT_GE(probability, 0.0);
@@ -282,12 +273,12 @@ TEST(Pipelines, BundledModelsHeatmapsFollowTheirMovingItems) {
   };
   const std::vector<std::string> items = {"sneaker", "dress", "sandal"};
   for (size_t p = 0; p < 2; ++p) {  // the demo's prompts: a sneaker, a dress
-    std::ifstream item_lines(dir.file("frames/items.txt")), meta(dir.file("demo.jsonl"));
-    std::string item_line, meta_line;
+    std::ifstream item_lines(dir.file("frames/items.txt"));
+    const auto meta = test::frame_lines(dir.file("demo.jsonl"));
+    std::string item_line;
     int n = 0, clear = 0, on_item = 0;
-    while (std::getline(item_lines, item_line) && std::getline(meta, meta_line)) {
-      ++n;
-      const nlohmann::json prompt = nlohmann::json::parse(meta_line)["prompts"][p];
+    while (n < int(meta.size()) && std::getline(item_lines, item_line)) {
+      const nlohmann::json prompt = meta[n++]["prompts"][p];
       ASSERT_EQ(prompt["prompt"], "a photo of a " + items[p]);
       if (prompt["box"].is_null()) continue;
       const double cx = prompt["box"]["x"].get<double>() + prompt["box"]["width"].get<double>() / 2;
@@ -409,10 +400,9 @@ const char* kH264Camera =
 // The lines of a JSON-lines file that are camera events, their names in order.
 std::vector<std::string> camera_events(const std::string& path) {
   std::vector<std::string> events;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line);
-    if (j.contains("event")) events.push_back(j["event"]);
+  for (const auto& j : test::event_lines(path)) {
+    const std::string name = j["event"];
+    if (name.rfind("camera-", 0) == 0) events.push_back(name);
   }
   return events;
 }
