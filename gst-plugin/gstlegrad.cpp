@@ -908,7 +908,7 @@ gst_legrad_class_init (GstLegradClass * klass)
           "region of interest", 0.0f, 1.0f, defaults.box_threshold, playing));
   g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
       g_param_spec_float ("min-score", "Minimum score", "Presence score (cosine similarity) a "
-          "prompt needs for a region of interest", -1.0f, 1.0f, defaults.presence.min_score, playing));
+          "prompt needs to be present (boxes, presence events)", -1.0f, 1.0f, defaults.presence.min_score, playing));
   g_object_class_install_property (gobject_class, PROP_MIN_PROBABILITY,
       g_param_spec_float ("min-probability", "Minimum probability", "Presence probability a "
           "prompt needs for a region of interest, for models that give one (trained with a "

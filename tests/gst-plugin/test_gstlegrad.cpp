@@ -1183,5 +1183,84 @@ TEST_F(Plugin, StreamsJoinAndLeaveABatchWhileOthersPlay) {
 #endif
 }
 
+// Presence events: a prompt present in event-min-frames analysed frames in a row starts one,
+// event-hold without it ends it; each is a downstream event in order with the frames.
+TEST_F(Plugin, PresenceEventsStartAfterMinFramesAndEndAfterTheHold) {
+  // min-score -1: present in every frame; then 1: in none.
+  GstHarness* h = analyzer("prompts=\"a cat;a dog\" event-min-frames=3 event-hold=100",
+                           caps("RGB", 64, 48));
+  auto presence_events = [&] {
+    std::vector<std::string> out;
+    while (GstEvent* e = gst_harness_try_pull_event(h)) {
+      const GstStructure* s = gst_event_get_structure(e);
+      if (GST_EVENT_TYPE(e) == GST_EVENT_CUSTOM_DOWNSTREAM && gst_structure_has_name(s, "legrad-event"))
+        out.push_back(std::string(gst_structure_get_string(s, "prompt")) + " " +
+                      gst_structure_get_string(s, "state") + " " +
+                      gst_structure_get_string(s, "id"));
+      gst_event_unref(e);
+    }
+    return out;
+  };
+  GstClockTime pts = 0;
+  auto push = [&](int frames) {
+    for (int i = 0; i < frames; ++i, pts += 40 * GST_MSECOND)
+      gst_buffer_unref(gst_harness_push_and_pull(h, frame("RGB", 64, 48, pts)));
+  };
+  push(2);
+  EXPECT_TRUE(presence_events().empty());
+  push(1);
+  EXPECT_EQ(presence_events(), (std::vector<std::string>{"a cat start 1", "a dog start 2"}));
+  push(5);
+  EXPECT_TRUE(presence_events().empty());
+  set(h, "min-score", 1.0f);
+  push(2);  // 80 ms without them
+  EXPECT_TRUE(presence_events().empty());
+  push(1);
+  EXPECT_EQ(presence_events(), (std::vector<std::string>{"a cat end 1", "a dog end 2"}));
+  gst_harness_teardown(h);
+}
+
+// From a launch line: the events are element messages, and lines of legradmetaconvert between
+// the frames they belong to; what is under way ends with the stream.
+TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
+  test::TempDir dir;
+  const std::string desc =
+      "videotestsrc num-buffers=8 ! video/x-raw,width=64,height=48,framerate=25/1 ! legrad model=" +
+      model() + " prompts=\"a cat\" event-min-frames=2 attach-roi=true ! legradmetaconvert location=" +
+      dir.file("m.jsonl") + " ! fakesink";
+  std::vector<GstStructure*> messages = run_collecting(desc, "legrad-event");
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_STREQ(gst_structure_get_string(messages[0], "state"), "start");
+  EXPECT_STREQ(gst_structure_get_string(messages[1], "state"), "end");
+  guint64 start_pts = 1, last_pts = 0, frames = 0;
+  gst_structure_get_uint64(messages[1], "start-pts", &start_pts);
+  gst_structure_get_uint64(messages[1], "last-pts", &last_pts);
+  gst_structure_get_uint64(messages[1], "frames", &frames);
+  EXPECT_EQ(start_pts, 0u);
+  EXPECT_EQ(last_pts, 7 * 40 * GST_MSECOND);
+  EXPECT_EQ(frames, 8u);
+  EXPECT_TRUE(gst_structure_has_field(messages[1], "box-width"));
+  const char* utc = gst_structure_get_string(messages[0], "start-utc");
+  ASSERT_NE(utc, nullptr);
+  EXPECT_TRUE(g_str_has_suffix(utc, "Z")) << utc;
+  for (GstStructure* s : messages) gst_structure_free(s);
+
+  std::vector<std::string> order;  // "f" a frame, else the event's state
+  std::ifstream in(dir.file("m.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    order.push_back(j.contains("event") ? j["state"].get<std::string>() : "f");
+    if (j.contains("event")) {
+      EXPECT_EQ(j["event"], "presence");
+      EXPECT_EQ(j["prompt"], "a cat");
+      EXPECT_TRUE(j["object_id"].is_null());
+      EXPECT_FALSE(j["box"].is_null());
+    }
+  }
+  // Sent before the frame that started it (the second) passes on.
+  EXPECT_EQ(order, (std::vector<std::string>{"f", "start", "f", "f", "f", "f", "f", "f", "f",
+                                             "end"}));
+}
+
 }  // namespace
 }  // namespace legrad
