@@ -6,6 +6,7 @@
 #include "engine/stream_analyzer.h"
 #include "explain/methods.h"
 #include "heatmap/colormap.h"
+#include "legradtransport.h"
 
 /* An enum whose values are the table's indices (each table is in its enum's order), with the
  * table's names as nicks. The values live as long as the type, i.e. the process. */
@@ -36,6 +37,10 @@ DEFINE_ENUM_FROM_TABLE (gst_legrad_colormap_get_type, "GstLegradColormap", legra
 DEFINE_ENUM_FROM_TABLE (gst_legrad_dtype_get_type, "GstLegradDtype", legrad::dtype_choices ())
 DEFINE_ENUM_FROM_TABLE (gst_legrad_mode_get_type, "GstLegradMode", legrad::analysis_modes ())
 DEFINE_ENUM_FROM_TABLE (gst_legrad_region_get_type, "GstLegradRegion", legrad::region_modes ())
+DEFINE_ENUM_FROM_TABLE (gst_legrad_publish_method_get_type, "GstLegradPublishMethod",
+    legrad::publish_methods ())
+DEFINE_ENUM_FROM_TABLE (gst_legrad_publish_content_get_type, "GstLegradPublishContent",
+    legrad::publish_contents ())
 
 gint
 gst_legrad_default_dtype (void)

@@ -25,6 +25,12 @@ GType gst_legrad_mode_get_type (void);
 #define GST_TYPE_LEGRAD_REGION (gst_legrad_region_get_type ())
 GType gst_legrad_region_get_type (void);
 
+#define GST_TYPE_LEGRAD_PUBLISH_METHOD (gst_legrad_publish_method_get_type ())
+GType gst_legrad_publish_method_get_type (void);
+
+#define GST_TYPE_LEGRAD_PUBLISH_CONTENT (gst_legrad_publish_content_get_type ())
+GType gst_legrad_publish_content_get_type (void);
+
 G_END_DECLS
 
 #endif

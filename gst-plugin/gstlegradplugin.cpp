@@ -5,6 +5,7 @@
 #include "gstlegradcamerasrc.h"
 #include "gstlegradclipsink.h"
 #include "gstlegradmetaconvert.h"
+#include "gstlegradmetapublish.h"
 #include "gstlegradoverlay.h"
 #include "gstlegradrecordsink.h"
 #include "base/log.h"
@@ -31,6 +32,7 @@ plugin_init (GstPlugin * plugin)
   ok &= GST_ELEMENT_REGISTER (legradcamerasrc, plugin);
   ok &= GST_ELEMENT_REGISTER (legradrecordsink, plugin);
   ok &= GST_ELEMENT_REGISTER (legradclipsink, plugin);
+  ok &= GST_ELEMENT_REGISTER (legradmetapublish, plugin);
   return ok;
 }
 

@@ -1,0 +1,131 @@
+#include "legradpublishclient.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace legrad {
+
+namespace {
+constexpr int kDrainOnStopMs = 2000;
+constexpr auto kPopWait = std::chrono::milliseconds(10);
+}  // namespace
+
+PublishClient::PublishClient(std::unique_ptr<Transport> transport, Outbox& outbox,
+                             double max_reconnect_interval_s,
+                             std::function<void(const ConnectionChange&)> on_change)
+    : transport_(std::move(transport)),
+      outbox_(outbox),
+      max_wait_s_(std::max(1.0, max_reconnect_interval_s)),
+      on_change_(std::move(on_change)) {}
+
+PublishClient::~PublishClient() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  outbox_.close();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool PublishClient::wait(double seconds) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !stop_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return stop_; });
+}
+
+std::string PublishClient::try_connect(bool first) {
+  ConnectionChange change;
+  change.reason = transport_->connect();
+  change.connected = change.reason.empty();
+  change.first = first;
+  if (change.connected) {
+    next_wait_s_ = 1.0;
+    failed_ = 0;
+    std::lock_guard<std::mutex> lock(mutex_);
+    counts_.connected = true;
+    if (ever_connected_) ++counts_.reconnections;
+    ever_connected_ = true;
+  } else {
+    change.attempt = ++failed_;
+  }
+  on_change_(change);
+  return change.reason;
+}
+
+bool PublishClient::back_off() {
+  if (!wait(next_wait_s_)) return false;
+  next_wait_s_ = std::min(next_wait_s_ * 2, max_wait_s_);
+  return true;
+}
+
+std::string PublishClient::connect_now(unsigned attempts) {
+  std::string reason;
+  for (unsigned i = 0; i < std::max(1u, attempts); ++i) {
+    if (i > 0 && !back_off()) break;
+    reason = try_connect(true);
+    if (reason.empty()) break;
+  }
+  return reason;
+}
+
+void PublishClient::start() { thread_ = std::thread([this] { run(); }); }
+
+void PublishClient::settle() {
+  const uint64_t delivered = transport_->take_delivered();
+  for (OutgoingMessage::Kind kind : transport_->take_lost()) outbox_.count_lost(kind);
+  std::lock_guard<std::mutex> lock(mutex_);
+  counts_.published += delivered;
+}
+
+void PublishClient::drain_some() {
+  for (int i = 0; i < 64 && transport_->connected(); ++i) {
+    auto message = outbox_.pop(i == 0 ? kPopWait : std::chrono::milliseconds(0));
+    if (!message) break;
+    if (!transport_->send(*message)) {
+      outbox_.put_back(std::move(*message));
+      transport_->service(5);
+      break;
+    }
+  }
+  transport_->service(0);
+  settle();
+}
+
+void PublishClient::run() {
+  bool first = !ever_connected_;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) break;
+    }
+    if (!transport_->connected()) {
+      const bool connected = try_connect(first).empty();
+      first = first && !connected;
+      if (!connected && !back_off()) break;
+      if (!connected) continue;
+    }
+    drain_some();
+    if (!transport_->connected()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        counts_.connected = false;
+      }
+      on_change_({false, transport_->take_disconnect_reason(), 0, false});
+      if (!wait(next_wait_s_)) break;
+    }
+  }
+  // What is queued gets a last chance, bounded, before the transport closes.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDrainOnStopMs);
+  while (transport_->connected() && outbox_.counts().waiting > 0 &&
+         std::chrono::steady_clock::now() < until)
+    drain_some();
+  transport_->drain(kDrainOnStopMs);
+  settle();
+}
+
+PublishCounts PublishClient::counts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return counts_;
+}
+
+}  // namespace legrad
