@@ -5,6 +5,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -z "${GST_PLUGIN_PATH:-}" ] && [ -f "$root/build/gst-plugin/libgstlegrad.so" ]; then
   export GST_PLUGIN_PATH="$root/build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 fi
+# Two malloc arenas: each camera connection starts streaming threads, and glibc gives threads
+# arenas of their own that it keeps; with two, a day of reconnections stays flat
+# (docs/reliability.md, cameras that drop).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 LEGRAD="${LEGRAD:-$root/build/cli/legrad}"
 [ -x "$LEGRAD" ] || LEGRAD="$(command -v legrad || true)"
 # MODEL: a .safetensors file or an open_clip model folder. The default is the bundled model
