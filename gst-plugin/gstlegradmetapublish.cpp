@@ -114,6 +114,7 @@ struct PublishConfig {
 struct AwaitedPrompts {
   legrad::PromptCommand command;
   guint frames = 0;
+  GstClockTime applied_pts = GST_CLOCK_TIME_NONE;       /* the frame it went upstream at */
 };
 
 struct PublishState {
@@ -181,7 +182,8 @@ gst_legrad_meta_publish_queue (GstLegradMetaPublish * self, legrad::OutgoingMess
 
 static void
 gst_legrad_meta_publish_answer (GstLegradMetaPublish * self,
-    const legrad::PromptCommand & command, bool accepted, const std::string & reason)
+    const legrad::PromptCommand & command, bool accepted, const std::string & reason,
+    const nlohmann::json & times = nlohmann::json::object ())
 {
   PublishState *st = self->state;
   std::vector < std::string > in_use;
@@ -192,6 +194,7 @@ gst_legrad_meta_publish_answer (GstLegradMetaPublish * self,
   nlohmann::json answer = legrad::command_answer (st->running.stream_id, command, accepted,
       in_use, reason);
   answer["host"] = g_get_host_name ();
+  answer.update (times);
   GST_INFO_OBJECT (self, "prompt command answered: %s", answer.dump ().c_str ());
   const std::string topic = legrad::expand_topic (st->running.status_topic,
       st->running.stream_id, "");
@@ -417,13 +420,19 @@ gst_legrad_meta_publish_follow_commands (GstLegradMetaPublish * self, GstBuffer 
     gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
         gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new ("legrad/prompts",
                 "prompts", G_TYPE_STRING, list.c_str (), NULL)));
-    st->awaited = AwaitedPrompts { *pending, 0 };
+    st->awaited = AwaitedPrompts { *pending, 0, GST_BUFFER_PTS (buffer) };
     return;
   }
   if (!st->awaited)
     return;
   if (prompts == st->awaited->command.prompts) {
-    gst_legrad_meta_publish_answer (self, st->awaited->command, true, "");
+    /* Where it went upstream, and the first frame that carries it. */
+    const GstClockTime applied = st->awaited->applied_pts;
+    gst_legrad_meta_publish_answer (self, st->awaited->command, true, "", {
+          {"applied_pts", GST_CLOCK_TIME_IS_VALID (applied) ? nlohmann::json (applied) :
+                nlohmann::json (nullptr)},
+          {"effective_pts", GST_BUFFER_PTS_IS_VALID (buffer) ? nlohmann::json (GST_BUFFER_PTS
+                      (buffer)) : nlohmann::json (nullptr)}});
     st->awaited.reset ();
   } else if (++st->awaited->frames >= PROMPTS_CONFIRM_FRAMES) {
     gst_legrad_meta_publish_answer (self, st->awaited->command, false, "the frames do not "

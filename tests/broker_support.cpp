@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,9 @@ TlsFiles make_tls_files(const std::string& dir) {
       " && openssl x509 -req -in " + dir + "/server.csr -CA " + f.ca + " -CAkey " + dir +
       "/ca.key -CAcreateserial -days 2 -extfile " + ext + " -out " + f.cert + q;
   if (std::system(cmd.c_str()) != 0) return {};
+  // Readable by the user a broker started as root turns into.
+  for (const std::string& path : {dir, f.ca, f.cert, f.key})
+    chmod(path.c_str(), path == dir ? 0755 : 0644);
   return f;
 }
 
@@ -106,19 +110,21 @@ MqttSubscriber::~MqttSubscriber() {
 
 // Connects, and connects again every 20 ms while the broker is away.
 void MqttSubscriber::run() {
-  bool started = false;
+  bool started = false, linked = false;
   while (!stop_) {
-    if (!connected_) {
+    if (!linked) {
       const int rc = started ? mosquitto_reconnect(mosq_)
                              : mosquitto_connect(mosq_, "127.0.0.1", port_, 30);
       started = started || rc == MOSQ_ERR_SUCCESS;
-      if (rc != MOSQ_ERR_SUCCESS) {
+      linked = rc == MOSQ_ERR_SUCCESS;
+      if (!linked) {
         usleep(20000);
         continue;
       }
     }
     if (mosquitto_loop(mosq_, 20, 1) != MOSQ_ERR_SUCCESS) {
       connected_ = false;
+      linked = false;
       usleep(20000);
     }
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 struct mosquitto;
+struct mosquitto_message;
 
 namespace legrad {
 namespace test {
@@ -61,7 +62,7 @@ class MqttSubscriber {
 
  private:
   void run();
-  static void on_message(mosquitto*, void*, const struct mosquitto_message*);
+  static void on_message(mosquitto*, void*, const mosquitto_message*);
   static void on_connect(mosquitto*, void*, int);
 
   std::string topic_;
