@@ -28,6 +28,10 @@ packages=(
   # A camera on 127.0.0.1 for the tests: a small RTSP server (tests/tools) built on it, and
   # the H.265 encoder (x265enc: bad) its H.265 camera sends with.
   libgstrtspserver-1.0-dev gstreamer1.0-plugins-bad
+  # legradmetapublish: MQTT (libmosquitto) and Kafka (librdkafka, with its mock cluster for the
+  # tests); a real broker for the tests and users (mosquitto, mosquitto_sub), and openssl for
+  # the TLS test's certificates.
+  libmosquitto-dev librdkafka-dev mosquitto mosquitto-clients openssl
   # Heatmaps from Python: the introspection data's builder, and what the example and its test
   # run with (Debian's Python).
   gobject-introspection libgirepository1.0-dev python3-gi python3-numpy gir1.2-gstreamer-1.0
