@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "json_schema.h"
 #include "plugin_support.h"
 
 namespace legrad {
@@ -1249,6 +1250,7 @@ TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
   std::ifstream in(dir.file("m.jsonl"));
   for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(test::metadata_problem(j), "") << line;
     order.push_back(j.contains("event") ? j["state"].get<std::string>() : "f");
     if (j.contains("event")) {
       EXPECT_EQ(j["event"], "presence");

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "json_schema.h"
 #include "media_support.h"
 #include "support.h"
 
@@ -188,6 +189,7 @@ TEST_F(CameraSrc, ComesBackEachTimeTheCameraDoes) {
   uint64_t last_pts = 0;
   for (std::string line; std::getline(lines, line);) {
     const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(test::metadata_problem(j), "") << line;
     if (j.contains("event")) {
       events.push_back(j["event"]);
       EXPECT_GE(j["running_time"].get<uint64_t>(), last_pts) << line;

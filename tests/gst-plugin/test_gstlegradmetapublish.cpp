@@ -15,6 +15,7 @@
 
 #include "broker_support.h"
 #include "json_lines.h"
+#include "json_schema.h"
 #include "plugin_support.h"
 
 namespace legrad {
@@ -256,10 +257,35 @@ TEST_F(Publish, PromptsFromAfarAndCommandsRefusedWithTheirReasons) {
   for (const auto& f : payloads(messages, "legrad/cam-1/frames")) {
     const uint64_t pts = f["pts"];
     if (pts > applied && pts < effective) ++old_after;
-    if (pts >= effective) EXPECT_EQ(f["prompts"].size(), 1u) << "back to the old prompts";
+    if (pts >= effective) {
+      EXPECT_EQ(f["prompts"].size(), 1u) << "back to the old prompts";
+    }
   }
   EXPECT_LT(applied, effective);
   EXPECT_LE(old_after, 1) << "more than two analysed frames after it went upstream";
+}
+
+// method=file: the lines of legradmetaconvert with the stream, a sequence and the time, all of
+// them what the repository's JSON Schema says; the schema itself refuses what is not.
+TEST_F(Publish, FileLinesFollowTheSchema) {
+  test::TempDir dir;
+  Running p(analysed(12, false) + " attach-roi=true ! legradmetapublish name=pub publish=all "
+            "stream-id=yard file-path=" + dir.file("out.jsonl") + " ! fakesink name=out");
+  ASSERT_TRUE(p.run(60)) << p.errors;
+  p.stop();
+  const auto lines = test::json_lines(dir.file("out.jsonl"));
+  ASSERT_EQ(lines.size(), 12u + 4u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(test::metadata_problem(lines[i]), "") << lines[i];
+    EXPECT_EQ(lines[i]["stream_id"], "yard");
+    EXPECT_EQ(lines[i]["seq"], i);
+  }
+  nlohmann::json broken = lines[0];
+  broken.erase("pts");
+  EXPECT_NE(test::metadata_problem(broken), "");
+  broken = lines[0];
+  broken["prompts"][0]["score"] = "high";
+  EXPECT_NE(test::metadata_problem(broken), "");
 }
 
 // Bad settings: element errors naming the setting and the reason.
