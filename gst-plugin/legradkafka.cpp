@@ -51,7 +51,8 @@ class KafkaTransport : public Transport {
 
   std::string connect() override {
     const rd_kafka_metadata_t* metadata = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, nullptr, &metadata, kMetadataTimeoutMs);
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk_, 0, nullptr, &metadata, kMetadataTimeoutMs);
     if (err) return std::string("kafka: ") + rd_kafka_err2str(err);
     rd_kafka_metadata_destroy(metadata);
     connected_ = true;
@@ -63,8 +64,7 @@ class KafkaTransport : public Transport {
     if (!connected_) return false;
     auto* kind = new OutgoingMessage::Kind(m.kind);
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_TOPIC(m.topic.c_str()),
-        RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
+        rk_, RD_KAFKA_V_TOPIC(m.topic.c_str()), RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(m.payload.data()), m.payload.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(kind), RD_KAFKA_V_END);
     if (err) {

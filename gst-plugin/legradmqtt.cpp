@@ -56,12 +56,13 @@ class MqttTransport : public Transport {
                                                       int(settings_.keep_alive_s));
     started_ = true;
     if (rc != MOSQ_ERR_SUCCESS) return where() + mosquitto_strerror(rc);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kConnectTimeoutMs);
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kConnectTimeoutMs);
     while (connack_ < 0 && std::chrono::steady_clock::now() < until) {
       const int loop = mosquitto_loop(mosq_, 50, 1);
       if (loop != MOSQ_ERR_SUCCESS && connack_ < 0)
-        return where() + (loop == MOSQ_ERR_ERRNO ? "connection refused or lost"
-                                                  : mosquitto_strerror(loop));
+        return where() +
+               (loop == MOSQ_ERR_ERRNO ? "connection refused or lost" : mosquitto_strerror(loop));
     }
     if (connack_ < 0) return where() + "no answer within 5 s";
     if (connack_ != 0) return where() + mosquitto_connack_string(connack_);
@@ -100,9 +101,9 @@ class MqttTransport : public Transport {
 
   void set_tls() {
     const auto c = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-    const int rc = mosquitto_tls_set(mosq_, c(settings_.tls_ca_file), nullptr,
-                                     c(settings_.tls_cert_file), c(settings_.tls_key_file),
-                                     nullptr);
+    const int rc =
+        mosquitto_tls_set(mosq_, c(settings_.tls_ca_file), nullptr, c(settings_.tls_cert_file),
+                          c(settings_.tls_key_file), nullptr);
     if (rc != MOSQ_ERR_SUCCESS)
       throw Error(std::string("tls-ca-file, tls-cert-file, tls-key-file: ") +
                   mosquitto_strerror(rc));

@@ -24,12 +24,12 @@ guint64 time_or_none(int64_t t) { return t >= 0 ? guint64(t) : GST_CLOCK_TIME_NO
 
 GstStructure* presence_event_structure(const PresenceEvent& e) {
   GstStructure* s = gst_structure_new(
-      kPresenceEventName, "id", G_TYPE_STRING, std::to_string(e.id).c_str(), "state",
-      G_TYPE_STRING, e.state(), "prompt", G_TYPE_STRING, e.prompt.c_str(), "object-id", G_TYPE_INT,
-      e.object_id, "start-pts", G_TYPE_UINT64, time_or_none(e.start_pts), "start-utc",
-      G_TYPE_STRING, iso8601_utc(e.start_utc_ms).c_str(), "last-pts", G_TYPE_UINT64,
-      time_or_none(e.last_pts), "frames", G_TYPE_UINT64, guint64(e.frames), "peak-score",
-      G_TYPE_DOUBLE, double(e.peak_score), nullptr);
+      kPresenceEventName, "id", G_TYPE_STRING, std::to_string(e.id).c_str(), "state", G_TYPE_STRING,
+      e.state(), "prompt", G_TYPE_STRING, e.prompt.c_str(), "object-id", G_TYPE_INT, e.object_id,
+      "start-pts", G_TYPE_UINT64, time_or_none(e.start_pts), "start-utc", G_TYPE_STRING,
+      iso8601_utc(e.start_utc_ms).c_str(), "last-pts", G_TYPE_UINT64, time_or_none(e.last_pts),
+      "frames", G_TYPE_UINT64, guint64(e.frames), "peak-score", G_TYPE_DOUBLE, double(e.peak_score),
+      nullptr);
   if (e.peak_probability)
     gst_structure_set(s, "peak-probability", G_TYPE_DOUBLE, double(*e.peak_probability), nullptr);
   if (e.peak_box)

@@ -68,7 +68,9 @@ std::string PublishClient::connect_now(unsigned attempts) {
   return reason;
 }
 
-void PublishClient::start() { thread_ = std::thread([this] { run(); }); }
+void PublishClient::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void PublishClient::settle() {
   const uint64_t delivered = transport_->take_delivered();

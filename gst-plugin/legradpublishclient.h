@@ -46,9 +46,9 @@ class PublishClient {
  private:
   void run();
   std::string try_connect(bool first);  // "" or why not
-  bool back_off();                       // waits, doubling the next wait; false when stopping
+  bool back_off();                      // waits, doubling the next wait; false when stopping
   void drain_some();
-  void settle();  // delivered and lost counts from the transport
+  void settle();              // delivered and lost counts from the transport
   bool wait(double seconds);  // false when stopping
 
   std::unique_ptr<Transport> transport_;

@@ -31,7 +31,7 @@ const std::vector<ChoiceInfo>& publish_contents() {
 }
 
 std::vector<std::pair<std::string, int>> parse_address(const std::string& address,
-                                                      int default_port) {
+                                                       int default_port) {
   std::vector<std::pair<std::string, int>> out;
   const std::string text = address.empty() ? "127.0.0.1" : address;
   size_t begin = 0;
@@ -61,7 +61,8 @@ std::vector<std::pair<std::string, int>> parse_address(const std::string& addres
 void check_publish_topic(const std::string& setting, const std::string& topic) {
   if (topic.empty()) throw Error(setting + " is empty");
   if (topic.find_first_of("+#") != std::string::npos)
-    throw Error(setting + " '" + topic + "' holds a wildcard ('+' or '#'), which only "
+    throw Error(setting + " '" + topic +
+                "' holds a wildcard ('+' or '#'), which only "
                 "subscriptions may use");
 }
 
@@ -73,7 +74,8 @@ std::string expand_topic(const std::string& pattern, const std::string& stream_i
   std::string out = pattern;
   for (const auto& [name, value] :
        {std::pair<std::string, std::string>{"{stream-id}", stream_id}, {"{prompt}", safe_prompt}}) {
-    for (size_t at = out.find(name); at != std::string::npos; at = out.find(name, at + value.size()))
+    for (size_t at = out.find(name); at != std::string::npos;
+         at = out.find(name, at + value.size()))
       out.replace(at, name.size(), value);
   }
   return out;
@@ -138,12 +140,9 @@ std::unique_ptr<Transport> make_transport(const PublishSettings& s,
   if (!s.control_topic.empty() && s.method != PublishMethod::Mqtt)
     throw Error("control-topic needs method=mqtt");
   switch (s.method) {
-    case PublishMethod::Mqtt:
-      return make_mqtt_transport(s, std::move(on_command));
-    case PublishMethod::Kafka:
-      return make_kafka_transport(s);
-    case PublishMethod::File:
-      break;
+    case PublishMethod::Mqtt: return make_mqtt_transport(s, std::move(on_command));
+    case PublishMethod::Kafka: return make_kafka_transport(s);
+    case PublishMethod::File: break;
   }
   return std::make_unique<FileTransport>(s.file_path);
 }

@@ -49,7 +49,7 @@ struct PublishSettings {
 // host:port pairs from an address ("" gives 127.0.0.1); throws legrad::Error naming the
 // address and what is wrong with it.
 std::vector<std::pair<std::string, int>> parse_address(const std::string& address,
-                                                      int default_port);
+                                                       int default_port);
 
 // A topic to publish to: throws legrad::Error where it is empty or holds MQTT wildcards.
 void check_publish_topic(const std::string& setting, const std::string& topic);

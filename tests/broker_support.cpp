@@ -52,10 +52,12 @@ TlsFiles make_tls_files(const std::string& dir) {
   const std::string q = " > " + dir + "/openssl.log 2>&1";
   const std::string cmd =
       "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=legrad-test-ca -keyout " + dir +
-      "/ca.key -out " + f.ca + q + " && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
-      "-keyout " + f.key + " -out " + dir + "/server.csr" + q +
-      " && openssl x509 -req -in " + dir + "/server.csr -CA " + f.ca + " -CAkey " + dir +
-      "/ca.key -CAcreateserial -days 2 -extfile " + ext + " -out " + f.cert + q;
+      "/ca.key -out " + f.ca + q +
+      " && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
+      "-keyout " +
+      f.key + " -out " + dir + "/server.csr" + q + " && openssl x509 -req -in " + dir +
+      "/server.csr -CA " + f.ca + " -CAkey " + dir + "/ca.key -CAcreateserial -days 2 -extfile " +
+      ext + " -out " + f.cert + q;
   if (std::system(cmd.c_str()) != 0) return {};
   // Readable by the user a broker started as root turns into.
   for (const std::string& path : {dir, f.ca, f.cert, f.key})
@@ -63,10 +65,12 @@ TlsFiles make_tls_files(const std::string& dir) {
   return f;
 }
 
-MqttBroker::MqttBroker(const std::string& dir, const TlsFiles* tls) : dir_(dir), port_(free_port()) {
+MqttBroker::MqttBroker(const std::string& dir, const TlsFiles* tls)
+    : dir_(dir), port_(free_port()) {
   std::ofstream conf(dir_ + "/mosquitto.conf");
   conf << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
-  if (tls) conf << "cafile " << tls->ca << "\ncertfile " << tls->cert << "\nkeyfile " << tls->key << "\n";
+  if (tls)
+    conf << "cafile " << tls->ca << "\ncertfile " << tls->cert << "\nkeyfile " << tls->key << "\n";
   conf.close();
   start();
 }
@@ -113,8 +117,8 @@ void MqttSubscriber::run() {
   bool started = false, linked = false;
   while (!stop_) {
     if (!linked) {
-      const int rc = started ? mosquitto_reconnect(mosq_)
-                             : mosquitto_connect(mosq_, "127.0.0.1", port_, 30);
+      const int rc =
+          started ? mosquitto_reconnect(mosq_) : mosquitto_connect(mosq_, "127.0.0.1", port_, 30);
       started = started || rc == MOSQ_ERR_SUCCESS;
       linked = rc == MOSQ_ERR_SUCCESS;
       if (!linked) {

@@ -48,7 +48,8 @@ std::string schema_problem(const nlohmann::json& value, const nlohmann::json& sc
   if (schema.contains("type")) {
     const auto& t = schema["type"];
     bool ok = false;
-    for (const auto& one : t.is_array() ? t : nlohmann::json::array({t})) ok = ok || has_type(value, one);
+    for (const auto& one : t.is_array() ? t : nlohmann::json::array({t}))
+      ok = ok || has_type(value, one);
     if (!ok) return where + ": " + value.dump() + " is not " + t.dump();
   }
   if (schema.contains("enum")) {
@@ -56,7 +57,8 @@ std::string schema_problem(const nlohmann::json& value, const nlohmann::json& sc
     for (const auto& e : schema["enum"]) found = found || e == value;
     if (!found) return where + ": " + value.dump() + " not in " + schema["enum"].dump();
   }
-  if (schema.contains("minimum") && value.is_number() && value.get<double>() < schema["minimum"].get<double>())
+  if (schema.contains("minimum") && value.is_number() &&
+      value.get<double>() < schema["minimum"].get<double>())
     return where + ": below the minimum";
   if (value.is_object()) {
     const nlohmann::json required = schema.value("required", nlohmann::json::array());
@@ -71,7 +73,8 @@ std::string schema_problem(const nlohmann::json& value, const nlohmann::json& sc
   }
   if (value.is_array() && schema.contains("items"))
     for (size_t i = 0; i < value.size(); ++i) {
-      const std::string p = schema_problem(value[i], schema["items"], root, where + "/" + std::to_string(i));
+      const std::string p =
+          schema_problem(value[i], schema["items"], root, where + "/" + std::to_string(i));
       if (!p.empty()) return p;
     }
   return "";

@@ -46,8 +46,8 @@ void PresenceEvents::present(Track& track, const Seen& seen, const FrameResult& 
     if (a.covers_regions()) {
       const Region& r = a.regions[seen.map / a.prompt_count()];
       e.peak_box = Box{r.x, r.y, r.width, r.height};
-    } else if (auto box = largest_region({a.map(seen.map), a.size, a.size},
-                                         settings.box_threshold)) {
+    } else if (auto box =
+                   largest_region({a.map(seen.map), a.size, a.size}, settings.box_threshold)) {
       e.peak_box = scale_box(*box, a.size, a.size, frame_width, frame_height);
     } else {
       e.peak_box.reset();

@@ -28,11 +28,11 @@ struct PresenceEvent {
   Kind kind = Kind::Start;
   uint64_t id = 0;  // one number for an event's start and end, increasing in a stream
   std::string prompt;
-  int object_id = -1;       // RoiList: the object's region id; -1 for the whole frame
-  int64_t start_pts = -1;   // ns: the first analysed frame of the presence; -1 unknown
+  int object_id = -1;        // RoiList: the object's region id; -1 for the whole frame
+  int64_t start_pts = -1;    // ns: the first analysed frame of the presence; -1 unknown
   int64_t start_utc_ms = 0;  // wall-clock time of that frame, ms since the epoch
-  int64_t last_pts = -1;    // the last analysed frame it was present in
-  uint64_t frames = 0;      // analysed frames it was present in, so far
+  int64_t last_pts = -1;     // the last analysed frame it was present in
+  uint64_t frames = 0;       // analysed frames it was present in, so far
   float peak_score = 0.0f;
   std::optional<float> peak_probability;
   std::optional<Box> peak_box;  // in frame pixels, at the peak; RoiList: the object's region

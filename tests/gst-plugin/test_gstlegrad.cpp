@@ -1188,13 +1188,14 @@ TEST_F(Plugin, StreamsJoinAndLeaveABatchWhileOthersPlay) {
 // event-hold without it ends it; each is a downstream event in order with the frames.
 TEST_F(Plugin, PresenceEventsStartAfterMinFramesAndEndAfterTheHold) {
   // min-score -1: present in every frame; then 1: in none.
-  GstHarness* h = analyzer("prompts=\"a cat;a dog\" event-min-frames=3 event-hold=100",
-                           caps("RGB", 64, 48));
+  GstHarness* h =
+      analyzer("prompts=\"a cat;a dog\" event-min-frames=3 event-hold=100", caps("RGB", 64, 48));
   auto presence_events = [&] {
     std::vector<std::string> out;
     while (GstEvent* e = gst_harness_try_pull_event(h)) {
       const GstStructure* s = gst_event_get_structure(e);
-      if (GST_EVENT_TYPE(e) == GST_EVENT_CUSTOM_DOWNSTREAM && gst_structure_has_name(s, "legrad-event"))
+      if (GST_EVENT_TYPE(e) == GST_EVENT_CUSTOM_DOWNSTREAM &&
+          gst_structure_has_name(s, "legrad-event"))
         out.push_back(std::string(gst_structure_get_string(s, "prompt")) + " " +
                       gst_structure_get_string(s, "state") + " " +
                       gst_structure_get_string(s, "id"));
@@ -1227,7 +1228,8 @@ TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
   test::TempDir dir;
   const std::string desc =
       "videotestsrc num-buffers=8 ! video/x-raw,width=64,height=48,framerate=25/1 ! legrad model=" +
-      model() + " prompts=\"a cat\" event-min-frames=2 attach-roi=true ! legradmetaconvert location=" +
+      model() +
+      " prompts=\"a cat\" event-min-frames=2 attach-roi=true ! legradmetaconvert location=" +
       dir.file("m.jsonl") + " ! fakesink";
   std::vector<GstStructure*> messages = run_collecting(desc, "legrad-event");
   ASSERT_EQ(messages.size(), 2u);
@@ -1260,8 +1262,8 @@ TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
     }
   }
   // Sent before the frame that started it (the second) passes on.
-  EXPECT_EQ(order, (std::vector<std::string>{"f", "start", "f", "f", "f", "f", "f", "f", "f",
-                                             "end"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"f", "start", "f", "f", "f", "f", "f", "f", "f", "end"}));
 }
 
 }  // namespace

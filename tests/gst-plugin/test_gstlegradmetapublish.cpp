@@ -37,7 +37,8 @@ class Running {
     }
     if (GstElement* out = gst_bin_get_by_name(GST_BIN(pipeline_), "out")) {
       g_object_set(out, "signal-handoffs", TRUE, nullptr);
-      g_signal_connect(out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) {
+      g_signal_connect(out, "handoff",
+                       G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) {
                          ++*static_cast<std::atomic<int>*>(n);
                        }),
                        &frames);
@@ -111,7 +112,8 @@ std::vector<nlohmann::json> payloads(const std::vector<test::MqttMessage>& messa
                                      const std::string& topic_part) {
   std::vector<nlohmann::json> out;
   for (const auto& m : messages)
-    if (m.topic.find(topic_part) != std::string::npos) out.push_back(nlohmann::json::parse(m.payload));
+    if (m.topic.find(topic_part) != std::string::npos)
+      out.push_back(nlohmann::json::parse(m.payload));
   return out;
 }
 
@@ -122,8 +124,10 @@ TEST_F(Publish, EveryMessageArrivesOnceInOrderWithItsFramesPts) {
   test::MqttSubscriber sub(broker.port(), "legrad/#");
   ASSERT_TRUE(sub.connected());
   {
-    Running p(analysed(30, false) + " ! legradmetapublish name=pub method=mqtt qos=1 publish=all "
-              "stream-id=cam-1 address=" + broker.address() + " ! fakesink name=out");
+    Running p(analysed(30, false) +
+              " ! legradmetapublish name=pub method=mqtt qos=1 publish=all "
+              "stream-id=cam-1 address=" +
+              broker.address() + " ! fakesink name=out");
     ASSERT_TRUE(p.run(60)) << p.errors;
     EXPECT_EQ(p.errors, "");
   }
@@ -154,8 +158,10 @@ TEST_F(Publish, ABrokerRestartNeitherStallsNorSlowsAndTheLossIsCounted) {
   test::MqttBroker broker(dir.path());
   test::MqttSubscriber sub(broker.port(), "legrad/cam-1/frames");
   ASSERT_TRUE(sub.connected());
-  Running p(analysed(0, true) + " ! legradmetapublish name=pub method=mqtt qos=1 stream-id=cam-1 "
-            "max-queued-messages=20 address=" + broker.address() + " ! fakesink name=out");
+  Running p(analysed(0, true) +
+            " ! legradmetapublish name=pub method=mqtt qos=1 stream-id=cam-1 "
+            "max-queued-messages=20 address=" +
+            broker.address() + " ! fakesink name=out");
   const auto start = Clock::now();
   p.run(2);
   broker.stop();
@@ -168,10 +174,9 @@ TEST_F(Publish, ABrokerRestartNeitherStallsNorSlowsAndTheLossIsCounted) {
   const int frames = p.frames;
   EXPECT_GE(p.get<guint64>("reconnections"), 1u);
   p.stop();  // drains the outbox
-  EXPECT_GE(frames, 0.9 * 30 * seconds) << "the pipeline slowed down: " << frames << " frames in "
-                                         << seconds << " s";
-  EXPECT_NE(p.warnings.find("Lost the connection to '" + broker.address() + "'"),
-            std::string::npos)
+  EXPECT_GE(frames, 0.9 * 30 * seconds)
+      << "the pipeline slowed down: " << frames << " frames in " << seconds << " s";
+  EXPECT_NE(p.warnings.find("Lost the connection to '" + broker.address() + "'"), std::string::npos)
       << p.warnings;
   const auto frames_dropped = p.get<guint64>("frames-dropped");
   EXPECT_GT(frames_dropped, 0u) << "3 s of 30 fps do not fit 20 messages";
@@ -203,8 +208,10 @@ TEST_F(Publish, PublishesOverTlsToABrokerWithTheTestsCertificate) {
   p.stop();
   EXPECT_TRUE(sub.wait_for(10, 10)) << sub.count();
   // Without the CA the broker's certificate is not trusted: no connection.
-  Running plain(analysed(5, false) + " ! legradmetapublish name=pub method=mqtt "
-                "require-connection=true address=" + broker.address() + " ! fakesink name=out");
+  Running plain(analysed(5, false) +
+                " ! legradmetapublish name=pub method=mqtt "
+                "require-connection=true address=" +
+                broker.address() + " ! fakesink name=out");
   EXPECT_FALSE(plain.run(30));
   EXPECT_NE(plain.errors.find("Cannot connect to '" + broker.address() + "'"), std::string::npos)
       << plain.errors;
@@ -218,8 +225,10 @@ TEST_F(Publish, PromptsFromAfarAndCommandsRefusedWithTheirReasons) {
   test::MqttBroker broker(dir.path());
   test::MqttSubscriber sub(broker.port(), "legrad/#");
   ASSERT_TRUE(sub.connected());
-  Running p(analysed(0, true) + " ! legradmetapublish name=pub method=mqtt qos=1 stream-id=cam-1 "
-            "control-topic=legrad/control address=" + broker.address() + " ! fakesink name=out");
+  Running p(analysed(0, true) +
+            " ! legradmetapublish name=pub method=mqtt qos=1 stream-id=cam-1 "
+            "control-topic=legrad/control address=" +
+            broker.address() + " ! fakesink name=out");
   p.run(1.5);
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"not json", "not JSON"},
@@ -227,14 +236,16 @@ TEST_F(Publish, PromptsFromAfarAndCommandsRefusedWithTheirReasons) {
       {R"({"stream_id": "cam-1", "prompts": "a dog"})", "must be an array"},
       {R"({"stream_id": "cam-1", "prompts": []})", "empty"},
       {R"({"stream_id": "cam-1", "prompts": [7]})", "array of strings"},
-      {R"({"stream_id": "cam-1", "prompts": [")" + std::string(2000, 'a') + R"("]})", "longer than"},
+      {R"({"stream_id": "cam-1", "prompts": [")" + std::string(2000, 'a') + R"("]})",
+       "longer than"},
       {R"({"stream_id": "cam-9", "prompts": ["a dog"]})", "no stream 'cam-9'"},
   };
   for (const auto& [command, reason] : bad) {
     sub.publish("legrad/control", command);
     p.run(0.3);
   }
-  sub.publish("legrad/control", R"({"stream_id": "cam-1", "prompts": ["a dog"], "request_id": "r1"})");
+  sub.publish("legrad/control",
+              R"({"stream_id": "cam-1", "prompts": ["a dog"], "request_id": "r1"})");
   p.run(2);
   p.stop();
   const auto messages = sub.messages();
@@ -269,8 +280,10 @@ TEST_F(Publish, PromptsFromAfarAndCommandsRefusedWithTheirReasons) {
 // them what the repository's JSON Schema says; the schema itself refuses what is not.
 TEST_F(Publish, FileLinesFollowTheSchema) {
   test::TempDir dir;
-  Running p(analysed(12, false) + " attach-roi=true ! legradmetapublish name=pub publish=all "
-            "stream-id=yard file-path=" + dir.file("out.jsonl") + " ! fakesink name=out");
+  Running p(analysed(12, false) +
+            " attach-roi=true ! legradmetapublish name=pub publish=all "
+            "stream-id=yard file-path=" +
+            dir.file("out.jsonl") + " ! fakesink name=out");
   ASSERT_TRUE(p.run(60)) << p.errors;
   p.stop();
   const auto lines = test::json_lines(dir.file("out.jsonl"));
@@ -293,14 +306,17 @@ TEST_F(Publish, BadSettingsAreElementErrorsNamingThem) {
   const std::string head = "videotestsrc num-buffers=3 ! legradmetapublish method=mqtt ";
   EXPECT_NE(element_error_of(head + "address=127.0.0.1:99999 ! fakesink").find("bad port '99999'"),
             std::string::npos);
-  EXPECT_NE(element_error_of(head + "address=:1883 ! fakesink").find("bad host"), std::string::npos);
-  EXPECT_NE(element_error_of(head + "topic=legrad/+/x ! fakesink").find("topic 'legrad/+/x' holds a wildcard"),
+  EXPECT_NE(element_error_of(head + "address=:1883 ! fakesink").find("bad host"),
+            std::string::npos);
+  EXPECT_NE(element_error_of(head + "topic=legrad/+/x ! fakesink")
+                .find("topic 'legrad/+/x' holds a wildcard"),
             std::string::npos);
   EXPECT_NE(element_error_of(head + "tls-ca-file=/nonexistent/ca.pem ! fakesink")
                 .find("tls-ca-file '/nonexistent/ca.pem'"),
             std::string::npos);
-  EXPECT_NE(element_error_of(head + "credentials-file=/nonexistent ! fakesink").find("credentials-file"),
-            std::string::npos);
+  EXPECT_NE(
+      element_error_of(head + "credentials-file=/nonexistent ! fakesink").find("credentials-file"),
+      std::string::npos);
   EXPECT_NE(element_error_of("videotestsrc num-buffers=3 ! legradmetapublish method=kafka "
                              "control-topic=c ! fakesink")
                 .find("control-topic needs method=mqtt"),
@@ -317,8 +333,10 @@ TEST_F(Publish, ABrokerDownAtStartIsAWarningAndWaitedFor) {
   test::TempDir dir;
   test::MqttBroker broker(dir.path());
   broker.stop();
-  Running p(analysed(0, true) + " ! legradmetapublish name=pub method=mqtt qos=1 stream-id=s "
-            "address=" + broker.address() + " ! fakesink name=out");
+  Running p(analysed(0, true) +
+            " ! legradmetapublish name=pub method=mqtt qos=1 stream-id=s "
+            "address=" +
+            broker.address() + " ! fakesink name=out");
   p.run(1.5);
   EXPECT_NE(p.warnings.find("Cannot connect to '" + broker.address() + "'"), std::string::npos)
       << p.warnings;

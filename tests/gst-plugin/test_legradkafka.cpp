@@ -68,10 +68,13 @@ class MockCluster {
 
 TEST_F(Plugin, KafkaMessagesArriveWithTheStreamAsKey) {
   MockCluster kafka;
-  const std::string desc = "videotestsrc num-buffers=20 ! video/x-raw,width=64,height=48 ! "
-                           "legrad model=" + model() + " prompts=\"a cat\" ! legradmetapublish "
-                           "method=kafka stream-id=dock-3 address=" + kafka.servers() +
-                           " ! fakesink";
+  const std::string desc =
+      "videotestsrc num-buffers=20 ! video/x-raw,width=64,height=48 ! "
+      "legrad model=" +
+      model() +
+      " prompts=\"a cat\" ! legradmetapublish "
+      "method=kafka stream-id=dock-3 address=" +
+      kafka.servers() + " ! fakesink";
   EXPECT_EQ(notices_of(desc, GST_MESSAGE_WARNING), "");
   const auto messages = kafka.read("legrad.frames", 20);
   ASSERT_EQ(messages.size(), 20u);
@@ -89,19 +92,21 @@ TEST_F(Plugin, KafkaABrokerTakenDownIsCounted) {
   MockCluster kafka;
   test::TempDir dir;
   std::ofstream(dir.file("kafka.conf")) << "# short, for the test\nmessage.timeout.ms=500\n";
-  const std::string desc = "videotestsrc is-live=true num-buffers=45 ! video/x-raw,width=64,"
-                           "height=48,framerate=15/1 ! legrad model=" + model() +
-                           " prompts=\"a cat\" ! legradmetapublish name=pub method=kafka "
-                           "stream-id=s kafka-config=" + dir.file("kafka.conf") + " address=" +
-                           kafka.servers() + " ! fakesink";
+  const std::string desc =
+      "videotestsrc is-live=true num-buffers=45 ! video/x-raw,width=64,"
+      "height=48,framerate=15/1 ! legrad model=" +
+      model() +
+      " prompts=\"a cat\" ! legradmetapublish name=pub method=kafka "
+      "stream-id=s kafka-config=" +
+      dir.file("kafka.conf") + " address=" + kafka.servers() + " ! fakesink";
   GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   g_usleep(G_USEC_PER_SEC);
   kafka.set_down(true);
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
-                                               (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   ASSERT_NE(msg, nullptr) << "the pipeline stalled";
   EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
   gst_message_unref(msg);

@@ -38,8 +38,8 @@ struct Stream {
   void frame(int64_t t_ms, const std::vector<float>& scores,
              const std::vector<std::string>& prompts = {"a dog"},
              const std::vector<Region>& regions = {}) {
-    for (auto& e :
-         events.update(analysed(++n, t_ms, prompts, scores, regions), 40, 40, 1000 + t_ms, settings))
+    for (auto& e : events.update(analysed(++n, t_ms, prompts, scores, regions), 40, 40, 1000 + t_ms,
+                                 settings))
       all.push_back(e);
   }
 };
