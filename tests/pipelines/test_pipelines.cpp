@@ -25,8 +25,10 @@
 #include <thread>
 
 #include "base/device.h"
+#include "broker_support.h"
 #include "engine/engine.h"
 #include "json_lines.h"
+#include "json_schema.h"
 #include "lab/random_init.h"
 #include "media_support.h"
 #include "meta/gstlegradmeta.h"
@@ -330,6 +332,8 @@ class ScriptRun {
   // not ended 20 s later (it hung, and is killed).
   bool interrupt() { return signal_and_wait(SIGINT, 20); }
   void kill9() { signal_and_wait(SIGKILL, 10); }
+  // Waits for the script to end by itself; false if it had not after `seconds` (it is killed).
+  bool ends_within(int seconds) { return signal_and_wait(0, seconds); }
   std::string log() const {
     std::ifstream in(log_);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -353,6 +357,49 @@ class ScriptRun {
   std::string log_;
   pid_t pid_ = -1;
 };
+
+// pipelines/publish-to-mqtt.sh on a file, to a mosquitto the test starts: every frame's results
+// on the stream's topic, in the repository schema's form and in order; a command pushed on the
+// control topic while it plays changes the prompts of the frames after it, and is answered.
+TEST(Pipelines, PublishToMqttSendsEveryFrameAndTakesPromptsFromAfar) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES"));
+  if (!test::have_mosquitto()) GTEST_SKIP() << "no /usr/sbin/mosquitto (Debian's mosquitto)";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  const std::string input = dir.file("yard.mp4");
+  const std::string make =
+      "gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=40 ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! videoconvert ! "
+      "video/x-raw,format=I420 ! x264enc ! mp4mux ! filesink location=\"" +
+      input + "\"";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  test::MqttBroker broker(dir.path());
+  test::MqttSubscriber sub(broker.port(), "legrad/#");
+  ASSERT_TRUE(sub.connected());
+  ScriptRun run(dir, "publish-to-mqtt.sh '" + input + "' " + broker.address(), "STREAM=yard");
+  ASSERT_TRUE(run.playing()) << run.log();
+  ASSERT_TRUE(sub.wait_for(1, 60)) << run.log();
+  sub.publish("legrad/control", R"({"prompts": ["a dog"], "request_id": "r1"})");
+  ASSERT_TRUE(run.ends_within(120)) << run.log();
+  std::vector<nlohmann::json> frames, answers;
+  for (const auto& m : sub.messages()) {
+    if (m.topic == "legrad/yard/frames") frames.push_back(nlohmann::json::parse(m.payload));
+    if (m.topic == "legrad/yard/status") answers.push_back(nlohmann::json::parse(m.payload));
+  }
+  ASSERT_EQ(frames.size(), 40u) << run.log();
+  for (size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(test::metadata_problem(frames[i]), "") << frames[i];
+    EXPECT_EQ(frames[i]["stream_id"], "yard");
+    if (i) EXPECT_GT(frames[i]["seq"], frames[i - 1]["seq"]) << "out of order";
+  }
+  EXPECT_EQ(frames.front()["prompts"].size(), 2u);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_TRUE(answers[0]["accepted"].get<bool>()) << answers[0];
+  EXPECT_EQ(answers[0]["request_id"], "r1");
+  ASSERT_EQ(frames.back()["prompts"].size(), 1u) << "the pushed prompts never arrived";
+  EXPECT_EQ(frames.back()["prompts"][0]["prompt"], "a dog");
+}
 
 // Whatever the camera sends (H.265 with G.711 sound, MJPEG without sound) is recorded as
 // H.264 with the camera's sound (AAC) when it has some, and Ctrl-C finishes the file.
