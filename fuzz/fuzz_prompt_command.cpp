@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const std::string& p : command.prompts)
       if (p.empty() || p.size() > legrad::kMaxPromptBytes) __builtin_trap();
   }
-  const auto answer = legrad::command_answer("cam-1", command, command.valid(), command.prompts,
-                                             command.refusal);
+  const auto answer =
+      legrad::command_answer("cam-1", command, command.valid(), command.prompts, command.refusal);
   (void)nlohmann::json::parse(answer.dump());
   return 0;
 }

@@ -3,13 +3,13 @@
 # SECONDS (default 600) from the committed seed corpus (copied, so the repository stays as it
 # is). New findings are written to build-fuzz/findings/; a crash fails the script.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   targets: safetensors model_config tokenizer prompt_list
-#                                           word_tokenizer torch_pickle
+#                                           word_tokenizer torch_pickle prompt_command
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors model_config tokenizer prompt_list word_tokenizer torch_pickle)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors model_config tokenizer prompt_list word_tokenizer torch_pickle prompt_command)
 ./scripts/setup.sh > /dev/null
 if ! command -v clang++ > /dev/null || ! dpkg-query -W libclang-rt-14-dev > /dev/null 2>&1; then
   sudo=""
