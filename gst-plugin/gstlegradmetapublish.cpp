@@ -124,6 +124,7 @@ struct PublishState {
   std::string where;            /* the address or file, for messages */
   std::unique_ptr < legrad::Outbox > outbox;
   std::unique_ptr < legrad::PublishClient > client;
+  legrad::PublishCounts last_counts;    /* the client's, once stopped */
   guint64 frames = 0;
   std::mutex seq_mutex;
   guint64 seq = 0;
@@ -330,17 +331,22 @@ gst_legrad_meta_publish_start (GstBaseTransform * trans)
   st->last_stats_us = g_get_monotonic_time ();
   st->awaited.reset ();
   st->pending.reset ();
+  GST_OBJECT_LOCK (self);       /* the counters' properties read them */
+  st->last_counts = legrad::PublishCounts ();
   st->outbox.reset (new legrad::Outbox (st->running.max_messages, st->running.max_bytes));
   st->client.reset (new legrad::PublishClient (std::move (transport), *st->outbox,
           st->running.max_reconnect_interval,[self] (const legrad::ConnectionChange & c) {
             gst_legrad_meta_publish_on_change (self, c);
           }));
+  GST_OBJECT_UNLOCK (self);
   if (st->running.require_connection) {
     const std::string reason = st->client->connect_now (st->running.max_connect_attempts);
     if (!reason.empty ()) {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot connect to '%s' "
               "(require-connection=true)", st->where.c_str ()), ("%s", reason.c_str ()));
+      GST_OBJECT_LOCK (self);
       st->client.reset ();
+      GST_OBJECT_UNLOCK (self);
       return FALSE;
     }
   }
@@ -370,9 +376,13 @@ gst_legrad_meta_publish_stop (GstBaseTransform * trans)
   GstLegradMetaPublish *self = GST_LEGRAD_META_PUBLISH (trans);
   PublishState *st = self->state;
   if (st->client) {
-    /* Joined before the outbox goes: it drains it for a last time. */
+    /* Joined before the outbox goes: it drains it for a last time. Its counts stay readable
+     * (the object lock: the counters' properties read the client). */
+    st->client->stop ();
+    GST_OBJECT_LOCK (self);
     std::unique_ptr < legrad::PublishClient > client = std::move (st->client);
-    client.reset ();
+    st->last_counts = client->counts ();
+    GST_OBJECT_UNLOCK (self);
   }
   if (st->claimed)
     legrad::release_stream_id (st->running.stream_id);
@@ -610,13 +620,15 @@ gst_legrad_meta_publish_set_property (GObject * object, guint prop_id, const GVa
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The read-only counters, from the outbox and the client while started. */
+/* The read-only counters, from the outbox and the client (the last run's once stopped). */
 static gboolean
 gst_legrad_meta_publish_get_counter (GstLegradMetaPublish * self, guint prop_id, GValue * value)
 {
   PublishState *st = self->state;
+  GST_OBJECT_LOCK (self);
   const legrad::OutboxCounts o = st->outbox ? st->outbox->counts () : legrad::OutboxCounts ();
-  const legrad::PublishCounts c = st->client ? st->client->counts () : legrad::PublishCounts ();
+  const legrad::PublishCounts c = st->client ? st->client->counts () : st->last_counts;
+  GST_OBJECT_UNLOCK (self);
   switch (prop_id) {
     case PROP_MESSAGES_PUBLISHED:
       g_value_set_uint64 (value, c.published);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -79,7 +80,11 @@ class MqttTransport : public Transport {
       lost_connection(rc);
       return false;
     }
-    in_flight_[mid] = m.kind;
+    // At QoS 0 libmosquitto may write the message, and call on_publish, before it returns.
+    if (written_early_.erase(mid))
+      ++delivered_;
+    else
+      in_flight_[mid] = m.kind;
     return true;
   }
 
@@ -136,7 +141,10 @@ class MqttTransport : public Transport {
   }
   static void on_publish(mosquitto*, void* self_ptr, int mid) {
     auto* self = static_cast<MqttTransport*>(self_ptr);
-    if (self->in_flight_.erase(mid)) ++self->delivered_;
+    if (self->in_flight_.erase(mid))
+      ++self->delivered_;
+    else
+      self->written_early_.insert(mid);
   }
   static void on_message(mosquitto*, void* self_ptr, const mosquitto_message* m) {
     auto* self = static_cast<MqttTransport*>(self_ptr);
@@ -152,6 +160,7 @@ class MqttTransport : public Transport {
   bool started_ = false, connected_ = false;
   int connack_ = -1;
   std::map<int, OutgoingMessage::Kind> in_flight_;
+  std::set<int> written_early_;  // published inside mosquitto_publish, before in_flight_ knew
   uint64_t delivered_ = 0;
   std::vector<OutgoingMessage::Kind> lost_;
   std::string reason_;

@@ -18,7 +18,7 @@ PublishClient::PublishClient(std::unique_ptr<Transport> transport, Outbox& outbo
       max_wait_s_(std::max(1.0, max_reconnect_interval_s)),
       on_change_(std::move(on_change)) {}
 
-PublishClient::~PublishClient() {
+void PublishClient::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;

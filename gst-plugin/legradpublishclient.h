@@ -34,8 +34,11 @@ class PublishClient {
   PublishClient(std::unique_ptr<Transport> transport, Outbox& outbox,
                 double max_reconnect_interval_s,
                 std::function<void(const ConnectionChange&)> on_change);
-  // Joins the thread, having given what was queued two seconds to go out.
-  ~PublishClient();
+  ~PublishClient() { stop(); }
+
+  // Joins the thread, having given what was queued two seconds to go out; counts() stays
+  // readable after it.
+  void stop();
 
   // Tries `attempts` times on the calling thread (waiting 1 s, 2 s, ... between them): "" or
   // the last reason. For require-connection=true, before the thread starts.

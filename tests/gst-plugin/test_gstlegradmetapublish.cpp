@@ -151,6 +151,28 @@ TEST_F(Publish, EveryMessageArrivesOnceInOrderWithItsFramesPts) {
   EXPECT_EQ(events[3]["state"], "end");
 }
 
+// At QoS 0 too, far more messages than libmosquitto holds in flight: each arrives once and is
+// counted as published (libmosquitto may write a QoS 0 message before its publish call returns).
+TEST_F(Publish, AtQos0ManyMessagesArriveOnceAndAreCounted) {
+  test::TempDir dir;
+  test::MqttBroker broker(dir.path());
+  test::MqttSubscriber sub(broker.port(), "legrad/s/frames");
+  ASSERT_TRUE(sub.connected());
+  Running p(analysed(600, false) + " ! legradmetapublish name=pub method=mqtt qos=0 stream-id=s " +
+            "address=" + broker.address() + " ! fakesink name=out");
+  ASSERT_TRUE(p.run(120)) << p.errors;
+  p.stop();  // drains the outbox
+  const auto published = p.get<guint64>("messages-published");
+  const auto dropped = p.get<guint64>("frames-dropped");
+  EXPECT_EQ(published + dropped, 600u);
+  sub.wait_for(published, 10);
+  std::set<uint64_t> seqs;
+  for (const auto& j : payloads(sub.messages(), "frames"))
+    EXPECT_TRUE(seqs.insert(j["seq"].get<uint64_t>()).second) << "twice: " << j["seq"];
+  EXPECT_EQ(seqs.size(), published);
+  EXPECT_LT(dropped, 60u) << "a local broker keeps up with a small model";
+}
+
 // The broker killed mid-stream and started again 3 s later: the live pipeline keeps its
 // frame rate, publishing resumes, and what never arrived is what the counters say.
 TEST_F(Publish, ABrokerRestartNeitherStallsNorSlowsAndTheLossIsCounted) {

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# What publishing to MQTT costs, in one run: STREAMS streams (videotestsrc, 320x240 RGB, FRAMES
+# frames each, no clock: as fast as they go) through one shared, batching model, each ending in
+# fakesink (no publishing), in legradmetapublish publishing every frame's results, or in one
+# publishing events only, to a mosquitto this script starts on 127.0.0.1; the three alternate
+# ROUNDS times, keeping each one's best frame rate. A subscriber (mosquitto_sub) times every
+# message as it arrives: messages per second, and the latency from the publisher making the
+# message (its utc_us, just after the analysis) to the subscriber, median and 99th percentile.
+# A last run publishes every frame while the broker is killed (SIGKILL) after KILL_AT s and
+# started again DOWN s later: its frame rate, and the messages lost beside the publishers'
+# frames-dropped counters. Prints a Markdown table.
+# Usage: bench-publish.sh [MODEL]   (default: the bundled model)
+# Environment: STREAMS (16), FRAMES (100), ROUNDS (3), PROMPTS (2), QOS (0), KILL_AT (5),
+# DOWN (3), LEGRAD, GST_PLUGIN_PATH (default build/gst-plugin).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-common.sh"
+model="${1:-$root/models/fashion-clip}"
+streams="${STREAMS:-16}"
+frames="${FRAMES:-100}"
+rounds="${ROUNDS:-3}"
+qos="${QOS:-0}"
+kill_at="${KILL_AT:-5}"
+down="${DOWN:-3}"
+prompts=$(echo "a photo of a bag;a photo of a dress;a photo of a sneaker;a photo of a coat" |
+  cut -d';' -f1-"${PROMPTS:-2}")
+command -v mosquitto_sub > /dev/null && [ -x /usr/sbin/mosquitto ] ||
+  { echo "error: needs Debian's mosquitto and mosquitto-clients (scripts/setup.sh)" >&2; exit 1; }
+work="$(mktemp -d)"
+port=$((20000 + RANDOM % 20000))  # a taken port: mosquitto does not start, and the script says so
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n' "$port" > "$work/mosquitto.conf"
+broker_pid=""
+start_broker() {
+  /usr/sbin/mosquitto -c "$work/mosquitto.conf" >> "$work/broker.log" 2>&1 &
+  broker_pid=$!
+  for _ in $(seq 50); do mosquitto_pub -p "$port" -t ping -n 2> /dev/null && return; sleep 0.1; done
+  echo "error: mosquitto did not start on port $port" >&2; exit 1
+}
+stop_broker() { [ -z "$broker_pid" ] || kill -9 "$broker_pid" 2> /dev/null || true; wait "$broker_pid" 2> /dev/null || true; broker_pid=""; }
+sub_pid=""
+cleanup() {
+  [ -z "$sub_pid" ] || kill "$sub_pid" 2> /dev/null || true
+  stop_broker
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Runs the pipeline for SINK (none, frames or events; restart: frames with the broker killed
+# and started again); prints its frames per second. The subscriber's log: $work/received.
+run() {
+  local desc=() i tail_words
+  for i in $(seq "$streams"); do
+    case "$1" in
+      none) tail_words=(fakesink) ;;
+      *) tail_words=(legradmetapublish method=mqtt address="127.0.0.1:$port" stream-id="cam-$i"
+           qos="$qos" stats-interval=1 publish="$([ "$1" = events ] && echo events || echo frames)" ! fakesink) ;;
+    esac
+    desc+=(videotestsrc num-buffers="$frames" pattern=ball ! video/x-raw,format=RGB,width=320,height=240 !
+      legrad model="$model" prompts="$prompts" model-instance-id=bench batch-size="$streams"
+      batch-timeout=100 threads="$(nproc)" nice=0 ! "${tail_words[@]}")
+  done
+  : > "$work/received"
+  mosquitto_sub -p "$port" -t 'legrad/#' -q "$qos" -F '%U %p' > "$work/received" 2> /dev/null &
+  sub_pid=$!
+  sleep 0.3
+  local restart=""
+  if [ "$1" = restart ]; then
+    (sleep "$kill_at"; kill -9 "$broker_pid"; sleep "$down"; start_broker) &
+    restart=$!
+  fi
+  gst-launch-1.0 -m "${desc[@]}" > "$work/launch.log" 2>&1
+  if [ -n "$restart" ]; then
+    wait "$restart"
+    # The broker started again is the restarter's: found by its config.
+    broker_pid=$(pgrep -f "mosquitto -c $work/mosquitto.conf" | head -1)
+  fi
+  sleep 1
+  kill "$sub_pid" 2> /dev/null || true
+  wait "$sub_pid" 2> /dev/null || true
+  sub_pid=""
+  sed -n 's/^Execution ended after \([0-9]*\):\([0-9]*\):\([0-9.]*\)$/\1 \2 \3/p' "$work/launch.log" |
+    awk -v n=$((streams * frames)) '{ print n / ($1 * 3600 + $2 * 60 + $3) }'
+}
+
+# "messages msgs/s p50_ms p99_ms lost" of the subscriber's log: lost = sequence numbers never
+# received, over every stream (each stream's seq counts from 0).
+received() {
+  awk 'function field(name,   v) { if (!match($0, "\"" name "\":\"?[^,\"}]*")) return ""
+                                   v = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+                                   sub(/^"/, "", v); return v }
+       { split($1, t, "."); recv = t[1] * 1000000 + substr(t[2], 1, 6); utc = field("utc_us")
+         if (utc == "") next
+         s = field("stream_id"); q = field("seq"); n++
+         printf "%.3f\n", (recv - utc) / 1000 > "/dev/stderr"
+         if (n == 1 || recv < first) first = recv; if (recv > last) last = recv
+         if (!((s, q) in seen)) { seen[s, q] = 1; distinct[s]++ } if (q + 1 > top[s]) top[s] = q + 1 }
+       END { lost = 0; for (s in top) lost += top[s] - distinct[s]
+             span = (last - first) / 1e6; printf "%d %.0f %d\n", n, (span > 0 ? n / span : 0), lost }' \
+    "$work/received" 2> "$work/latency" > "$work/counts"
+  read -r n rate lost < "$work/counts"
+  local p50="-" p99="-"
+  if [ "$n" -gt 0 ]; then
+    p50=$(sort -n "$work/latency" | awk -v k=$(((n + 1) / 2)) 'NR == k { printf "%.1f", $1 }')
+    p99=$(sort -n "$work/latency" | awk -v k=$(((n * 99 + 99) / 100)) 'NR == k { printf "%.1f", $1 }')
+  fi
+  echo "$n $rate $p50 $p99 $lost"
+}
+# The frames-dropped counters of the last legrad-publish-stats of every publisher, summed.
+frames_dropped() {
+  { grep -o 'legradmetapublish[0-9]*.*legrad-publish-stats.*frames-dropped=(guint64)[0-9]*' "$work/launch.log" || true; } |
+    sed 's/^\(legradmetapublish[0-9]*\).*frames-dropped=(guint64)\([0-9]*\)$/\1 \2/' |
+    awk '{ last[$1] = $2 } END { s = 0; for (e in last) s += last[e]; print s }'
+}
+
+start_broker
+echo "$(machine_line); mosquitto $(/usr/sbin/mosquitto -h | sed -n 's/^mosquitto version \([0-9.]*\).*/\1/p')"
+echo "$model: $streams streams, $(echo "$prompts" | tr ';' '\n' | wc -l) prompts, $frames frames each, 320x240, QoS $qos; best of $rounds rounds"
+echo
+declare -A best stats
+for _ in $(seq "$rounds"); do
+  for mode in none frames events; do
+    fps=$(run "$mode")
+    if [ -z "${best[$mode]:-}" ] || [ "$(higher "$fps" "${best[$mode]}")" = "$fps" ]; then
+      best[$mode]=$fps
+      stats[$mode]=$(received)
+    fi
+  done
+done
+fps=$(run restart)
+restart_stats=$(received)
+dropped=$(frames_dropped)
+cost() { awk -v a="$1" -v b="${best[none]}" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
+row() {  # LABEL FPS STATS [DROPPED]
+  read -r n rate p50 p99 lost <<< "$3"
+  echo "| $1 | $(printf %.1f "$2") | $(cost "$2") | $n | $rate | $p50 | $p99 | $lost | ${4:--} |"
+}
+echo "| publishing | pipeline fps | vs none | messages | msgs/s | latency p50 ms | p99 ms | lost | frames-dropped |"
+echo "|---|---|---|---|---|---|---|---|---|"
+echo "| none | $(printf %.1f "${best[none]}") | | | | | | | |"
+row "every frame" "${best[frames]}" "${stats[frames]}"
+row "events only" "${best[events]}" "${stats[events]}"
+row "every frame, broker killed at ${kill_at} s, back ${down} s later" "$fps" "$restart_stats" "$dropped"
