@@ -15,7 +15,8 @@
  * `max-reconnect-interval`); per-frame messages are dropped first, events kept until the bound;
  * every message dropped is counted (`frames-dropped`, `events-dropped` and the
  * `legrad-publish-stats` message). A broker down at start is a warning and retried, unless
- * `require-connection=true` makes it an error.
+ * `require-connection=true` makes it an error. At EOS the queued messages get up to 2 s to go
+ * out before EOS goes on, and a last `legrad-publish-stats` says what became of them.
  *
  * With `control-topic` (MQTT), JSON commands such as
  * `{"stream_id": "cam-1", "prompts": ["a person", "a forklift"], "request_id": "7"}` change
@@ -56,6 +57,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_legrad_meta_publish_debug);
 
 /* Frames a prompt command may take to show on the heatmaps before it counts as refused. */
 #define PROMPTS_CONFIRM_FRAMES 150
+/* How long EOS waits for the queued messages to go out. */
+#define EOS_SEND_WAIT_MS 2000
 #define DEFAULT_STATS_INTERVAL 10
 
 enum {
@@ -498,8 +501,15 @@ gst_legrad_meta_publish_event (GstLegradMetaPublish * self, GstEvent * event)
 static gboolean
 gst_legrad_meta_publish_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
+  GstLegradMetaPublish *self = GST_LEGRAD_META_PUBLISH (trans);
   if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM)
-    gst_legrad_meta_publish_event (GST_LEGRAD_META_PUBLISH (trans), event);
+    gst_legrad_meta_publish_event (self, event);
+  /* At the end, what is queued goes out first (the stream is over: nothing waits behind it)
+   * and the stats say what became of every message. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->state->client) {
+    self->state->client->wait_until_sent (EOS_SEND_WAIT_MS);
+    gst_legrad_meta_publish_post_stats (self);
+  }
   return GST_BASE_TRANSFORM_CLASS (gst_legrad_meta_publish_parent_class)->sink_event (trans,
       event);
 }

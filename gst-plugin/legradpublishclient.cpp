@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace legrad {
 
@@ -123,6 +124,13 @@ void PublishClient::run() {
     drain_some();
   transport_->drain(kDrainOnStopMs);
   settle();
+}
+
+void PublishClient::wait_until_sent(int ms) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (outbox_.counts().waiting > 0 && counts().connected &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(kPopWait);
 }
 
 PublishCounts PublishClient::counts() const {

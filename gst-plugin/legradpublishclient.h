@@ -44,6 +44,8 @@ class PublishClient {
   // the last reason. For require-connection=true, before the thread starts.
   std::string connect_now(unsigned attempts);
   void start();
+  // Waits (at most `ms`) until the outbox is empty or the connection is gone: for EOS.
+  void wait_until_sent(int ms) const;
   PublishCounts counts() const;
 
  private:

@@ -161,7 +161,8 @@ TEST_F(Publish, AtQos0ManyMessagesArriveOnceAndAreCounted) {
   Running p(analysed(600, false) + " ! legradmetapublish name=pub method=mqtt qos=0 stream-id=s " +
             "address=" + broker.address() + " ! fakesink name=out");
   ASSERT_TRUE(p.run(120)) << p.errors;
-  p.stop();  // drains the outbox
+  EXPECT_EQ(p.messages.back(), "legrad-publish-stats") << "none at EOS";
+  p.stop();
   const auto published = p.get<guint64>("messages-published");
   const auto dropped = p.get<guint64>("frames-dropped");
   EXPECT_EQ(published + dropped, 600u);
