@@ -180,7 +180,6 @@ gst_legrad_meta_publish_queue (GstLegradMetaPublish * self, legrad::OutgoingMess
   m.topic = topic;
   m.key = st->running.stream_id;
   m.payload = message.dump ();
-  m.queued_us = g_get_monotonic_time ();
   st->outbox->push (std::move (m));
 }
 

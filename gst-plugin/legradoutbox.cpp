@@ -74,6 +74,14 @@ void Outbox::put_back(OutgoingMessage message) {
   counts_.waiting = queue_.size();
 }
 
+void Outbox::discard_waiting() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const OutgoingMessage& m : queue_) count_dropped(m.kind);
+  queue_.clear();
+  counts_.waiting = 0;
+  counts_.waiting_bytes = 0;
+}
+
 void Outbox::count_lost(OutgoingMessage::Kind kind) {
   std::lock_guard<std::mutex> lock(mutex_);
   count_dropped(kind);

@@ -23,7 +23,6 @@ struct OutgoingMessage {
   std::string topic;
   std::string key;  // Kafka's message key: the stream id
   std::string payload;
-  int64_t queued_us = 0;  // monotonic time it was queued
 };
 
 struct OutboxCounts {
@@ -32,7 +31,6 @@ struct OutboxCounts {
   uint64_t dropped_events = 0;  // events and status answers
   size_t waiting = 0;
   size_t waiting_bytes = 0;
-  uint64_t dropped() const { return dropped_frames + dropped_events; }
 };
 
 class Outbox {
@@ -50,6 +48,8 @@ class Outbox {
   void count_lost(OutgoingMessage::Kind kind);
   // Wakes pop() for good.
   void close();
+  // Counts what still waits as dropped and lets it go: nothing will send it any more.
+  void discard_waiting();
   OutboxCounts counts() const;
 
  private:

@@ -27,6 +27,7 @@ void PublishClient::stop() {
   stop_cv_.notify_all();
   outbox_.close();
   if (thread_.joinable()) thread_.join();
+  outbox_.discard_waiting();
 }
 
 bool PublishClient::wait(double seconds) {
@@ -34,11 +35,10 @@ bool PublishClient::wait(double seconds) {
   return !stop_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return stop_; });
 }
 
-std::string PublishClient::try_connect(bool first) {
+std::string PublishClient::try_connect() {
   ConnectionChange change;
   change.reason = transport_->connect();
   change.connected = change.reason.empty();
-  change.first = first;
   if (change.connected) {
     next_wait_s_ = 1.0;
     failed_ = 0;
@@ -63,7 +63,7 @@ std::string PublishClient::connect_now(unsigned attempts) {
   std::string reason;
   for (unsigned i = 0; i < std::max(1u, attempts); ++i) {
     if (i > 0 && !back_off()) break;
-    reason = try_connect(true);
+    reason = try_connect();
     if (reason.empty()) break;
   }
   return reason;
@@ -95,15 +95,13 @@ void PublishClient::drain_some() {
 }
 
 void PublishClient::run() {
-  bool first = !ever_connected_;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stop_) break;
     }
     if (!transport_->connected()) {
-      const bool connected = try_connect(first).empty();
-      first = first && !connected;
+      const bool connected = try_connect().empty();
       if (!connected && !back_off()) break;
       if (!connected) continue;
     }
@@ -113,7 +111,7 @@ void PublishClient::run() {
         std::lock_guard<std::mutex> lock(mutex_);
         counts_.connected = false;
       }
-      on_change_({false, transport_->take_disconnect_reason(), 0, false});
+      on_change_({false, transport_->take_disconnect_reason(), 0});
       if (!wait(next_wait_s_)) break;
     }
   }

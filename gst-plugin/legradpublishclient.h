@@ -20,7 +20,6 @@ struct ConnectionChange {
   bool connected = false;
   std::string reason;    // why not, or why it went away
   unsigned attempt = 0;  // failed attempts in a row (0 on a connection)
-  bool first = false;    // the first connection, or the first attempts at it
 };
 
 struct PublishCounts {
@@ -50,7 +49,7 @@ class PublishClient {
 
  private:
   void run();
-  std::string try_connect(bool first);  // "" or why not
+  std::string try_connect();  // "" or why not
   bool back_off();                      // waits, doubling the next wait; false when stopping
   void drain_some();
   void settle();              // delivered and lost counts from the transport

@@ -3,12 +3,15 @@
 # frames each, no clock: as fast as they go) through one shared, batching model, each ending in
 # fakesink (no publishing), in legradmetapublish publishing every frame's results, or in one
 # publishing events only, to a mosquitto this script starts on 127.0.0.1; the three alternate
-# ROUNDS times, keeping each one's best frame rate. A subscriber (mosquitto_sub) times every
-# message as it arrives: messages per second, and the latency from the publisher making the
-# message (its utc_us, just after the analysis) to the subscriber, median and 99th percentile.
-# A last run publishes every frame while the broker is killed (SIGKILL) after KILL_AT s and
-# started again DOWN s later: its frame rate, and the messages lost beside the publishers'
-# frames-dropped counters. Prints a Markdown table.
+# ROUNDS times, keeping each one's best frame rate and least CPU time (user + system: steadier
+# than the frame rate on a VM whose speed changes from minute to minute). A subscriber
+# (mosquitto_sub) times every message as it arrives: messages per second, and the latency from
+# the publisher making the message (its utc_us, just after the analysis) to the subscriber,
+# median and 99th percentile.
+# A last run publishes every frame at QoS 1 while the broker is killed (SIGKILL) after KILL_AT s
+# and started again DOWN s later: its frame rate, and the messages lost beside the publishers'
+# counters (their last legrad-publish-stats, at EOS: frames dropped + messages still waiting).
+# Prints a Markdown table.
 # Usage: bench-publish.sh [MODEL]   (default: the bundled model)
 # Environment: STREAMS (16), FRAMES (100), ROUNDS (3), PROMPTS (2), QOS (0), KILL_AT (5),
 # DOWN (3), LEGRAD, GST_PLUGIN_PATH (default build/gst-plugin).
@@ -27,9 +30,18 @@ prompts=$(echo "a photo of a bag;a photo of a dress;a photo of a sneaker;a photo
 command -v mosquitto_sub > /dev/null && [ -x /usr/sbin/mosquitto ] ||
   { echo "error: needs Debian's mosquitto and mosquitto-clients (scripts/setup.sh)" >&2; exit 1; }
 work="$(mktemp -d)"
+chmod 777 "$work"  # the broker (user mosquitto) saves its database there
 port=$((20000 + RANDOM % 20000))  # a taken port: mosquitto does not start, and the script says so
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n' "$port" > "$work/mosquitto.conf"
+# Persistent, saved every second: a broker killed and started again still has the subscriber's
+# session, so what the publishers send before the subscriber is back is kept for it.
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence true\npersistence_location %s/\nautosave_interval 1\n' \
+  "$port" "$work" > "$work/mosquitto.conf"
 broker_pid=""
+# User + system CPU seconds of process $1 so far (0 if it is gone).
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+    "/proc/$1/stat" 2> /dev/null || echo 0
+}
 start_broker() {
   /usr/sbin/mosquitto -c "$work/mosquitto.conf" >> "$work/broker.log" 2>&1 &
   broker_pid=$!
@@ -41,6 +53,8 @@ sub_pid=""
 cleanup() {
   [ -z "$sub_pid" ] || kill "$sub_pid" 2> /dev/null || true
   stop_broker
+  # (the broker started again was started in a subshell: found by its config)
+  pkill -9 -f "mosquitto -c $work/mosquitto.conf" 2> /dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,33 +62,41 @@ trap cleanup EXIT
 # Runs the pipeline for SINK (none, frames or events; restart: frames with the broker killed
 # and started again); prints its frames per second. The subscriber's log: $work/received.
 run() {
-  local desc=() i tail_words
+  local desc=() i tail_words q="$qos"
+  [ "$1" != restart ] || q=1  # at QoS 0 what was written to the dying connection is lost uncounted
   for i in $(seq "$streams"); do
     case "$1" in
       none) tail_words=(fakesink) ;;
       *) tail_words=(legradmetapublish method=mqtt address="127.0.0.1:$port" stream-id="cam-$i"
-           qos="$qos" stats-interval=1 publish="$([ "$1" = events ] && echo events || echo frames)" ! fakesink) ;;
+           qos="$q" stats-interval=1 publish="$([ "$1" = events ] && echo events || echo frames)" ! fakesink) ;;
     esac
     desc+=(videotestsrc num-buffers="$frames" pattern=ball ! video/x-raw,format=RGB,width=320,height=240 !
       legrad model="$model" prompts="$prompts" model-instance-id=bench batch-size="$streams"
       batch-timeout=100 threads="$(nproc)" nice=0 ! "${tail_words[@]}")
   done
   : > "$work/received"
-  mosquitto_sub -p "$port" -t 'legrad/#' -q "$qos" -F '%U %p' > "$work/received" 2> /dev/null &
+  # (restart: a lasting session, -c, which the broker keeps across its restart)
+  mosquitto_sub -p "$port" -t 'legrad/#' -q "$q" -F '%U %p' $([ "$1" != restart ] || echo -c -i bench-sub) \
+    > "$work/received" 2> /dev/null &
   sub_pid=$!
+  local broker_cpu0
+  broker_cpu0=$(cpu_seconds "$broker_pid")
   sleep 0.3
   local restart=""
   if [ "$1" = restart ]; then
     (sleep "$kill_at"; kill -9 "$broker_pid"; sleep "$down"; start_broker) &
     restart=$!
   fi
-  gst-launch-1.0 -m "${desc[@]}" > "$work/launch.log" 2>&1
-  if [ -n "$restart" ]; then
-    wait "$restart"
-    # The broker started again is the restarter's: found by its config.
-    broker_pid=$(pgrep -f "mosquitto -c $work/mosquitto.conf" | head -1)
-  fi
+  local TIMEFORMAT='%U %S'
+  { time gst-launch-1.0 -m "${desc[@]}" > "$work/launch.log" 2>&1; } 2> "$work/launch.cpu"
+  [ -z "$restart" ] || wait "$restart"
   sleep 1
+  # CPU seconds: the pipeline's, and the broker's and subscriber's (which share the cores).
+  awk '{ printf "%.1f", $1 + $2 }' "$work/launch.cpu" > "$work/pipeline.cpu"
+  local broker_now
+  broker_now=$(pgrep -f "mosquitto -c $work/mosquitto.conf" | head -1)
+  awk -v a="$(cpu_seconds "$broker_now")" -v b="$broker_cpu0" -v c="$(cpu_seconds "$sub_pid")" \
+    'BEGIN { printf "%.1f", (a > b ? a - b : a) + c }' > "$work/others.cpu"
   kill "$sub_pid" 2> /dev/null || true
   wait "$sub_pid" 2> /dev/null || true
   sub_pid=""
@@ -105,18 +127,19 @@ received() {
   fi
   echo "$n $rate $p50 $p99 $lost"
 }
-# The frames-dropped counters of the last legrad-publish-stats of every publisher, summed.
+# Of the last legrad-publish-stats of every publisher (at EOS), summed: the frames dropped plus
+# the messages still waiting for a broker (dropped when the pipeline stops).
 frames_dropped() {
-  { grep -o 'legradmetapublish[0-9]*.*legrad-publish-stats.*frames-dropped=(guint64)[0-9]*' "$work/launch.log" || true; } |
-    sed 's/^\(legradmetapublish[0-9]*\).*frames-dropped=(guint64)\([0-9]*\)$/\1 \2/' |
-    awk '{ last[$1] = $2 } END { s = 0; for (e in last) s += last[e]; print s }'
+  { grep -o 'legradmetapublish[0-9]*.*legrad-publish-stats.*' "$work/launch.log" || true; } |
+    sed 's/^\(legradmetapublish[0-9]*\).*waiting=(guint64)\([0-9]*\).*frames-dropped=(guint64)\([0-9]*\).*/\1 \2 \3/' |
+    awk '{ last[$1] = $2 + $3 } END { s = 0; for (e in last) s += last[e]; print s }'
 }
 
 start_broker
 echo "$(machine_line); mosquitto $(/usr/sbin/mosquitto -h | sed -n 's/^mosquitto version \([0-9.]*\).*/\1/p')"
 echo "$model: $streams streams, $(echo "$prompts" | tr ';' '\n' | wc -l) prompts, $frames frames each, 320x240, QoS $qos; best of $rounds rounds"
 echo
-declare -A best stats
+declare -A best stats least_cpu others_cpu
 for _ in $(seq "$rounds"); do
   for mode in none frames events; do
     fps=$(run "$mode")
@@ -124,19 +147,23 @@ for _ in $(seq "$rounds"); do
       best[$mode]=$fps
       stats[$mode]=$(received)
     fi
+    least_cpu[$mode]=$(lower "$(cat "$work/pipeline.cpu")" "${least_cpu[$mode]:-}")
+    others_cpu[$mode]=$(cat "$work/others.cpu")
   done
 done
 fps=$(run restart)
 restart_stats=$(received)
 dropped=$(frames_dropped)
+least_cpu[restart]=$(cat "$work/pipeline.cpu")
+others_cpu[restart]=$(cat "$work/others.cpu")
 cost() { awk -v a="$1" -v b="${best[none]}" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
-row() {  # LABEL FPS STATS [DROPPED]
-  read -r n rate p50 p99 lost <<< "$3"
-  echo "| $1 | $(printf %.1f "$2") | $(cost "$2") | $n | $rate | $p50 | $p99 | $lost | ${4:--} |"
+row() {  # LABEL MODE FPS STATS [DROPPED]
+  read -r n rate p50 p99 lost <<< "$4"
+  echo "| $1 | $(printf %.1f "$3") | $(cost "$3") | ${least_cpu[$2]} | ${others_cpu[$2]} | $n | $rate | $p50 | $p99 | $lost | ${5:--} |"
 }
-echo "| publishing | pipeline fps | vs none | messages | msgs/s | latency p50 ms | p99 ms | lost | frames-dropped |"
-echo "|---|---|---|---|---|---|---|---|---|"
-echo "| none | $(printf %.1f "${best[none]}") | | | | | | | |"
-row "every frame" "${best[frames]}" "${stats[frames]}"
-row "events only" "${best[events]}" "${stats[events]}"
-row "every frame, broker killed at ${kill_at} s, back ${down} s later" "$fps" "$restart_stats" "$dropped"
+echo "| publishing | pipeline fps (best) | vs none | pipeline CPU s (least) | broker + subscriber CPU s | messages | msgs/s | latency p50 ms | p99 ms | lost | dropped + waiting at EOS |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| none | $(printf %.1f "${best[none]}") | | ${least_cpu[none]} | | | | | | | |"
+row "every frame" frames "${best[frames]}" "${stats[frames]}"
+row "events only" events "${best[events]}" "${stats[events]}"
+row "every frame (QoS 1), broker killed at ${kill_at} s, back ${down} s later" restart "$fps" "$restart_stats" "$dropped"
