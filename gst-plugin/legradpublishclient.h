@@ -50,7 +50,7 @@ class PublishClient {
  private:
   void run();
   std::string try_connect();  // "" or why not
-  bool back_off();                      // waits, doubling the next wait; false when stopping
+  bool back_off();            // waits, doubling the next wait; false when stopping
   void drain_some();
   void settle();              // delivered and lost counts from the transport
   bool wait(double seconds);  // false when stopping
