@@ -8,7 +8,11 @@ namespace legrad {
 
 namespace {
 constexpr int kDrainOnStopMs = 2000;
-constexpr auto kPopWait = std::chrono::milliseconds(10);
+// How long the thread sleeps with nothing queued (a message wakes it at once) before it looks
+// at the connection again (acknowledgements, commands, keep-alive): each wake-up takes a core
+// from the model's threads for a moment, and a host may run dozens of publishers.
+constexpr auto kIdleWait = std::chrono::milliseconds(100);
+constexpr auto kPollWait = std::chrono::milliseconds(10);
 }  // namespace
 
 PublishClient::PublishClient(std::unique_ptr<Transport> transport, Outbox& outbox,
@@ -82,7 +86,7 @@ void PublishClient::settle() {
 
 void PublishClient::drain_some() {
   for (int i = 0; i < 64 && transport_->connected(); ++i) {
-    auto message = outbox_.pop(i == 0 ? kPopWait : std::chrono::milliseconds(0));
+    auto message = outbox_.pop(i == 0 ? kIdleWait : std::chrono::milliseconds(0));
     if (!message) break;
     if (!transport_->send(*message)) {
       outbox_.put_back(std::move(*message));
@@ -128,7 +132,7 @@ void PublishClient::wait_until_sent(int ms) const {
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (outbox_.counts().waiting > 0 && counts().connected &&
          std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(kPopWait);
+    std::this_thread::sleep_for(kPollWait);
 }
 
 PublishCounts PublishClient::counts() const {

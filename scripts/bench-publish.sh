@@ -3,12 +3,12 @@
 # frames each, no clock: as fast as they go) through one shared, batching model, each ending in
 # fakesink (no publishing), in legradmetapublish publishing every frame's results, or in one
 # publishing events only, to a mosquitto this script starts on 127.0.0.1; the three alternate
-# ROUNDS times, keeping each one's best frame rate and least CPU time (user + system: steadier
-# than the frame rate on a VM whose speed changes from minute to minute). A subscriber
+# ROUNDS times (with the restart run below), giving each one's best and median frame rate and
+# its least CPU time (user + system): this VM's speed changes from minute to minute. A subscriber
 # (mosquitto_sub) times every message as it arrives: messages per second, and the latency from
 # the publisher making the message (its utc_us, just after the analysis) to the subscriber,
 # median and 99th percentile.
-# A last run publishes every frame at QoS 1 while the broker is killed (SIGKILL) after KILL_AT s
+# A fourth run publishes every frame at QoS 1 while the broker is killed (SIGKILL) after KILL_AT s
 # and started again DOWN s later: its frame rate, and the messages lost beside the publishers'
 # counters (their last legrad-publish-stats, at EOS: frames dropped + messages still waiting).
 # Prints a Markdown table.
@@ -137,33 +137,33 @@ frames_dropped() {
 
 start_broker
 echo "$(machine_line); mosquitto $(/usr/sbin/mosquitto -h | sed -n 's/^mosquitto version \([0-9.]*\).*/\1/p')"
-echo "$model: $streams streams, $(echo "$prompts" | tr ';' '\n' | wc -l) prompts, $frames frames each, 320x240, QoS $qos; best of $rounds rounds"
+echo "$model: $streams streams, $(echo "$prompts" | tr ';' '\n' | wc -l) prompts, $frames frames each, 320x240, QoS $qos; $rounds rounds"
 echo
-declare -A best stats least_cpu others_cpu
+declare -A best stats least_cpu others_cpu all_fps dropped
 for _ in $(seq "$rounds"); do
-  for mode in none frames events; do
+  for mode in none frames events restart; do
     fps=$(run "$mode")
+    all_fps[$mode]="${all_fps[$mode]:-} $fps"
     if [ -z "${best[$mode]:-}" ] || [ "$(higher "$fps" "${best[$mode]}")" = "$fps" ]; then
       best[$mode]=$fps
       stats[$mode]=$(received)
+      [ "$mode" != restart ] || dropped[$mode]=$(frames_dropped)
     fi
     least_cpu[$mode]=$(lower "$(cat "$work/pipeline.cpu")" "${least_cpu[$mode]:-}")
     others_cpu[$mode]=$(cat "$work/others.cpu")
   done
 done
-fps=$(run restart)
-restart_stats=$(received)
-dropped=$(frames_dropped)
-least_cpu[restart]=$(cat "$work/pipeline.cpu")
-others_cpu[restart]=$(cat "$work/others.cpu")
-cost() { awk -v a="$1" -v b="${best[none]}" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
-row() {  # LABEL MODE FPS STATS [DROPPED]
-  read -r n rate p50 p99 lost <<< "$4"
-  echo "| $1 | $(printf %.1f "$3") | $(cost "$3") | ${least_cpu[$2]} | ${others_cpu[$2]} | $n | $rate | $p50 | $p99 | $lost | ${5:--} |"
+median() { tr ' ' '\n' <<< "$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cost() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
+row() {  # LABEL MODE
+  read -r n rate p50 p99 lost <<< "${stats[$2]}"
+  local med
+  med=$(median "${all_fps[$2]}")
+  echo "| $1 | $(printf %.1f "${best[$2]}") ($(cost "${best[$2]}" "${best[none]}")) | $med ($(cost "$med" "$(median "${all_fps[none]}")")) | ${least_cpu[$2]} | ${others_cpu[$2]} | $n | $rate | $p50 | $p99 | $lost | ${dropped[$2]:--} |"
 }
-echo "| publishing | pipeline fps (best) | vs none | pipeline CPU s (least) | broker + subscriber CPU s | messages | msgs/s | latency p50 ms | p99 ms | lost | dropped + waiting at EOS |"
+echo "| publishing | pipeline fps, best (vs none) | median (vs none) | pipeline CPU s (least) | broker + subscriber CPU s | messages | msgs/s | latency p50 ms | p99 ms | lost | dropped + waiting at EOS |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-echo "| none | $(printf %.1f "${best[none]}") | | ${least_cpu[none]} | | | | | | | |"
-row "every frame" frames "${best[frames]}" "${stats[frames]}"
-row "events only" events "${best[events]}" "${stats[events]}"
-row "every frame (QoS 1), broker killed at ${kill_at} s, back ${down} s later" restart "$fps" "$restart_stats" "$dropped"
+echo "| none | $(printf %.1f "${best[none]}") | $(median "${all_fps[none]}") | ${least_cpu[none]} | | | | | | | |"
+row "every frame" frames
+row "events only" events
+row "every frame (QoS 1), broker killed at ${kill_at} s, back ${down} s later" restart
