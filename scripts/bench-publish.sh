@@ -36,7 +36,6 @@ port=$((20000 + RANDOM % 20000))  # a taken port: mosquitto does not start, and 
 # session, so what the publishers send before the subscriber is back is kept for it.
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence true\npersistence_location %s/\nautosave_interval 1\n' \
   "$port" "$work" > "$work/mosquitto.conf"
-broker_pid=""
 # User + system CPU seconds of process $1 so far (0 if it is gone).
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
@@ -44,16 +43,14 @@ cpu_seconds() {
 }
 start_broker() {
   /usr/sbin/mosquitto -c "$work/mosquitto.conf" >> "$work/broker.log" 2>&1 &
-  broker_pid=$!
   for _ in $(seq 50); do mosquitto_pub -p "$port" -t ping -n 2> /dev/null && return; sleep 0.1; done
   echo "error: mosquitto did not start on port $port" >&2; exit 1
 }
-stop_broker() { [ -z "$broker_pid" ] || kill -9 "$broker_pid" 2> /dev/null || true; wait "$broker_pid" 2> /dev/null || true; broker_pid=""; }
+# The broker's pid now (found by its config: a restart starts it in a subshell).
+broker_now() { pgrep -f "mosquitto -c $work/mosquitto.conf" | head -1; }
 sub_pid=""
 cleanup() {
   [ -z "$sub_pid" ] || kill "$sub_pid" 2> /dev/null || true
-  stop_broker
-  # (the broker started again was started in a subshell: found by its config)
   pkill -9 -f "mosquitto -c $work/mosquitto.conf" 2> /dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
@@ -80,11 +77,11 @@ run() {
     > "$work/received" 2> /dev/null &
   sub_pid=$!
   local broker_cpu0
-  broker_cpu0=$(cpu_seconds "$broker_pid")
+  broker_cpu0=$(cpu_seconds "$(broker_now)")
   sleep 0.3
   local restart=""
   if [ "$1" = restart ]; then
-    (sleep "$kill_at"; kill -9 "$broker_pid"; sleep "$down"; start_broker) &
+    (sleep "$kill_at"; kill -9 "$(broker_now)"; sleep "$down"; start_broker) &
     restart=$!
   fi
   local TIMEFORMAT='%U %S'
@@ -93,9 +90,7 @@ run() {
   sleep 1
   # CPU seconds: the pipeline's, and the broker's and subscriber's (which share the cores).
   awk '{ printf "%.1f", $1 + $2 }' "$work/launch.cpu" > "$work/pipeline.cpu"
-  local broker_now
-  broker_now=$(pgrep -f "mosquitto -c $work/mosquitto.conf" | head -1)
-  awk -v a="$(cpu_seconds "$broker_now")" -v b="$broker_cpu0" -v c="$(cpu_seconds "$sub_pid")" \
+  awk -v a="$(cpu_seconds "$(broker_now)")" -v b="$broker_cpu0" -v c="$(cpu_seconds "$sub_pid")" \
     'BEGIN { printf "%.1f", (a > b ? a - b : a) + c }' > "$work/others.cpu"
   kill "$sub_pid" 2> /dev/null || true
   wait "$sub_pid" 2> /dev/null || true
