@@ -27,7 +27,7 @@ def skip_unless_available():
 
 
 def metaconvert_lines(picture, out_dir):
-    """What legradmetaconvert writes for the example's pipeline, one dict per frame."""
+    """What legradmetaconvert writes of each frame of the example's pipeline, a dict each."""
     location = os.path.join(out_dir, "meta.jsonl")
     subprocess.run(
         ["gst-launch-1.0", "-q", "filesrc", "location=" + picture, "!", "decodebin", "!",
@@ -36,7 +36,9 @@ def metaconvert_lines(picture, out_dir):
          "legradmetaconvert", "include-heatmap=true", "location=" + location, "!", "fakesink"],
         check=True)
     with open(location) as f:
-        return [json.loads(line) for line in f]
+        lines = [json.loads(line) for line in f]
+    # The frames' lines (the others are events: a prompt's presence starting and ending).
+    return [line for line in lines if "event" not in line]
 
 
 def check_region_functions():
