@@ -1,5 +1,7 @@
 #include "legradpublishclient.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -74,7 +76,11 @@ std::string PublishClient::connect_now(unsigned attempts) {
 }
 
 void PublishClient::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    // Named for top -H and perf (it would carry the name of the thread that started it).
+    pthread_setname_np(pthread_self(), "legrad-publish");
+    run();
+  });
 }
 
 void PublishClient::settle() {
