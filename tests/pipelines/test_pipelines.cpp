@@ -145,6 +145,20 @@ TEST(Pipelines, ExplainAndTheOverlayDrawTheSamePicture) {
   EXPECT_GT(most, 20.0) << "a heatmap was drawn";
 }
 
+// Writes an H.264 MP4 of `frames` frames of `width` x `height` at 10 fps (videotestsrc's
+// `pattern`) to `path`; true if gst-launch-1.0 did.
+bool write_test_mp4(const std::string& path, int frames, int width, int height,
+                    const std::string& pattern = "smpte") {
+  const std::string make = "gst-launch-1.0 -q videotestsrc pattern=" + pattern +
+                           " num-buffers=" + std::to_string(frames) +
+                           " ! video/x-raw,width=" + std::to_string(width) +
+                           ",height=" + std::to_string(height) +
+                           ",framerate=10/1 ! videoconvert ! video/x-raw,format=I420 ! x264enc ! "
+                           "mp4mux ! filesink location=\"" +
+                           path + "\"";
+  return std::system(make.c_str()) == 0;
+}
+
 // A file the user names: a path with spaces, its size and aspect kept, 4:2:0 out.
 TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
   ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
@@ -152,12 +166,7 @@ TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
   const std::string input = dir.file("my clip.mp4");
-  const std::string make =
-      "gst-launch-1.0 -q videotestsrc num-buffers=6 ! "
-      "video/x-raw,width=320,height=180,framerate=10/1 ! videoconvert ! "
-      "video/x-raw,format=I420 ! x264enc ! mp4mux ! filesink location=\"" +
-      input + "\"";
-  ASSERT_EQ(std::system(make.c_str()), 0);
+  ASSERT_TRUE(write_test_mp4(input, 6, 320, 180));
   EXPECT_TRUE(run_script(dir, "", "headless-demo.sh '" + input + "'"));
   EXPECT_EQ(h264_stream(dir.file("demo.mp4")), "high 320x180");
   EXPECT_EQ(test::decodable_frames(dir.file("demo.mp4")), 6);
@@ -179,14 +188,7 @@ TEST(Pipelines, ManyCamerasShareOneModel) {
     const std::string input = dir.file("cam " + std::to_string(i) + ".mp4");
     const std::string w = sizes[i].substr(0, sizes[i].find('x'));
     const std::string h = sizes[i].substr(sizes[i].find('x') + 1);
-    const std::string make =
-        "gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=5 ! "
-        "video/x-raw,width=" +
-        w + ",height=" + h +
-        ",framerate=10/1 ! videoconvert ! video/x-raw,format=I420 ! "
-        "x264enc ! mp4mux ! filesink location=\"" +
-        input + "\"";
-    ASSERT_EQ(std::system(make.c_str()), 0);
+    ASSERT_TRUE(write_test_mp4(input, 5, std::stoi(w), std::stoi(h), "ball"));
     inputs += " '" + input + "'";
   }
   EXPECT_TRUE(run_script(dir, "", "many-cameras.sh" + inputs))
@@ -368,12 +370,7 @@ TEST(Pipelines, PublishToMqttSendsEveryFrameAndTakesPromptsFromAfar) {
   test::TempDir dir;
   test::write_tiny_model(dir.path(), test::tiny_config());
   const std::string input = dir.file("yard.mp4");
-  const std::string make =
-      "gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=40 ! "
-      "video/x-raw,width=160,height=120,framerate=10/1 ! videoconvert ! "
-      "video/x-raw,format=I420 ! x264enc ! mp4mux ! filesink location=\"" +
-      input + "\"";
-  ASSERT_EQ(std::system(make.c_str()), 0);
+  ASSERT_TRUE(write_test_mp4(input, 40, 160, 120, "ball"));
   test::MqttBroker broker(dir.path());
   test::MqttSubscriber sub(broker.port(), "legrad/#");
   ASSERT_TRUE(sub.connected());
