@@ -28,7 +28,9 @@
  * `event-hold` milliseconds without it, or at the end of the stream. Each start and end is an
  * element message and a downstream custom event (both a structure named `legrad-event`: id,
  * state, prompt, object-id, start-pts, start-utc, last-pts, frames, peak-score,
- * peak-probability, and the box at the peak in frame pixels), which `legradclipsink` makes
+ * peak-probability, the box at the peak in frame pixels and, with `event-evidence`, a start's
+ * `evidence`: a #GstBuffer holding a JPEG of the frame that started it with its heatmap, box
+ * and prompt drawn, at most `event-evidence-max-bytes`), which `legradclipsink` makes
  * clips of and `legradmetaconvert` and `legradmetapublish` pass on.
  *
  * Prompts change while playing through the `prompts` property, a serialized custom
@@ -61,6 +63,7 @@
 
 #include "base/device.h"
 #include "base/error.h"
+#include "engine/event_evidence.h"
 #include "engine/model_files.h"
 #include "engine/model_session.h"
 #include "gstlegradenums.h"
@@ -72,7 +75,8 @@
 
 /* The settings live in GObject's zeroed memory and are assigned, never constructed. */
 static_assert (std::is_trivially_copyable < legrad::StreamSettings >::value &&
-    std::is_trivially_copyable < legrad::PresenceEventSettings >::value,
+    std::is_trivially_copyable < legrad::PresenceEventSettings >::value &&
+    std::is_trivially_copyable < legrad::EvidenceSettings >::value,
     "the settings must stay plain data");
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_debug);
@@ -106,6 +110,8 @@ enum {
   PROP_STATS_INTERVAL,
   PROP_EVENT_MIN_FRAMES,
   PROP_EVENT_HOLD,
+  PROP_EVENT_EVIDENCE,
+  PROP_EVENT_EVIDENCE_MAX_BYTES,
   PROP_THREADS,
   PROP_NICE,
   PROP_FRAMES_ANALYZED,
@@ -136,6 +142,8 @@ struct _GstLegrad {
   guint stats_interval;
   /* event-min-frames, event-hold */
   legrad::PresenceEventSettings events_settings;
+  /* event-evidence, event-evidence-max-bytes */
+  legrad::EvidenceSettings evidence;
   /* threads (0: legrad::threads_leaving_a_core) and nice of the device's compute thread */
   legrad::ComputeSettings compute;
   /* prompts from the property or an event, applied at the next frame */
@@ -332,6 +340,30 @@ gst_legrad_start_request (GstLegrad * self)
   return r;
 }
 
+/* The evidence picture of each event that starts, drawn on the frame that started it. One that
+ * cannot be made is a warning: the event goes on without it. */
+static void
+gst_legrad_draw_evidence (GstLegrad * self, GstBuffer * buffer,
+    const legrad::FrameResult & result, const legrad::EvidenceSettings & settings,
+    std::vector < legrad::PresenceEvent > &events)
+{
+  if (settings.longest_side == 0 || !result.analysis)
+    return;
+  std::optional < legrad::MappedFrame > mapped;
+  for (legrad::PresenceEvent & e:events) {
+    if (e.kind != legrad::PresenceEvent::Kind::Start)
+      continue;
+    if (!mapped)
+      mapped.emplace (buffer, self->info);
+    try {
+      e.evidence = legrad::evidence_jpeg (mapped->planes (), *result.analysis, e, settings);
+    } catch (const legrad::Error & err) {
+      GST_ELEMENT_WARNING (self, STREAM, ENCODE, ("no evidence picture for '%s'",
+              e.prompt.c_str ()), ("%s", err.what ()));
+    }
+  }
+}
+
 /* Each event as a `legrad-event` element message and, while the stream flows, a downstream
  * event in order with the frames. */
 static void
@@ -339,8 +371,9 @@ gst_legrad_announce_events (GstLegrad * self, const std::vector < legrad::Presen
     gboolean downstream)
 {
   for (const legrad::PresenceEvent & e:events) {
+    GST_INFO_OBJECT (self, "event %" G_GUINT64_FORMAT " %s: '%s', evidence %zu bytes", e.id,
+        e.state (), e.prompt.c_str (), e.evidence.size ());
     GstStructure *s = legrad::presence_event_structure (e);
-    GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
     if (downstream)
       gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
           gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_copy (s)));
@@ -479,6 +512,8 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   const guint stats_interval = self->stats_interval;
   legrad::PresenceEventSettings events_settings = self->events_settings;
   events_settings.box_threshold = settings.box_threshold;
+  legrad::EvidenceSettings evidence = self->evidence;
+  evidence.box_threshold = settings.box_threshold;
   GST_OBJECT_UNLOCK (self);
 
   std::vector < legrad::PresenceEvent > events;
@@ -504,6 +539,7 @@ gst_legrad_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     legrad::attach_result (buffer, result);
     events = self->events->update (result, frame.width, frame.height,
         g_get_real_time () / 1000, events_settings);
+    gst_legrad_draw_evidence (self, buffer, result, evidence, events);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("LeGrad analysis failed"), ("%s", e.what ()));
     return GST_FLOW_ERROR;
@@ -698,6 +734,12 @@ gst_legrad_set_property (GObject * object, guint prop_id, const GValue * value,
     case PROP_EVENT_HOLD:
       self->events_settings.hold_ms = g_value_get_uint (value);
       break;
+    case PROP_EVENT_EVIDENCE:
+      self->evidence.longest_side = (int) g_value_get_uint (value);
+      break;
+    case PROP_EVENT_EVIDENCE_MAX_BYTES:
+      self->evidence.max_bytes = g_value_get_uint (value);
+      break;
     case PROP_THREADS:
       self->compute.threads = (int) g_value_get_uint (value);
       break;
@@ -794,6 +836,12 @@ gst_legrad_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_EVENT_HOLD:
       g_value_set_uint (value, self->events_settings.hold_ms);
+      break;
+    case PROP_EVENT_EVIDENCE:
+      g_value_set_uint (value, (guint) self->evidence.longest_side);
+      break;
+    case PROP_EVENT_EVIDENCE_MAX_BYTES:
+      g_value_set_uint (value, (guint) self->evidence.max_bytes);
       break;
     case PROP_THREADS:
       g_value_set_uint (value, (guint) self->compute.threads);
@@ -950,6 +998,15 @@ gst_legrad_class_init (GstLegradClass * klass)
   g_object_class_install_property (gobject_class, PROP_EVENT_HOLD,
       g_param_spec_uint ("event-hold", "Event hold", "Milliseconds without the prompt before "
           "its 'legrad-event' ends", 0, 3600000, legrad::kDefaultEventHoldMs, playing));
+  g_object_class_install_property (gobject_class, PROP_EVENT_EVIDENCE,
+      g_param_spec_uint ("event-evidence", "Event evidence", "Longest side in pixels of the "
+          "evidence picture (a JPEG of the frame with the heatmap, box and prompt drawn) a "
+          "'legrad-event' start carries (0 = none)", 0, legrad::kMaxEvidenceSide, 0, playing));
+  g_object_class_install_property (gobject_class, PROP_EVENT_EVIDENCE_MAX_BYTES,
+      g_param_spec_uint ("event-evidence-max-bytes", "Event evidence maximum bytes",
+          "Bound on an evidence picture's size: its quality, then its size, step down until "
+          "it fits", legrad::kMinEvidenceMaxBytes, legrad::kMaxEvidenceMaxBytes,
+          legrad::kDefaultEvidenceMaxBytes, playing));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads", "CPU threads for the model's operators, set at "
           "start for the whole process (0 = every core but one, left to the decoder, encoder "
@@ -1003,6 +1060,7 @@ gst_legrad_init (GstLegrad * self)
   self->compute.nice = legrad::kPipelineNice;
   self->mode = legrad::kDefaultAnalysisMode;
   self->events_settings = legrad::PresenceEventSettings ();
+  self->evidence = legrad::EvidenceSettings ();
   gst_video_info_init (&self->info);
   /* In place and never passthrough: metas need a writable buffer, but the pixels are only
    * read, so a shared buffer costs a shallow copy and no pixel copy. */

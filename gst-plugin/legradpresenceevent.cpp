@@ -36,6 +36,11 @@ GstStructure* presence_event_structure(const PresenceEvent& e) {
     gst_structure_set(s, "box-x", G_TYPE_INT, e.peak_box->x, "box-y", G_TYPE_INT, e.peak_box->y,
                       "box-width", G_TYPE_INT, e.peak_box->width, "box-height", G_TYPE_INT,
                       e.peak_box->height, nullptr);
+  if (!e.evidence.empty()) {
+    GstBuffer* jpeg = gst_buffer_new_memdup(e.evidence.data(), e.evidence.size());
+    gst_structure_set(s, "evidence", GST_TYPE_BUFFER, jpeg, nullptr);
+    gst_buffer_unref(jpeg);
+  }
   return s;
 }
 

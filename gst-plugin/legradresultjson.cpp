@@ -61,6 +61,20 @@ nlohmann::json camera_json(const GstStructure* s) {
   return line;
 }
 
+// A presence event's evidence picture as a data URI, which a browser shows as it is.
+std::string evidence_data_uri(const GstStructure* s) {
+  const GValue* value = gst_structure_get_value(s, "evidence");
+  GstBuffer* jpeg =
+      value && G_VALUE_HOLDS(value, GST_TYPE_BUFFER) ? gst_value_get_buffer(value) : nullptr;
+  GstMapInfo map;
+  if (!jpeg || !gst_buffer_map(jpeg, &map, GST_MAP_READ)) return "";
+  gchar* base64 = g_base64_encode(map.data, map.size);
+  gst_buffer_unmap(jpeg, &map);
+  std::string out = std::string("data:image/jpeg;base64,") + base64;
+  g_free(base64);
+  return out;
+}
+
 nlohmann::json presence_json(const GstStructure* s) {
   gint object = -1;
   guint64 frames = 0;
@@ -87,7 +101,7 @@ nlohmann::json presence_json(const GstStructure* s) {
   if (gst_structure_get_int(s, "box-x", &x) && gst_structure_get_int(s, "box-y", &y) &&
       gst_structure_get_int(s, "box-width", &w) && gst_structure_get_int(s, "box-height", &h))
     line["box"] = {{"x", x}, {"y", y}, {"width", w}, {"height", h}};
-  if (gst_structure_has_field(s, "evidence")) line["evidence"] = string_field(s, "evidence");
+  if (const std::string jpeg = evidence_data_uri(s); !jpeg.empty()) line["evidence"] = jpeg;
   return line;
 }
 

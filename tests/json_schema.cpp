@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 
 namespace legrad {
 namespace test {
@@ -57,6 +58,10 @@ std::string schema_problem(const nlohmann::json& value, const nlohmann::json& sc
     for (const auto& e : schema["enum"]) found = found || e == value;
     if (!found) return where + ": " + value.dump() + " not in " + schema["enum"].dump();
   }
+  if (schema.contains("pattern") && value.is_string() &&
+      !std::regex_search(value.get<std::string>(),
+                         std::regex(schema["pattern"].get<std::string>())))
+    return where + ": does not match " + schema["pattern"].get<std::string>();
   if (schema.contains("minimum") && value.is_number() &&
       value.get<double>() < schema["minimum"].get<double>())
     return where + ": below the minimum";

@@ -13,6 +13,17 @@ int64_t analysis_time(const Analysis& a, int64_t utc_ms) {
 
 }  // namespace
 
+std::optional<Box> map_box(const Analysis& a, size_t map, int frame_width, int frame_height,
+                           float threshold) {
+  if (a.covers_regions()) {
+    const Region& r = a.regions[map / a.prompt_count()];
+    return Box{r.x, r.y, r.width, r.height};
+  }
+  const std::optional<Box> box = largest_region({a.map(map), a.size, a.size}, threshold);
+  if (!box) return std::nullopt;
+  return scale_box(*box, a.size, a.size, frame_width, frame_height);
+}
+
 std::vector<PresenceEvents::Seen> PresenceEvents::decisions(const FrameResult& result) const {
   const Analysis& a = *result.analysis;
   std::vector<Seen> out;
@@ -43,16 +54,9 @@ void PresenceEvents::present(Track& track, const Seen& seen, const FrameResult& 
   if (e.frames == 1 || a.scores[seen.map] >= e.peak_score) {
     e.peak_score = a.scores[seen.map];
     e.peak_probability = a.probability(seen.map);
-    if (a.covers_regions()) {
-      const Region& r = a.regions[seen.map / a.prompt_count()];
-      e.peak_box = Box{r.x, r.y, r.width, r.height};
-    } else if (auto box =
-                   largest_region({a.map(seen.map), a.size, a.size}, settings.box_threshold)) {
-      e.peak_box = scale_box(*box, a.size, a.size, frame_width, frame_height);
-    } else {
-      e.peak_box.reset();
-    }
+    e.peak_box = map_box(a, seen.map, frame_width, frame_height, settings.box_threshold);
   }
+  e.map = seen.map;
   if (track.started) return;
   if (++track.run < std::max(1u, settings.min_frames)) return;
   track.started = true;

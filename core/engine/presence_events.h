@@ -36,9 +36,16 @@ struct PresenceEvent {
   float peak_score = 0.0f;
   std::optional<float> peak_probability;
   std::optional<Box> peak_box;  // in frame pixels, at the peak; RoiList: the object's region
+  size_t map = 0;               // its map in the newest analysis it was present in
+  std::string evidence;         // JPEG, where the element asks: see engine/event_evidence.h
 
   const char* state() const { return kind == Kind::Start ? "start" : "end"; }
 };
+
+// Where `map` of `analysis` says its prompt is, in frame pixels: the object's region for
+// RoiList, else the largest region of the map above `threshold` (none where nothing is).
+std::optional<Box> map_box(const Analysis& analysis, size_t map, int frame_width, int frame_height,
+                           float threshold);
 
 class PresenceEvents {
  public:

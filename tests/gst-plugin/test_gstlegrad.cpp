@@ -8,6 +8,9 @@
 #include <map>
 #include <thread>
 
+#include <opencv2/imgcodecs.hpp>
+
+#include "engine/event_evidence.h"
 #include "json_schema.h"
 #include "plugin_support.h"
 
@@ -1222,6 +1225,47 @@ TEST_F(Plugin, PresenceEventsStartAfterMinFramesAndEndAfterTheHold) {
   gst_harness_teardown(h);
 }
 
+cv::Mat decoded_jpeg(const guint8* data, size_t size) {
+  return cv::imdecode(std::vector<uchar>(data, data + size), cv::IMREAD_COLOR);
+}
+
+// With event-evidence, a start carries the frame that started it, scaled down, as a JPEG; an
+// end carries none.
+TEST_F(Plugin, PresenceEventsCarryAnEvidencePictureWhereAsked) {
+  GstHarness* h = analyzer("prompts=\"a cat\" event-min-frames=1 event-hold=0 event-evidence=32",
+                           caps("I420", 64, 48));
+  GstClockTime pts = 0;
+  std::vector<GstStructure*> starts, ends;
+  for (float min_score : {-1.0f, 1.0f}) {
+    set(h, "min-score", min_score);
+    gst_buffer_unref(gst_harness_push_and_pull(h, frame("I420", 64, 48, pts)));
+    pts += 40 * GST_MSECOND;
+    while (GstEvent* e = gst_harness_try_pull_event(h)) {
+      const GstStructure* s = gst_event_get_structure(e);
+      if (GST_EVENT_TYPE(e) == GST_EVENT_CUSTOM_DOWNSTREAM &&
+          gst_structure_has_name(s, "legrad-event"))
+        (std::string(gst_structure_get_string(s, "state")) == "start" ? starts : ends)
+            .push_back(gst_structure_copy(s));
+      gst_event_unref(e);
+    }
+  }
+  ASSERT_EQ(starts.size(), 1u);
+  ASSERT_EQ(ends.size(), 1u);
+  const GValue* evidence = gst_structure_get_value(starts[0], "evidence");
+  ASSERT_TRUE(evidence && G_VALUE_HOLDS(evidence, GST_TYPE_BUFFER));
+  GstMapInfo map;
+  ASSERT_TRUE(gst_buffer_map(gst_value_get_buffer(evidence), &map, GST_MAP_READ));
+  EXPECT_LE(map.size, guint64(legrad::kDefaultEvidenceMaxBytes));
+  const cv::Mat picture = decoded_jpeg(map.data, map.size);
+  gst_buffer_unmap(gst_value_get_buffer(evidence), &map);
+  EXPECT_EQ(picture.cols, 32);
+  EXPECT_EQ(picture.rows, 24);
+  EXPECT_FALSE(gst_structure_has_field(ends[0], "evidence"));
+  for (GstStructure* s : starts) gst_structure_free(s);
+  for (GstStructure* s : ends) gst_structure_free(s);
+  gst_harness_teardown(h);
+}
+
 // From a launch line: the events are element messages, and lines of legradmetaconvert between
 // the frames they belong to; what is under way ends with the stream.
 TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
@@ -1229,7 +1273,8 @@ TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
   const std::string desc =
       "videotestsrc num-buffers=8 ! video/x-raw,width=64,height=48,framerate=25/1 ! legrad model=" +
       model() +
-      " prompts=\"a cat\" event-min-frames=2 attach-roi=true ! legradmetaconvert location=" +
+      " prompts=\"a cat\" event-min-frames=2 attach-roi=true event-evidence=48 ! "
+      "legradmetaconvert location=" +
       dir.file("m.jsonl") + " ! fakesink";
   std::vector<GstStructure*> messages = run_collecting(desc, "legrad-event");
   ASSERT_EQ(messages.size(), 2u);
@@ -1259,6 +1304,14 @@ TEST_F(Plugin, PresenceEventsAreMessagesAndJsonLines) {
       EXPECT_EQ(j["prompt"], "a cat");
       EXPECT_TRUE(j["object_id"].is_null());
       EXPECT_FALSE(j["box"].is_null());
+      EXPECT_EQ(j.contains("evidence"), j["state"] == "start") << "only a start carries one";
+    }
+    if (j.contains("evidence")) {  // a data URI of a JPEG of the frame, scaled to 48 wide
+      const std::string uri = j["evidence"];
+      gsize size = 0;
+      guchar* jpeg = g_base64_decode(uri.substr(uri.find(',') + 1).c_str(), &size);
+      EXPECT_EQ(decoded_jpeg(jpeg, size).cols, 48);
+      g_free(jpeg);
     }
   }
   // Sent before the frame that started it (the second) passes on.
