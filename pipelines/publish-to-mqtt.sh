@@ -15,7 +15,8 @@
 # Environment: MODEL, PROMPTS, SIZE, THREADS, STREAM (the stream id in topics and messages,
 # default cam), PUBLISH (frames, events or all; default all), FRAME_INTERVAL (publish every
 # Nth frame's results, default 1), EVENT_MIN_FRAMES and EVENT_HOLD (ms; default: the
-# element's), CONTROL (the control topic, default legrad/control; empty: none), CREDENTIALS (a
+# element's), EVIDENCE (pixels: each start event carries a JPEG of its frame with the heatmap
+# this wide at most; default none), CONTROL (the control topic, default legrad/control; empty: none), CREDENTIALS (a
 # file: user name line, password line), TLS_CA (a CA file: TLS to the broker), TIMEOUT
 # (seconds without data before a camera counts as lost, default 5). Ctrl-C ends the presence
 # events under way and stops.
@@ -39,5 +40,5 @@ publish_args=(method=mqtt address="${2:-127.0.0.1:1883}" stream-id="${STREAM:-ca
 gst-launch-1.0 -e $source_words ! queue ! videoconvert ! \
   legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" threads="$THREADS" \
     attach-roi=true ${EVENT_MIN_FRAMES:+event-min-frames=$EVENT_MIN_FRAMES} \
-    ${EVENT_HOLD:+event-hold=$EVENT_HOLD} ! \
+    ${EVENT_HOLD:+event-hold=$EVENT_HOLD} ${EVIDENCE:+event-evidence=$EVIDENCE} ! \
   legradmetapublish "${publish_args[@]}" ! fakesink sync=true

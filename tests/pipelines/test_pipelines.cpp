@@ -374,16 +374,19 @@ TEST(Pipelines, PublishToMqttSendsEveryFrameAndTakesPromptsFromAfar) {
   test::MqttBroker broker(dir.path());
   test::MqttSubscriber sub(broker.port(), "legrad/#");
   ASSERT_TRUE(sub.connected());
-  ScriptRun run(dir, "publish-to-mqtt.sh '" + input + "' " + broker.address(), "STREAM=yard");
+  ScriptRun run(dir, "publish-to-mqtt.sh '" + input + "' " + broker.address(),
+                "STREAM=yard EVIDENCE=64");
   ASSERT_TRUE(run.playing()) << run.log();
   ASSERT_TRUE(sub.wait_for(1, 60)) << run.log();
   sub.publish("legrad/control", R"({"prompts": ["a dog"], "request_id": "r1"})");
   ASSERT_TRUE(run.ends_within(120)) << run.log();
-  std::vector<nlohmann::json> frames, answers;
+  std::vector<nlohmann::json> frames, answers, events;
   for (const auto& m : sub.messages()) {
     if (m.topic == "legrad/yard/frames") frames.push_back(nlohmann::json::parse(m.payload));
     if (m.topic == "legrad/yard/status") answers.push_back(nlohmann::json::parse(m.payload));
+    if (m.topic == "legrad/yard/events") events.push_back(nlohmann::json::parse(m.payload));
   }
+
   ASSERT_EQ(frames.size(), 40u) << run.log();
   for (size_t i = 0; i < frames.size(); ++i) {
     EXPECT_EQ(test::metadata_problem(frames[i]), "") << frames[i];
@@ -396,6 +399,17 @@ TEST(Pipelines, PublishToMqttSendsEveryFrameAndTakesPromptsFromAfar) {
   EXPECT_EQ(answers[0]["request_id"], "r1");
   ASSERT_EQ(frames.back()["prompts"].size(), 1u) << "the pushed prompts never arrived";
   EXPECT_EQ(frames.back()["prompts"][0]["prompt"], "a dog");
+  ASSERT_FALSE(events.empty()) << run.log();
+  for (const auto& e : events) {  // EVIDENCE=64: each start with a picture 64 pixels wide
+    EXPECT_EQ(test::metadata_problem(e), "") << e;
+    if (e["state"] != "start") continue;
+    const std::string uri = e.value("evidence", "");
+    gsize size = 0;
+    guchar* jpeg = g_base64_decode(uri.substr(uri.find(',') + 1).c_str(), &size);
+    EXPECT_EQ(cv::imdecode(std::vector<uchar>(jpeg, jpeg + size), cv::IMREAD_COLOR).cols, 64)
+        << e["prompt"];
+    g_free(jpeg);
+  }
 }
 
 // Whatever the camera sends (H.265 with G.711 sound, MJPEG without sound) is recorded as
