@@ -18,11 +18,12 @@
  * `require-connection=true` makes it an error. At EOS the queued messages get up to 2 s to go
  * out before EOS goes on, and a last `legrad-publish-stats` says what became of them.
  *
- * With `control-topic` (MQTT), JSON commands such as
+ * With `control-topic` (MQTT or Kafka), JSON commands such as
  * `{"stream_id": "cam-1", "prompts": ["a person", "a forklift"], "request_id": "7"}` change
  * the prompts of the `legrad` upstream at the next frame (through its `legrad/prompts` event);
  * the answer, with the prompts in use or the reason a command was refused, goes to
- * `status-topic`.
+ * `status-topic`. On Kafka each element reads the control topic in a consumer group of its own
+ * (every element hears every command) and passes over what was sent before it started.
  *
  * ## Example launch line
  * |[
@@ -848,9 +849,10 @@ gst_legrad_meta_publish_install_content (GObjectClass * k, GParamFlags ready,
       "({stream-id} and {prompt} replaced; empty: legrad/{stream-id}/events, on Kafka "
       "legrad.events)", NULL, ready);
   install_string (k, PROP_STATUS_TOPIC, "status-topic", "Status topic", "Topic of the "
-      "answers to prompt commands (empty: legrad/{stream-id}/status)", NULL, ready);
-  install_string (k, PROP_CONTROL_TOPIC, "control-topic", "Control topic", "MQTT topic to "
-      "take prompt commands from (JSON: stream_id, prompts, request_id); empty: none", NULL,
+      "answers to prompt commands (empty: legrad/{stream-id}/status, on Kafka legrad.status)",
+      NULL, ready);
+  install_string (k, PROP_CONTROL_TOPIC, "control-topic", "Control topic", "MQTT or Kafka "
+      "topic to take prompt commands from (JSON: stream_id, prompts, request_id); empty: none", NULL,
       ready);
   g_object_class_install_property (k, PROP_PUBLISH, g_param_spec_enum ("publish", "Publish",
           "What to publish", GST_TYPE_LEGRAD_PUBLISH_CONTENT,

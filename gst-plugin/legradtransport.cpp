@@ -137,11 +137,11 @@ std::unique_ptr<Transport> make_transport(const PublishSettings& s,
   check_readable("kafka-config", s.kafka_config_file);
   if (s.tls_cert_file.empty() != s.tls_key_file.empty())
     throw Error("tls-cert-file and tls-key-file go together");
-  if (!s.control_topic.empty() && s.method != PublishMethod::Mqtt)
-    throw Error("control-topic needs method=mqtt");
+  if (!s.control_topic.empty() && s.method == PublishMethod::File)
+    throw Error("control-topic needs method=mqtt or kafka");
   switch (s.method) {
     case PublishMethod::Mqtt: return make_mqtt_transport(s, std::move(on_command));
-    case PublishMethod::Kafka: return make_kafka_transport(s);
+    case PublishMethod::Kafka: return make_kafka_transport(s, std::move(on_command));
     case PublishMethod::File: break;
   }
   return std::make_unique<FileTransport>(s.file_path);

@@ -43,7 +43,7 @@ struct PublishSettings {
   std::string kafka_acks = "all";
   std::string kafka_compression = "none";
   std::string kafka_config_file;  // key=value lines for librdkafka
-  std::string control_topic;      // MQTT: subscribed to; "" none
+  std::string control_topic;      // subscribed to (MQTT, Kafka); "" none
 };
 
 // host:port pairs from an address ("" gives 127.0.0.1); throws legrad::Error naming the
@@ -81,7 +81,7 @@ class Transport {
 };
 
 // Checks the settings (address, files, topics) and makes the transport; throws legrad::Error
-// naming the setting and the problem. Control commands arrive on `on_command` (MQTT).
+// naming the setting and the problem. Control commands arrive on `on_command`.
 std::unique_ptr<Transport> make_transport(const PublishSettings& settings,
                                           std::function<void(const std::string&)> on_command);
 

@@ -34,12 +34,25 @@ class MockCluster {
       rd_kafka_mock_broker_set_up(cluster_, 1);
   }
 
+  // One message, sent (with the time it was sent) before this returns.
+  void produce(const std::string& topic, const std::string& value) {
+    char error[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", servers().c_str(), error, sizeof error);
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+                      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_flush(producer, 5000);
+    rd_kafka_destroy(producer);
+  }
+
   // The messages of `topic` from the start: key and value.
   std::vector<std::pair<std::string, std::string>> read(const std::string& topic, size_t want) {
     char error[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", servers().c_str(), error, sizeof error);
-    rd_kafka_conf_set(conf, "group.id", "test", error, sizeof error);
+    rd_kafka_conf_set(conf, "group.id", ("test-" + topic).c_str(), error, sizeof error);
     rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", error, sizeof error);
     rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     rd_kafka_poll_set_consumer(consumer);
@@ -120,6 +133,48 @@ TEST_F(Plugin, KafkaABrokerTakenDownIsCounted) {
   gst_object_unref(pipeline);
   EXPECT_GT(published, 0u);
   EXPECT_GT(dropped, 0u) << "a broker down for 2 s with a 0.5 s timeout loses messages";
+}
+
+// Prompts from afar over Kafka: a command sent while the stream plays changes its prompts and
+// is answered on the status topic; one sent before the element started is not replayed.
+TEST_F(Plugin, KafkaPromptCommandsFromTheControlTopic) {
+  MockCluster kafka;
+  kafka.produce("legrad.control", R"({"prompts": ["a bird"], "request_id": "old"})");
+  g_usleep(50 * 1000);  // the clock moves on: the element starts after it was sent
+  const std::string desc =
+      "videotestsrc is-live=true num-buffers=120 ! video/x-raw,width=64,height=48,"
+      "framerate=15/1 ! legrad model=" +
+      model() +
+      " prompts=\"a cat\" ! legradmetapublish method=kafka stream-id=gate "
+      "control-topic=legrad.control address=" +
+      kafka.servers() + " ! fakesink";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  g_usleep(G_USEC_PER_SEC);
+  kafka.produce("legrad.control", R"({"prompts": ["a dog"], "request_id": "r1"})");
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 60 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  ASSERT_NE(msg, nullptr) << "the pipeline stalled";
+  EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+
+  const auto answers = kafka.read("legrad.status", 1);
+  ASSERT_EQ(answers.size(), 1u) << "one answer: the old command is passed over";
+  const auto answer = nlohmann::json::parse(answers[0].second);
+  EXPECT_EQ(answer["request_id"], "r1");
+  EXPECT_TRUE(answer["accepted"].get<bool>()) << answer;
+  EXPECT_EQ(answers[0].first, "gate");
+  const auto frames = kafka.read("legrad.frames", 120);
+  ASSERT_EQ(frames.size(), 120u);
+  EXPECT_EQ(nlohmann::json::parse(frames.front().second)["prompts"][0]["prompt"], "a cat");
+  EXPECT_EQ(nlohmann::json::parse(frames.back().second)["prompts"][0]["prompt"], "a dog");
+  for (const auto& f : frames)
+    EXPECT_NE(nlohmann::json::parse(f.second)["prompts"][0]["prompt"], "a bird");
 }
 
 }  // namespace
