@@ -3,10 +3,14 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <string>
 
+#include "base/file.h"
 #include "media_support.h"
 #include "support.h"
 
@@ -106,6 +110,51 @@ TEST(RecordSink, AKilledRecorderLeavesAPlayableFile) {
   ASSERT_GT(d.frames, 0) << "the killed recording does not play";
   EXPECT_GE(d.last_pts, (seconds - 2) * GST_SECOND);
   EXPECT_GE(d.frames, 15 * (seconds - 2));
+}
+
+// A disk that fills (a 128 KiB tmpfs in a mount namespace of the test's own): the recorder stops
+// with an error that says so instead of hanging, and every segment it wrote plays, the last to
+// within two seconds of the end.
+TEST(RecordSink, AFullDiskEndsTheRecordingWithAnErrorAndLeavesItPlayable) {
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  const std::string disk = dir.file("disk"), kept = dir.file("kept"), log = dir.file("log.txt");
+  const std::string inside = "mount -t tmpfs -o size=128k tmpfs " + disk + " || exit 77\n" +
+                             "timeout 60 gst-launch-1.0 " + kCamera +
+                             " bitrate=256 ! legradrecordsink segment-duration=2 location=" + disk +
+                             " stream-id=cam > " + log + " 2>&1\necho $? > " + dir.file("rc") +
+                             "\ncp " + disk + "/*.mp4 " + kept + "/\n";
+  test::write_text(dir.file("inside.sh"), inside);
+  // Unprivileged where user namespaces allow it; else as root.
+  const std::string script = "mkdir -p " + disk + " " + kept +
+                             "\nfor how in '--user --map-root-user' ''; do\n"
+                             "  unshare $how --mount bash " +
+                             dir.file("inside.sh") + " 2>/dev/null; rc=$?\n" +
+                             "  [ $rc != 77 ] && [ $rc != 1 ] && exit $rc\n" + "  [ -e " +
+                             dir.file("rc") + " ] && exit 0\ndone\nexit 77\n";
+  test::write_text(dir.file("full.sh"), script);
+  const int status = std::system(("bash " + dir.file("full.sh")).c_str());
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount a small tmpfs here (unshare)";
+  const std::string output = read_file(log, "log", 1 << 20);
+  EXPECT_EQ(read_file(dir.file("rc"), "rc", 16), "1\n") << "not an error (124: it hung)\n"
+                                                        << output;
+  EXPECT_NE(output.find("No space left"), std::string::npos) << output;
+  std::smatch ran;
+  ASSERT_TRUE(
+      std::regex_search(output, ran, std::regex(R"(Execution ended after (\d+):(\d+):(\d+))")))
+      << output;
+  const double seconds = std::stoi(ran[1]) * 3600 + std::stoi(ran[2]) * 60 + std::stoi(ran[3]);
+  const auto files = test::files_in(kept, "cam-", ".mp4");
+  ASSERT_GE(files.size(), 2u) << "the disk filled before a second segment";
+  int frames = 0;
+  for (const std::string& f : files) {
+    const test::Decoded d = test::decode_mp4(f);
+    EXPECT_GT(d.frames, 0) << f << " does not play";
+    EXPECT_TRUE(d.starts_with_key_frame) << f;
+    frames += std::max(0, d.frames);
+  }
+  EXPECT_GE(frames, 15 * (seconds - 2))
+      << "recorded " << frames << " frames in " << seconds << " s";
 }
 
 // The warnings a pipeline posts on its way to EOS.
