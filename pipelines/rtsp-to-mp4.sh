@@ -12,7 +12,9 @@
 # Environment: MODEL, PROMPTS, SIZE, THREADS (the model's compute threads; 0: the element's
 # default, which leaves a core to the decoder and encoder), STREAM (the files' names, default
 # cam), SEGMENT (seconds per file, default 600; 0: one file), TIMEOUT (seconds without data
-# before the camera counts as lost, default 5).
+# before the camera counts as lost, default 5), CLIPS (a folder: a clip of each presence
+# event, from PRE_ROLL s before it to POST_ROLL s after it, default 5 each, with the overlay;
+# its path in the sidecar), EVENT_MIN_FRAMES, EVENT_HOLD (ms): when an event starts and ends.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 CAMERA_URL OUT_DIR" >&2; exit 2; }
 case "$2" in
@@ -22,14 +24,20 @@ esac
 source "$(dirname "$0")/common.sh"
 stream="${STREAM:-cam}"
 probe_input "$1"
-mkdir -p "$2"
+mkdir -p "$2" ${CLIPS:+"$CLIPS"}
 jsonl="$2/$stream-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 remove_empty_at_exit "$jsonl"
-# (the camera and audio words are left unquoted: they are gst-launch-1.0's)
+clips=()
+[ -n "${CLIPS:-}" ] && clips=(enc. ! queue ! legradclipsink location="$CLIPS" stream-id="$stream"
+  pre-roll="${PRE_ROLL:-5}" post-roll="${POST_ROLL:-5}")
+# The sidecar is written in line with the video, so that the clip sink's lines (upstream
+# events) reach it. (The camera and audio words are left unquoted: they are gst-launch-1.0's.)
 gst-launch-1.0 -e $(camera_source src "$1") \
   src.video ! legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" \
-    threads="$THREADS" mode=async attach-roi=true ! tee name=t \
-  t. ! queue ! legradmetaconvert location="$jsonl" ! fakesink sync=false \
-  t. ! queue ! legradoverlay ! x264enc tune=zerolatency ! \
+    threads="$THREADS" mode=async attach-roi=true \
+    ${EVENT_MIN_FRAMES:+event-min-frames=$EVENT_MIN_FRAMES} \
+    ${EVENT_HOLD:+event-hold=$EVENT_HOLD} ! \
+  legradmetaconvert location="$jsonl" ! legradoverlay ! x264enc tune=zerolatency ! tee name=enc \
+  enc. ! queue ! \
   legradrecordsink name=rec location="$2" stream-id="$stream" segment-duration="$SEGMENT" \
-  $(audio_branch src.audio "rec.audio_%u")
+  "${clips[@]}" $(audio_branch src.audio "rec.audio_%u")

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -495,6 +496,39 @@ TEST(Pipelines, ARecordingGoesOnAcrossADroppedCamera) {
   ASSERT_EQ(sidecars.size(), 1u);
   const std::vector<std::string> expected = {"camera-lost", "camera-back"};
   EXPECT_EQ(camera_events(sidecars[0]), expected);
+}
+
+// CLIPS: each presence event becomes a clip (the two prompts' events overlap: one clip) that
+// plays from a key frame, and the sidecar holds the events and the clip's path.
+TEST(Pipelines, ACameraRecorderMakesClipsOfPresenceEvents) {
+  ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES"));
+  if (!test::have_rtsp_server()) GTEST_SKIP() << "no test camera (libgstrtspserver-1.0-dev)";
+  gst_init(nullptr, nullptr);
+  test::TempDir dir;
+  test::write_tiny_model(dir.path(), test::tiny_config());
+  test::RtspCamera camera(kH264Camera);
+  ScriptRun run(dir, "rtsp-to-mp4.sh " + camera.url() + " '" + dir.file("rec") + "'",
+                "CLIPS='" + dir.file("clips") + "' PRE_ROLL=1 POST_ROLL=1 EVENT_MIN_FRAMES=2");
+  ASSERT_TRUE(run.playing()) << run.log();
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  EXPECT_TRUE(run.interrupt()) << "Ctrl-C did not end the recording";
+  const auto clips = test::files_in(dir.file("clips"), "cam-clip-", ".mp4");
+  ASSERT_EQ(clips.size(), 1u) << run.log();
+  const test::Decoded d = test::decode_mp4(clips[0]);
+  EXPECT_TRUE(d.starts_with_key_frame);
+  EXPECT_GT(d.frames, 15 * 2) << "the clip runs from its event's start to the end";
+  const auto sidecars = test::files_in(dir.file("rec"), "cam-", ".jsonl");
+  ASSERT_EQ(sidecars.size(), 1u);
+  std::vector<std::string> seen;
+  for (const auto& j : test::event_lines(sidecars[0])) {
+    EXPECT_EQ(test::metadata_problem(j), "") << j;
+    seen.push_back(j["event"].get<std::string>() +
+                   (j.contains("state") ? " " + j["state"].get<std::string>() : ""));
+    if (j["event"] == "clip") EXPECT_EQ(j["location"], clips[0]);
+  }
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "presence start"), seen.end());
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "clip"), seen.end()) << "no clip line";
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "presence end"), seen.end()) << "no end at EOS";
 }
 
 // A camera recorder killed with SIGKILL leaves segments that play, the last to within two
