@@ -7,7 +7,8 @@
 # one's best. Prints a Markdown table.
 # Usage: bench-streams.sh [MODEL]   (default: the bundled model)
 # Environment: STREAMS (4), BATCH (= STREAMS), PROMPTS (2), FRAMES (60), ROUNDS (3),
-# DTYPE (auto), LEGRAD (build/cli/legrad), GST_PLUGIN_PATH (default build/gst-plugin).
+# DTYPE (auto), DEVICE (cpu), SIZE (the input size; default the model's), LEGRAD
+# (build/cli/legrad), GST_PLUGIN_PATH (default build/gst-plugin).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/bench-common.sh"
@@ -18,12 +19,14 @@ prompt_count="${PROMPTS:-2}"
 frames="${FRAMES:-60}"
 rounds="${ROUNDS:-3}"
 dtype="${DTYPE:-auto}"
+device="${DEVICE:-cpu}"
+size="${SIZE:-}"
 [ -x "$legrad" ] || { echo "error: $legrad is not built (run scripts/setup.sh)" >&2; exit 1; }
 
 # The bench's JSON line for batch size $1: "aggregate per-stream-min per-stream-max median".
 bench() {
   "$legrad" bench --model "$model" --prompts "$prompt_count" --streams "$streams" --batch "$1" \
-    --iters "$frames" --warmup 3 --dtype "$dtype" --json 2>/dev/null | tail -1 |
+    --iters "$frames" --warmup 3 --dtype "$dtype" --device "$device" ${size:+--size "$size"} --json 2>/dev/null | tail -1 |
     sed 's/.*"aggregate_fps":\([0-9.]*\).*"per_stream_fps":\[\([^]]*\)\].*"median_ms":\([0-9.]*\).*/\1 \2 \3/' |
     awk '{ n = split($2, f, ","); lo = hi = f[1]; for (i = 2; i <= n; i++) { if (f[i] < lo) lo = f[i]; if (f[i] > hi) hi = f[i] }
            printf "%s %s %s %s\n", $1, lo, hi, $3 }'
@@ -38,14 +41,15 @@ pipeline_fps() {
     cut -d';' -f1-"$prompt_count")
   for i in $(seq "$streams"); do
     desc+=(videotestsrc num-buffers="$frames" pattern=ball ! video/x-raw,format=RGB,width=640,height=480 !
-      legrad model="$model" prompts="$prompts" dtype="$dtype" model-instance-id=bench
+      legrad model="$model" prompts="$prompts" dtype="$dtype" device="$device"
+      ${size:+input-size="$size"} model-instance-id=bench
       batch-size="$1" batch-timeout=100 threads="$(nproc)" nice=0 ! fakesink)
   done
   gst-launch-1.0 "${desc[@]}" 2>&1 | sed -n 's/^Execution ended after \([0-9]*\):\([0-9]*\):\([0-9.]*\)$/\1 \2 \3/p' |
     awk -v n=$((streams * frames)) '{ print n / ($1 * 3600 + $2 * 60 + $3) }'
 }
 
-echo "$(machine_line); dtype $dtype"
+echo "$(machine_line); device $device; dtype $dtype"
 echo "$model: $streams streams, $prompt_count prompts, $frames frames each, 640x480; best of $rounds rounds"
 echo
 declare -A best_bench best_pipeline
