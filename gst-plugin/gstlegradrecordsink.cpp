@@ -24,6 +24,9 @@
 
 #include <gst/video/video.h>
 
+#include <string>
+
+#include "legradfragmentduration.h"
 #include "legradrecordingname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_legrad_record_sink_debug);
@@ -58,6 +61,9 @@ struct _GstLegradRecordSink {
   GstClockTime last_key_frame;
   gboolean key_frame_requested;
   gboolean warned_reordered;
+  /* the segment being written and the running time it began at, under the object lock */
+  gchar *open_location;
+  GstClockTime open_start;
 };
 
 G_DEFINE_TYPE (GstLegradRecordSink, gst_legrad_record_sink, GST_TYPE_BIN);
@@ -275,12 +281,46 @@ gst_legrad_record_sink_get_property (GObject * object, guint prop_id, GValue * v
   GST_OBJECT_UNLOCK (self);
 }
 
+/* A segment finished: its times put right (legradfragmentduration.h says why). */
+static void
+gst_legrad_record_sink_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstLegradRecordSink *self = GST_LEGRAD_RECORD_SINK (bin);
+  const GstStructure *s = gst_message_get_structure (message);
+  const gchar *location = s ? gst_structure_get_string (s, "location") : NULL;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT && location &&
+      gst_structure_get_uint64 (s, "running-time", &running_time)) {
+    GST_OBJECT_LOCK (self);
+    gchar *finished = NULL;
+    GstClockTime start = self->open_start;
+    if (gst_structure_has_name (s, "splitmuxsink-fragment-opened")) {
+      g_free (self->open_location);
+      self->open_location = g_strdup (location);
+      self->open_start = running_time;
+    } else if (gst_structure_has_name (s, "splitmuxsink-fragment-closed") &&
+        g_strcmp0 (location, self->open_location) == 0) {
+      finished = g_steal_pointer (&self->open_location);
+    }
+    GST_OBJECT_UNLOCK (self);
+    if (finished && GST_CLOCK_TIME_IS_VALID (start)) {
+      const std::string why = legrad::shift_fragment_times (finished, start);
+      if (!why.empty ())
+        GST_WARNING_OBJECT (self, "%s: its times are left as the muxer wrote them: %s",
+            finished, why.c_str ());
+    }
+    g_free (finished);
+  }
+  GST_BIN_CLASS (gst_legrad_record_sink_parent_class)->handle_message (bin, message);
+}
+
 static void
 gst_legrad_record_sink_finalize (GObject * object)
 {
   GstLegradRecordSink *self = GST_LEGRAD_RECORD_SINK (object);
   g_free (self->location);
   g_free (self->stream_id);
+  g_free (self->open_location);
   G_OBJECT_CLASS (gst_legrad_record_sink_parent_class)->finalize (object);
 }
 
@@ -326,6 +366,8 @@ gst_legrad_record_sink_class_init (GstLegradRecordSinkClass * klass)
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_legrad_record_sink_change_state);
+  GST_BIN_CLASS (klass)->handle_message =
+      GST_DEBUG_FUNCPTR (gst_legrad_record_sink_handle_message);
   element_class->request_new_pad = GST_DEBUG_FUNCPTR (gst_legrad_record_sink_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_legrad_record_sink_release_pad);
 
@@ -341,6 +383,7 @@ gst_legrad_record_sink_init (GstLegradRecordSink * self)
   self->fragment_duration = DEFAULT_FRAGMENT_DURATION;
   self->key_frame_interval = DEFAULT_KEY_FRAME_INTERVAL;
   self->last_key_frame = GST_CLOCK_TIME_NONE;
+  self->open_start = GST_CLOCK_TIME_NONE;
   self->splitmux = gst_element_factory_make ("splitmuxsink", NULL);
   self->muxer = gst_element_factory_make ("mp4mux", NULL);
   GstElement *sink = gst_element_factory_make ("filesink", NULL);

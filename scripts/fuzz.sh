@@ -4,12 +4,13 @@
 # is). New findings are written to build-fuzz/findings/; a crash fails the script.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   targets: safetensors model_config tokenizer prompt_list
 #                                           word_tokenizer torch_pickle prompt_command
+#                                           fragment_duration
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors model_config tokenizer prompt_list word_tokenizer torch_pickle prompt_command)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors model_config tokenizer prompt_list word_tokenizer torch_pickle prompt_command fragment_duration)
 ./scripts/setup.sh > /dev/null
 if ! command -v clang++ > /dev/null || ! dpkg-query -W libclang-rt-14-dev > /dev/null 2>&1; then
   sudo=""

@@ -64,19 +64,28 @@ Decoded decode_mp4(const std::string& path) {
   return out;
 }
 
-std::string streams_of(const std::string& path) {
-  // In-process: a gst-discoverer-1.0 child would not get the sanitizer runtime our plugin needs
-  // when the registry is rescanned under scripts/test-sanitizers.sh.
+namespace {
+
+// What GstDiscoverer finds in a file (null where it cannot), in-process: a gst-discoverer-1.0
+// child would not get the sanitizer runtime our plugin needs when the registry is rescanned
+// under scripts/test-sanitizers.sh.
+GstDiscovererInfo* discover(const std::string& path) {
   GError* error = nullptr;
   GstDiscoverer* discoverer = gst_discoverer_new(30 * GST_SECOND, &error);
-  if (!discoverer) {
-    g_clear_error(&error);
-    return "";
-  }
+  g_clear_error(&error);
+  if (!discoverer) return nullptr;
   gchar* uri = gst_filename_to_uri(path.c_str(), nullptr);
   GstDiscovererInfo* info = uri ? gst_discoverer_discover_uri(discoverer, uri, &error) : nullptr;
   g_free(uri);
   g_clear_error(&error);
+  g_object_unref(discoverer);
+  return info;
+}
+
+}  // namespace
+
+std::string streams_of(const std::string& path) {
+  GstDiscovererInfo* info = discover(path);
   std::string out;
   GList* streams = info ? gst_discoverer_info_get_stream_list(info) : nullptr;
   for (GList* s = streams; s; s = s->next) {
@@ -94,8 +103,15 @@ std::string streams_of(const std::string& path) {
   }
   gst_discoverer_stream_info_list_free(streams);
   if (info) gst_discoverer_info_unref(info);
-  g_object_unref(discoverer);
   return out;
+}
+
+GstClockTime duration_of(const std::string& path) {
+  GstDiscovererInfo* info = discover(path);
+  if (!info) return GST_CLOCK_TIME_NONE;
+  const GstClockTime duration = gst_discoverer_info_get_duration(info);
+  gst_discoverer_info_unref(info);
+  return duration;
 }
 
 bool have_rtsp_server() {

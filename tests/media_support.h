@@ -26,6 +26,8 @@ inline int decodable_frames(const std::string& path) { return decode_mp4(path).f
 
 // What GstDiscoverer says of a file's streams: one "video CODEC" / "audio CODEC" line each.
 std::string streams_of(const std::string& path);
+// The duration GstDiscoverer (as players) finds in a file's headers; NONE where it cannot.
+GstClockTime duration_of(const std::string& path);
 
 // True where the test camera was built (it needs libgstrtspserver-1.0-dev).
 bool have_rtsp_server();

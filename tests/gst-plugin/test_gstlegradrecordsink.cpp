@@ -50,7 +50,9 @@ std::string record(const std::string& desc, double seconds) {
 }
 
 // Segments of two seconds: each named STREAM-YYYYMMDDTHHMMSSZ.mp4, playable on its own from a
-// key frame (the encoder is asked for one at each boundary, though its own GOP is 4 s).
+// key frame (the encoder is asked for one at each boundary, though its own GOP is 4 s), and
+// each says it lasts what it holds (mp4mux alone makes the later ones claim the whole
+// recording so far).
 TEST(RecordSink, SegmentsStartAtKeyFramesAndNameStreamAndTime) {
   gst_init(nullptr, nullptr);
   test::TempDir dir;
@@ -67,6 +69,10 @@ TEST(RecordSink, SegmentsStartAtKeyFramesAndNameStreamAndTime) {
     const test::Decoded d = test::decode_mp4(path);
     EXPECT_GT(d.frames, 0) << name;
     EXPECT_TRUE(d.starts_with_key_frame) << name;
+    const GstClockTime held = d.last_pts - d.first_pts + GST_SECOND / 15;
+    const GstClockTime said = test::duration_of(path);
+    EXPECT_LE(said, held + GST_SECOND / 10) << name << " says " << said << " ns";
+    EXPECT_GE(said + GST_SECOND / 10, held) << name << " says " << said << " ns";
     frames += d.frames;
   }
   EXPECT_GE(frames, 15 * 6);  // 7 s at 15 fps, less the start

@@ -392,7 +392,9 @@ TEST(Pipelines, PublishToMqttSendsEveryFrameAndTakesPromptsFromAfar) {
   for (size_t i = 0; i < frames.size(); ++i) {
     EXPECT_EQ(test::metadata_problem(frames[i]), "") << frames[i];
     EXPECT_EQ(frames[i]["stream_id"], "yard");
-    if (i) EXPECT_GT(frames[i]["seq"], frames[i - 1]["seq"]) << "out of order";
+    if (i) {
+      EXPECT_GT(frames[i]["seq"], frames[i - 1]["seq"]) << "out of order";
+    }
   }
   EXPECT_EQ(frames.front()["prompts"].size(), 2u);
   ASSERT_EQ(answers.size(), 1u);
@@ -524,7 +526,9 @@ TEST(Pipelines, ACameraRecorderMakesClipsOfPresenceEvents) {
     EXPECT_EQ(test::metadata_problem(j), "") << j;
     seen.push_back(j["event"].get<std::string>() +
                    (j.contains("state") ? " " + j["state"].get<std::string>() : ""));
-    if (j["event"] == "clip") EXPECT_EQ(j["location"], clips[0]);
+    if (j["event"] == "clip") {
+      EXPECT_EQ(j["location"], clips[0]);
+    }
   }
   EXPECT_NE(std::find(seen.begin(), seen.end(), "presence start"), seen.end());
   EXPECT_NE(std::find(seen.begin(), seen.end(), "clip"), seen.end()) << "no clip line";
