@@ -9,7 +9,9 @@
 #   scripts/gpu-check.sh speed    the element beside `legrad bench`, 1/4/16 streams with batch
 #                                 1 and 16, ViT-B/16 at 448 and SigLIP-B/16 at 224 in bf16,
 #                                 a profile of the 448 frame
-# Each writes OUT/report-STAGE.md (OUT: $OUT, else build-gpu/report) and its logs beside it.
+# Each writes build-gpu/report/report-STAGE.md and a log per check beside it; where $OUT is
+# set (the device tool's folder, which takes 8 files back), the report and the logs as one
+# tar.gz go there too.
 # Environment: DEVICE (cuda; cpu rehearses it here), TORCH_PREFIX (LibTorch; default python3's
 # torch package, or Debian's where DEVICE=cpu and it has none), QUICK=1 (few frames: the rehearsal).
 # Device call: device.run command="scripts/gpu-check.sh build" carry=["build-carry"]
@@ -20,7 +22,7 @@ device="${DEVICE:-cuda}"
 quick="${QUICK:-0}"
 carry="$root/build-carry"
 gpu="$root/build-gpu"
-out="${OUT:-$gpu/report}"
+out="$gpu/report"
 S="$gpu/sysroot"
 L="$S/usr/lib/x86_64-linux-gnu"
 mkdir -p "$out"
@@ -182,3 +184,7 @@ case "$stage" in
   *) echo "usage: gpu-check.sh build|speed" >&2; exit 2 ;;
 esac
 say "done $(date -u +%FT%TZ)"
+if [ -n "${OUT:-}" ]; then
+  cp "$report" "$OUT/"
+  tar -C "$out" -czf "$OUT/logs-$stage.tar.gz" .
+fi
