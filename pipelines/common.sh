@@ -107,6 +107,19 @@ file_recording() {  # NAME PATH
     buffer-mode=unbuffered)
 }
 
+# With CLIPS (a folder) set: a branch from the tee TEE of the encoded video to a clip of each
+# presence event of STREAM, from PRE_ROLL s before it to POST_ROLL s after it (5 each), as
+# gst-launch-1.0 words in the array clip_args (none without CLIPS). EVENT_MIN_FRAMES and
+# EVENT_HOLD (ms) decide, in event_words, when an event starts and ends.
+clip_branch() {  # TEE STREAM
+  clip_args=()
+  [ -n "${CLIPS:-}" ] || return 0
+  mkdir -p "$CLIPS"
+  clip_args=("$1." ! queue ! legradclipsink location="$CLIPS" stream-id="$2"
+    pre-roll="${PRE_ROLL:-5}" post-roll="${POST_ROLL:-5}")
+}
+event_words="${EVENT_MIN_FRAMES:+event-min-frames=$EVENT_MIN_FRAMES} ${EVENT_HOLD:+event-hold=$EVENT_HOLD}"
+
 # SEGMENT: seconds of video per recorded camera file (legradrecordsink's segment-duration;
 # 0: one file). Every recording is fragmented MP4 written out whole each second, so a killed
 # or powered-off recorder leaves files that play to their last second or so.

@@ -13,7 +13,9 @@
 # Usage: many-cameras.sh INPUT... (a file path or an rtsp:// / http:// URL each)
 # Environment: MODEL, PROMPTS, SIZE, OUT (default out/), BATCH, BATCH_TIMEOUT (33), THREADS,
 # SEGMENT (seconds per camera file, default 600; 0: one file), TIMEOUT (seconds without data
-# before a camera counts as lost, default 5). Ctrl-C finishes the recordings.
+# before a camera counts as lost, default 5), CLIPS (a folder: a clip cam-N-clip-TIME.mp4 of
+# each presence event, from PRE_ROLL s before it to POST_ROLL s after, default 5 each; its path
+# in the input's JSON lines), EVENT_MIN_FRAMES, EVENT_HOLD (ms). Ctrl-C finishes the recordings.
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 INPUT..." >&2; exit 2; }
 source "$(dirname "$0")/common.sh"
@@ -36,10 +38,11 @@ for input in "$@"; do
     file_recording "rec$n" "$OUT/cam-$n-$started.mp4"
     recording_args+=($(audio_branch "c$n." "rec$n."))
   fi
+  clip_branch "enc$n" "cam-$n"
   branches+=(legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" attach-roi=true
     threads="$THREADS" model-instance-id=many-cameras batch-size="$batch"
-    batch-timeout="${BATCH_TIMEOUT:-33}" !
+    batch-timeout="${BATCH_TIMEOUT:-33}" $event_words !
     legradmetaconvert location="$OUT/cam-$n-$started.jsonl" ! legradoverlay !
-    x264enc tune=zerolatency ! "${recording_args[@]}")
+    x264enc tune=zerolatency ! tee name="enc$n" ! queue ! "${recording_args[@]}" "${clip_args[@]}")
 done
 gst-launch-1.0 -e "${branches[@]}"

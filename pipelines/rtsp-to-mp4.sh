@@ -24,20 +24,16 @@ esac
 source "$(dirname "$0")/common.sh"
 stream="${STREAM:-cam}"
 probe_input "$1"
-mkdir -p "$2" ${CLIPS:+"$CLIPS"}
+mkdir -p "$2"
 jsonl="$2/$stream-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 remove_empty_at_exit "$jsonl"
-clips=()
-[ -n "${CLIPS:-}" ] && clips=(enc. ! queue ! legradclipsink location="$CLIPS" stream-id="$stream"
-  pre-roll="${PRE_ROLL:-5}" post-roll="${POST_ROLL:-5}")
+clip_branch enc "$stream"
 # The sidecar is written in line with the video, so that the clip sink's lines (upstream
 # events) reach it. (The camera and audio words are left unquoted: they are gst-launch-1.0's.)
 gst-launch-1.0 -e $(camera_source src "$1") \
   src.video ! legrad model="$MODEL" prompts="$PROMPTS" input-size="${SIZE:-0}" \
-    threads="$THREADS" mode=async attach-roi=true \
-    ${EVENT_MIN_FRAMES:+event-min-frames=$EVENT_MIN_FRAMES} \
-    ${EVENT_HOLD:+event-hold=$EVENT_HOLD} ! \
+    threads="$THREADS" mode=async attach-roi=true $event_words ! \
   legradmetaconvert location="$jsonl" ! legradoverlay ! x264enc tune=zerolatency ! tee name=enc \
   enc. ! queue ! \
   legradrecordsink name=rec location="$2" stream-id="$stream" segment-duration="$SEGMENT" \
-  "${clips[@]}" $(audio_branch src.audio "rec.audio_%u")
+  "${clip_args[@]}" $(audio_branch src.audio "rec.audio_%u")

@@ -177,7 +177,7 @@ TEST(Pipelines, FilesKeepTheirSizeAndPathsMayHoldSpaces) {
 }
 
 // Two inputs of different sizes through one shared, batching model: a recording and a JSON
-// line per frame for each.
+// line per frame for each, and with CLIPS a clip of each input's presence events.
 TEST(Pipelines, ManyCamerasShareOneModel) {
   ASSERT_TRUE(std::getenv("LEGRAD_PIPELINES") && std::getenv("LEGRAD_CLI"));
   gst_init(nullptr, nullptr);
@@ -192,7 +192,9 @@ TEST(Pipelines, ManyCamerasShareOneModel) {
     ASSERT_TRUE(write_test_mp4(input, 5, std::stoi(w), std::stoi(h), "ball"));
     inputs += " '" + input + "'";
   }
-  EXPECT_TRUE(run_script(dir, "", "many-cameras.sh" + inputs))
+  const std::string clips = dir.file("clips");
+  EXPECT_TRUE(run_script(dir, "CLIPS='" + clips + "' PRE_ROLL=1 POST_ROLL=1 EVENT_MIN_FRAMES=1",
+                         "many-cameras.sh" + inputs))
       << std::ifstream(dir.file("log.txt")).rdbuf();
   for (size_t i = 0; i < sizes.size(); ++i) {
     const std::string cam = "cam-" + std::to_string(i + 1) + "-";
@@ -206,6 +208,14 @@ TEST(Pipelines, ManyCamerasShareOneModel) {
     const auto frames = test::frame_lines(metadata[0]);
     for (const auto& j : frames) EXPECT_EQ(j["prompts"].size(), 2u);
     EXPECT_EQ(frames.size(), 5u);
+    // CLIPS: the input's presence events (present from the first frame to EOS) make one clip.
+    const auto clip = test::files_in(clips, "cam-" + std::to_string(i + 1) + "-clip-", ".mp4");
+    ASSERT_EQ(clip.size(), 1u);
+    EXPECT_EQ(test::decodable_frames(clip[0]), 5);
+    bool in_sidecar = false;
+    for (const auto& j : test::event_lines(metadata[0]))
+      in_sidecar = in_sidecar || (j["event"] == "clip" && j["location"] == clip[0]);
+    EXPECT_TRUE(in_sidecar) << "the clip's path is in its input's JSON lines";
   }
 }
 
