@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <random>
 #include <sstream>

@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,27 @@ class MockCluster {
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
 };
 
+// Plays `desc`, calls `meanwhile` a second in, and waits up to `seconds` for the end: whether
+// it ended in EOS. `after` reads the pipeline (in its final state) before it is freed.
+bool plays_to_eos(const std::string& desc, const std::function<void()>& meanwhile, int seconds,
+                  const std::function<void(GstElement*)>& after = {}) {
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  if (!pipeline) return false;
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  g_usleep(G_USEC_PER_SEC);
+  meanwhile();
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, seconds * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const bool eos = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+  if (msg) gst_message_unref(msg);
+  if (after) after(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  return eos;
+}
+
 TEST_F(Plugin, KafkaMessagesArriveWithTheStreamAsKey) {
   MockCluster kafka;
   const std::string desc =
@@ -112,25 +134,16 @@ TEST_F(Plugin, KafkaABrokerTakenDownIsCounted) {
       " prompts=\"a cat\" ! legradmetapublish name=pub method=kafka "
       "stream-id=s kafka-config=" +
       dir.file("kafka.conf") + " address=" + kafka.servers() + " ! fakesink";
-  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
-  ASSERT_NE(pipeline, nullptr);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  g_usleep(G_USEC_PER_SEC);
-  kafka.set_down(true);
-  GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(
-      bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  ASSERT_NE(msg, nullptr) << "the pipeline stalled";
-  EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
-  gst_message_unref(msg);
-  g_usleep(G_USEC_PER_SEC);  // the delivery timeouts
-  GstElement* pub = gst_bin_get_by_name(GST_BIN(pipeline), "pub");
   guint64 published = 0, dropped = 0;
-  g_object_get(pub, "messages-published", &published, "frames-dropped", &dropped, nullptr);
-  gst_object_unref(pub);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
-  gst_object_unref(pipeline);
+  EXPECT_TRUE(plays_to_eos(
+      desc, [&] { kafka.set_down(true); }, 30,
+      [&](GstElement* pipeline) {
+        g_usleep(G_USEC_PER_SEC);  // the delivery timeouts
+        GstElement* pub = gst_bin_get_by_name(GST_BIN(pipeline), "pub");
+        g_object_get(pub, "messages-published", &published, "frames-dropped", &dropped, nullptr);
+        gst_object_unref(pub);
+      }))
+      << "the pipeline stalled or failed";
   EXPECT_GT(published, 0u);
   EXPECT_GT(dropped, 0u) << "a broker down for 2 s with a 0.5 s timeout loses messages";
 }
@@ -148,20 +161,11 @@ TEST_F(Plugin, KafkaPromptCommandsFromTheControlTopic) {
       " prompts=\"a cat\" ! legradmetapublish method=kafka stream-id=gate "
       "control-topic=legrad.control address=" +
       kafka.servers() + " ! fakesink";
-  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
-  ASSERT_NE(pipeline, nullptr);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  g_usleep(G_USEC_PER_SEC);
-  kafka.produce("legrad.control", R"({"prompts": ["a dog"], "request_id": "r1"})");
-  GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(
-      bus, 60 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  ASSERT_NE(msg, nullptr) << "the pipeline stalled";
-  EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
-  gst_message_unref(msg);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
-  gst_object_unref(pipeline);
+  ASSERT_TRUE(plays_to_eos(
+      desc,
+      [&] { kafka.produce("legrad.control", R"({"prompts": ["a dog"], "request_id": "r1"})"); },
+      60))
+      << "the pipeline stalled or failed";
 
   const auto answers = kafka.read("legrad.status", 1);
   ASSERT_EQ(answers.size(), 1u) << "one answer: the old command is passed over";
